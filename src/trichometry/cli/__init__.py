@@ -1,0 +1,1 @@
+"""Command-line interface (``trichometry``). Uses the library only; never imports Hydra."""

@@ -1,0 +1,1 @@
+"""Turning an image into per-pixel hair maps (model or classical)."""

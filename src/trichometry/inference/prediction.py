@@ -1,0 +1,42 @@
+"""The per-pixel maps every detector produces, at the input image's resolution.
+
+Both the learned model (:mod:`trichometry.inference`) and the classical baseline
+produce a :class:`Prediction`; measurement (:mod:`trichometry.measure`) consumes it and
+never needs to know which one made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Prediction:
+    """Dense outputs for one image, all ``(H, W)`` float32 and aligned with the input.
+
+    Attributes:
+        shaft_prob: probability that the pixel lies on a hair shaft, in ``[0, 1]``.
+        exit_prob: exit-point heatmap in ``[0, 1]``: one peak where each hair leaves the
+            skin (so hairs sharing an opening or crossing still give one peak each).
+        diameter_px: local shaft diameter in *input-image pixels* (meaningful on shaft
+            pixels); multiply by the image's um per pixel for micrometres.
+        source: provenance: ``{"method": "model"|"classical", "name", "version",
+            "sha256", ...}``; copied into every result built from this prediction.
+    """
+
+    shaft_prob: np.ndarray
+    exit_prob: np.ndarray
+    diameter_px: np.ndarray
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        shapes = {self.shaft_prob.shape, self.exit_prob.shape, self.diameter_px.shape}
+        if len(shapes) != 1 or len(self.shaft_prob.shape) != 2:
+            raise ValueError(f"Prediction maps must share one (H, W) shape, got {sorted(shapes)}")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.shaft_prob.shape  # type: ignore[return-value]
