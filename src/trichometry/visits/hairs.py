@@ -1,0 +1,139 @@
+"""The per-photo input of visit comparison: exit points, diameters and the frame.
+
+Everything in :mod:`trichometry.visits` works on :class:`HairPoints`, so it runs the same
+on ground truth, on the learned model's output and on the classical baseline's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from trichometry.errors import CalibrationError, DataFormatError
+
+
+@dataclass(frozen=True)
+class HairPoints:
+    """Hairs found in one photo.
+
+    Attributes:
+        xy_px: ``(N, 2)`` float64 exit points ``(x, y)`` in pixels.
+        diameter_um: ``(N,)`` float64 shaft diameters in um (NaN where unknown).
+        um_per_px: calibration of the photo.
+        width: photo width in pixels.
+        height: photo height in pixels.
+        ids: optional ``(N,)`` int64 identities (e.g. truth ``follicle_id``), used only to
+            score matching; ``-1`` = unknown.
+        image: optional ``(H, W, 3)`` uint8 RGB photo (for feature registration, overlays).
+    """
+
+    xy_px: np.ndarray
+    diameter_um: np.ndarray
+    um_per_px: float
+    width: int
+    height: int
+    ids: np.ndarray | None = None
+    image: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        xy = np.asarray(self.xy_px, dtype=np.float64).reshape(-1, 2)
+        d = np.asarray(self.diameter_um, dtype=np.float64).reshape(-1)
+        if len(d) != len(xy):
+            raise DataFormatError(
+                f"HairPoints: {len(xy)} exit points but {len(d)} diameters; give one diameter per hair "
+                "(NaN where unknown)."
+            )
+        if not np.isfinite(xy).all():
+            raise DataFormatError("HairPoints: exit points contain NaN or infinity; drop those hairs first.")
+        if not (self.um_per_px and np.isfinite(self.um_per_px) and self.um_per_px > 0):
+            raise CalibrationError(
+                f"photo calibration um_per_px={self.um_per_px!r} is missing or invalid; give the device's "
+                "micrometres per pixel (e.g. --um-per-px 2.8)."
+            )
+        if self.width <= 0 or self.height <= 0:
+            raise DataFormatError(f"HairPoints: invalid frame {self.width}x{self.height} px.")
+        object.__setattr__(self, "xy_px", xy)
+        object.__setattr__(self, "diameter_um", d)
+        if self.ids is not None:
+            ids = np.asarray(self.ids, dtype=np.int64).reshape(-1)
+            if len(ids) != len(xy):
+                raise DataFormatError(f"HairPoints: {len(ids)} ids for {len(xy)} hairs.")
+            object.__setattr__(self, "ids", ids)
+
+    def __len__(self) -> int:
+        return len(self.xy_px)
+
+    @property
+    def area_cm2(self) -> float:
+        return self.width * self.height * (self.um_per_px * 1e-4) ** 2
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.width, self.height
+
+    @classmethod
+    def from_truth(cls, truth: Any, image: np.ndarray | None = None) -> HairPoints:
+        """Hairs whose exit point lies inside the frame of an :class:`~trichometry.synth.truth.ImageTruth`."""
+        hairs = truth.inside_hairs
+        return cls(
+            xy_px=np.array([h.exit_xy for h in hairs], dtype=np.float64).reshape(-1, 2),
+            diameter_um=np.array([h.diameter_um for h in hairs], dtype=np.float64),
+            um_per_px=float(truth.um_per_px),
+            width=int(truth.width),
+            height=int(truth.height),
+            ids=np.array([h.follicle_id for h in hairs], dtype=np.int64),
+            image=image,
+        )
+
+    @classmethod
+    def from_analysis(cls, result: Any, image: np.ndarray | None = None) -> HairPoints:
+        """From an analysis result: ``hairs`` (``x_px``, ``y_px``, ``thickness_um``), size, calibration.
+
+        Accepts the attribute-style result of :func:`trichometry.analyze` or its JSON dict.
+        """
+
+        def get(obj: Any, name: str, default: Any = None) -> Any:
+            return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
+
+        hairs = get(result, "hairs", None)
+        if hairs is None:
+            raise DataFormatError(
+                "analysis result has no 'hairs'; run `trichometry analyze` on the photo first."
+            )
+        xy = [(float(get(h, "x_px")), float(get(h, "y_px"))) for h in hairs]
+        dia = [get(h, "thickness_um", None) for h in hairs]
+        width = get(result, "width", None) or get(result, "width_px", None)
+        height = get(result, "height", None) or get(result, "height_px", None)
+        if (width is None or height is None) and image is not None:
+            height, width = image.shape[:2]
+        if width is None or height is None:
+            raise DataFormatError(
+                "analysis result has no image size (width/height); cannot define its frame."
+            )
+        return cls(
+            xy_px=np.array(xy, dtype=np.float64).reshape(-1, 2),
+            diameter_um=np.array([np.nan if v is None else float(v) for v in dia], dtype=np.float64),
+            um_per_px=float(get(result, "um_per_px", 0.0) or 0.0),
+            width=int(width),
+            height=int(height),
+            image=image,
+        )
+
+    def rescaled(self, factor: float) -> HairPoints:
+        """The same hairs resampled by ``factor`` (pixel size divided by ``factor``)."""
+        image = None
+        if self.image is not None:
+            import cv2
+
+            image = cv2.resize(self.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        return HairPoints(
+            xy_px=(self.xy_px + 0.5) * factor - 0.5,
+            diameter_um=self.diameter_um,
+            um_per_px=self.um_per_px / factor,
+            width=round(self.width * factor),
+            height=round(self.height * factor),
+            ids=self.ids,
+            image=image,
+        )

@@ -1,0 +1,391 @@
+"""Register a follow-up photo of a target area onto its baseline photo.
+
+Two independent sources of correspondences are used and checked against each other:
+
+* **exit-point constellations** (always, when hairs were detected): a pair of follow-up
+  exit points and a pair of baseline exit points at the same distance fix a similarity;
+  hypotheses are scored on a dilated occupancy grid of the baseline points
+  (RANSAC-like, adaptive number of trials); hairs that appeared or vanished are simply
+  outliers;
+* **image features** (when both images are given): ORB key points on a contrast
+  normalised (CLAHE) grey image, ratio-tested matches and
+  :func:`cv2.estimateAffinePartial2D` with RANSAC.
+
+The best hypothesis is refined ICP-style: optimal one-to-one assignment of exit points
+within the tolerance, then a least-squares similarity on the pairs, repeated.
+
+The result maps follow-up pixel coordinates into baseline pixel coordinates. When the
+two photos do not show the same area, too few hairs agree and
+:class:`~trichometry.errors.RegistrationError` is raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trichometry.errors import ConfigError, RegistrationError
+from trichometry.visits import similarity as sim
+from trichometry.visits.assignment import assign
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RegistrationConfig:
+    """Parameters of :func:`register`.
+
+    Attributes:
+        tolerance_um: largest distance (um) between an exit point and its counterpart for
+            the pair to count as an inlier.
+        max_scale_change: largest relative magnification change allowed (0.08 = 8 %).
+        min_inliers: fewer agreeing hairs than this refuses the registration.
+        min_confidence: lower confidence than this refuses the registration.
+        min_overlap: smallest overlap of the two fields, as a share of the baseline field.
+        max_trials: upper limit of constellation hypotheses (pairs of follow-up points).
+        icp_iterations: refinement rounds on the exit points.
+        use_image_features: try ORB features when both images are given.
+        seed: random seed (results are reproducible).
+    """
+
+    tolerance_um: float = 30.0
+    max_scale_change: float = 0.08
+    min_inliers: int = 6
+    min_confidence: float = 0.35
+    min_overlap: float = 0.2
+    max_trials: int = 300
+    icp_iterations: int = 15
+    use_image_features: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.tolerance_um > 0:
+            raise ConfigError(f"tolerance_um must be > 0, got {self.tolerance_um}; use e.g. 30.")
+        if not 0 <= self.max_scale_change < 0.5:
+            raise ConfigError(f"max_scale_change must be in [0, 0.5), got {self.max_scale_change}.")
+        if self.min_inliers < 3:
+            raise ConfigError(f"min_inliers must be >= 3, got {self.min_inliers}.")
+        if not 0 <= self.min_confidence <= 1 or not 0 <= self.min_overlap <= 1:
+            raise ConfigError("min_confidence and min_overlap must lie in [0, 1].")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A similarity transform from follow-up pixels to baseline pixels.
+
+    Attributes:
+        matrix: ``(2, 3)`` float64; ``base_xy = matrix[:, :2] @ follow_xy + matrix[:, 2]``.
+        um_per_px: the baseline scale (um per pixel) the shift is expressed in.
+        inliers: exit points (or features) that agree after refinement.
+        inlier_ratio: inliers / hairs expected in the overlap (the smaller visit's count).
+        rms_um: root-mean-square residual of the inliers (um).
+        overlap: overlap of the two fields as a share of the baseline field.
+        confidence: in ``[0, 1]``; ``inlier_ratio`` damped for small inlier counts.
+        method: ``"points"``, ``"features"`` or ``"features+points"``.
+    """
+
+    matrix: np.ndarray
+    um_per_px: float
+    inliers: int
+    inlier_ratio: float
+    rms_um: float
+    overlap: float
+    confidence: float
+    method: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scale(self) -> float:
+        return sim.decompose(self.matrix)[0]
+
+    @property
+    def rotation_deg(self) -> float:
+        return sim.decompose(self.matrix)[1]
+
+    @property
+    def shift_um(self) -> tuple[float, float]:
+        tx, ty = sim.decompose(self.matrix)[2]
+        return tx * self.um_per_px, ty * self.um_per_px
+
+    def apply(self, follow_xy: np.ndarray) -> np.ndarray:
+        """Map ``(N, 2)`` follow-up pixel points into baseline pixels."""
+        return sim.apply(self.matrix, follow_xy)
+
+    def to_dict(self) -> dict[str, Any]:
+        sx, sy = self.shift_um
+        return {
+            "matrix": np.round(self.matrix, 6).tolist(),
+            "scale": round(self.scale, 5),
+            "rotation_deg": round(self.rotation_deg, 3),
+            "shift_um": [round(sx, 2), round(sy, 2)],
+            "inliers": int(self.inliers),
+            "inlier_ratio": round(self.inlier_ratio, 4),
+            "rms_um": round(self.rms_um, 3),
+            "overlap": round(self.overlap, 4),
+            "confidence": round(self.confidence, 4),
+            "method": self.method,
+        }
+
+
+def identity(um_per_px: float) -> Registration:
+    """The no-op registration (same frame), e.g. for photos already aligned."""
+    return Registration(
+        np.hstack([np.eye(2), np.zeros((2, 1))]), um_per_px, 0, 1.0, 0.0, 1.0, 1.0, "identity"
+    )
+
+
+def overlap_share(matrix: np.ndarray, base_size: tuple[int, int], follow_size: tuple[int, int]) -> float:
+    """Area of (baseline frame ∩ mapped follow-up frame) / baseline frame area."""
+    import cv2
+
+    base = sim.frame_polygon(*base_size).astype(np.float32)
+    foll = sim.apply(matrix, sim.frame_polygon(*follow_size)).astype(np.float32)
+    area, _ = cv2.intersectConvexConvex(base, foll)
+    return float(max(area, 0.0)) / float(base_size[0] * base_size[1])
+
+
+def _occupancy(base_xy: np.ndarray, size: tuple[int, int], tol_px: float) -> np.ndarray:
+    import cv2
+
+    w, h = size
+    grid = np.zeros((h, w), dtype=np.uint8)
+    r = max(1, math.ceil(tol_px))
+    for x, y in base_xy:
+        cv2.circle(grid, (round(x), round(y)), r, 1, thickness=-1)
+    return grid
+
+
+def _grid_score(mats: np.ndarray, pts: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Per hypothesis, how many mapped points land on the dilated baseline points."""
+    mapped = np.einsum("kij,nj->kni", mats[:, :, :2], pts) + mats[:, None, :, 2]
+    xi = np.rint(mapped[..., 0]).astype(np.int64)
+    yi = np.rint(mapped[..., 1]).astype(np.int64)
+    h, w = grid.shape
+    ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    hit = np.zeros(ok.shape, dtype=bool)
+    hit[ok] = grid[yi[ok], xi[ok]] > 0
+    return hit.sum(1)
+
+
+def _constellation(
+    base_xy: np.ndarray,
+    follow_xy: np.ndarray,
+    base_size: tuple[int, int],
+    tol_px: float,
+    cfg: RegistrationConfig,
+) -> list[np.ndarray]:
+    """Hypotheses from pairs of exit points; returns the best few matrices."""
+    n, m = len(base_xy), len(follow_xy)
+    if n < 2 or m < 2:
+        return []
+    rng = np.random.default_rng(cfg.seed)
+    grid = _occupancy(base_xy, base_size, tol_px)
+    iu, ju = np.triu_indices(n, 1)
+    db = np.hypot(*(base_xy[iu] - base_xy[ju]).T)
+    order = np.argsort(db)
+    iu, ju, db = iu[order], ju[order], db[order]
+    diag = math.hypot(*base_size)
+    dmin, dmax = max(6 * tol_px, 0.05 * diag), 0.45 * diag
+    score_pts = follow_xy if m <= 80 else follow_xy[rng.choice(m, 80, replace=False)]
+    best: list[tuple[int, np.ndarray]] = []
+    best_score, trials, needed = 0, 0, cfg.max_trials
+    fi, fj = np.triu_indices(m, 1)
+    df = np.hypot(*(follow_xy[fi] - follow_xy[fj]).T)
+    usable = np.flatnonzero((df >= dmin) & (df <= dmax))
+    if len(usable) == 0:
+        usable = np.arange(len(df))
+    while trials < min(needed, cfg.max_trials):
+        trials += 1
+        k = usable[rng.integers(len(usable))]
+        a, b, d = fi[k], fj[k], df[k]
+        lo = np.searchsorted(db, d * (1 - cfg.max_scale_change) - tol_px)
+        hi = np.searchsorted(db, d * (1 + cfg.max_scale_change) + tol_px)
+        cand = np.arange(lo, hi)
+        if len(cand) == 0:
+            continue
+        if len(cand) > 1500:
+            cand = rng.choice(cand, 1500, replace=False)
+        p1 = np.repeat(follow_xy[[a]], 2 * len(cand), 0)
+        p2 = np.repeat(follow_xy[[b]], 2 * len(cand), 0)
+        q1 = np.concatenate([base_xy[iu[cand]], base_xy[ju[cand]]])
+        q2 = np.concatenate([base_xy[ju[cand]], base_xy[iu[cand]]])
+        mats = sim.from_pairs(p1, p2, q1, q2)
+        scale = np.hypot(mats[:, 0, 0], mats[:, 1, 0])
+        mats = mats[np.abs(scale - 1) <= cfg.max_scale_change]
+        if len(mats) == 0:
+            continue
+        scores = _grid_score(mats, score_pts, grid)
+        top = int(np.argmax(scores))
+        best.append((int(scores[top]), mats[top]))
+        if scores[top] > best_score:
+            best_score = int(scores[top])
+            w = min(best_score / len(score_pts), 0.999)
+            needed = max(15, math.ceil(math.log(1 - 0.999) / math.log(1 - w * w + 1e-12)))
+    best.sort(key=lambda t: -t[0])
+    logger.debug("constellation: %d trials, best grid score %d of %d", trials, best_score, len(score_pts))
+    return [mat for _, mat in best[:5]]
+
+
+def _features(
+    base_img: np.ndarray, follow_img: np.ndarray, tol_px: float
+) -> tuple[np.ndarray | None, int, int]:
+    """ORB + RANSAC; returns ``(matrix or None, inliers, matches)``."""
+    import cv2
+
+    def grey(img: np.ndarray) -> np.ndarray:
+        g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+        return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(g.astype(np.uint8))
+
+    orb = cv2.ORB_create(nfeatures=3000)
+    kb, db = orb.detectAndCompute(grey(base_img), None)
+    kf, dfe = orb.detectAndCompute(grey(follow_img), None)
+    if db is None or dfe is None or len(kb) < 8 or len(kf) < 8:
+        return None, 0, 0
+    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(dfe, db, k=2)
+    good = [p[0] for p in knn if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+    if len(good) < 8:
+        return None, 0, len(good)
+    src = np.float32([kf[g.queryIdx].pt for g in good])
+    dst = np.float32([kb[g.trainIdx].pt for g in good])
+    mat, inl = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=max(tol_px, 3.0), maxIters=4000, confidence=0.995
+    )
+    if mat is None:
+        return None, 0, len(good)
+    return mat.astype(np.float64), int(inl.sum()), len(good)
+
+
+def _refine(
+    mat: np.ndarray, base_xy: np.ndarray, follow_xy: np.ndarray, tol_px: float, iterations: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ICP with trimmed optimal assignment; returns ``(matrix, pairs, residual_px)``."""
+    pairs, dist = assign(base_xy, sim.apply(mat, follow_xy), tol_px)
+    for _ in range(iterations):
+        if len(pairs) < 3:
+            break
+        new = sim.umeyama(follow_xy[pairs[:, 1]], base_xy[pairs[:, 0]])
+        new_pairs, new_dist = assign(base_xy, sim.apply(new, follow_xy), tol_px)
+        if (len(new_pairs), -float((new_dist**2).sum())) < (len(pairs), -float((dist**2).sum())):
+            break  # worse than before: keep the current estimate
+        converged = np.array_equal(new_pairs, pairs)
+        mat, pairs, dist = new, new_pairs, new_dist
+        if converged:
+            break
+    return mat, pairs, dist
+
+
+def register(
+    base_xy: np.ndarray,
+    follow_xy: np.ndarray,
+    *,
+    um_per_px: float,
+    base_size: tuple[int, int],
+    follow_size: tuple[int, int],
+    base_image: np.ndarray | None = None,
+    follow_image: np.ndarray | None = None,
+    config: RegistrationConfig | None = None,
+) -> Registration:
+    """Align a follow-up photo to the baseline photo of the same target area.
+
+    Args:
+        base_xy: ``(N, 2)`` baseline exit points, pixels.
+        follow_xy: ``(M, 2)`` follow-up exit points, pixels *at the baseline scale*
+            (rescale first if the calibrations differ; see :mod:`trichometry.visits.series`).
+        um_per_px: micrometres per pixel of both point sets.
+        base_size: baseline ``(width, height)`` in pixels.
+        follow_size: follow-up ``(width, height)`` in pixels (at the baseline scale).
+        base_image: optional ``(H, W, 3)`` uint8 RGB baseline photo, for image features.
+        follow_image: optional follow-up photo at the baseline scale.
+        config: parameters; defaults to :class:`RegistrationConfig`.
+
+    Returns:
+        The :class:`Registration` (follow-up -> baseline).
+
+    Raises:
+        RegistrationError: too few agreeing hairs, too small an overlap or too low a
+            confidence: the photos probably show different areas.
+    """
+    cfg = config or RegistrationConfig()
+    if not um_per_px or um_per_px <= 0:
+        raise ConfigError(f"um_per_px must be > 0, got {um_per_px}; give the calibration of the images.")
+    base_xy = np.asarray(base_xy, dtype=np.float64).reshape(-1, 2)
+    follow_xy = np.asarray(follow_xy, dtype=np.float64).reshape(-1, 2)
+    tol_px = cfg.tolerance_um / um_per_px
+    candidates: list[tuple[str, np.ndarray]] = []
+    feat_inliers = feat_matches = 0
+    if cfg.use_image_features and base_image is not None and follow_image is not None:
+        mat, feat_inliers, feat_matches = _features(base_image, follow_image, tol_px)
+        if mat is not None:
+            candidates.append(("features", mat))
+    candidates += [("points", mat) for mat in _constellation(base_xy, follow_xy, base_size, tol_px, cfg)]
+    if not candidates:
+        raise RegistrationError(
+            f"cannot register: only {len(base_xy)} baseline and {len(follow_xy)} follow-up hairs and no "
+            "usable image features. Check that both photos show the same target area and are in focus."
+        )
+    best: tuple[int, float, str, np.ndarray, np.ndarray] | None = None
+    for method, mat in candidates:
+        if len(base_xy) >= 3 and len(follow_xy) >= 3:
+            mat, pairs, dist = _refine(mat, base_xy, follow_xy, tol_px, cfg.icp_iterations)
+            # A last pass at half the tolerance drops near-miss neighbours from the fit.
+            fine, fine_pairs, _ = _refine(mat, base_xy, follow_xy, tol_px / 2, cfg.icp_iterations)
+            if len(fine_pairs) >= max(3, len(pairs) // 2):
+                mat = fine
+                pairs, dist = assign(base_xy, sim.apply(mat, follow_xy), tol_px)
+        else:
+            pairs, dist = np.zeros((0, 2), dtype=np.int64), np.zeros(0)
+        key = (len(pairs), -float(dist.sum()))
+        if best is None or key > (best[0], best[1]):
+            best = (len(pairs), -float(dist.sum()), method, mat, dist)
+    assert best is not None
+    n_in, _, method, mat, dist = best
+    if method == "features" and n_in >= 3:
+        method = "features+points"
+    overlap = overlap_share(mat, base_size, follow_size)
+    base_poly = sim.frame_polygon(*base_size)
+    foll_poly = sim.apply(mat, sim.frame_polygon(*follow_size))
+    n_base_ov = int(sim.inside_polygon(foll_poly, base_xy).sum())
+    n_foll_ov = int(sim.inside_polygon(base_poly, sim.apply(mat, follow_xy)).sum())
+    expected = min(n_base_ov, n_foll_ov)
+    if len(base_xy) >= 3 and len(follow_xy) >= 3:
+        inliers = n_in
+        ratio = inliers / max(expected, 1)
+    else:  # no hairs to check: rely on the image features alone
+        inliers = feat_inliers
+        ratio = feat_inliers / max(feat_matches, 1)
+    confidence = float(np.clip(ratio, 0, 1) * (1 - math.exp(-inliers / 6.0)))
+    scale, rot, _ = sim.decompose(mat)
+    reg = Registration(
+        matrix=mat,
+        um_per_px=float(um_per_px),
+        inliers=int(inliers),
+        inlier_ratio=float(ratio),
+        rms_um=float(np.sqrt(np.mean(dist**2)) * um_per_px) if len(dist) else float("nan"),
+        overlap=overlap,
+        confidence=confidence,
+        method=method,
+        details={"feature_inliers": feat_inliers, "feature_matches": feat_matches, "expected": expected},
+    )
+    logger.info(
+        "registration %s: scale %.4f rot %.2f deg, %d inliers (%.0f %%), overlap %.0f %%, confidence %.2f",
+        method, scale, rot, inliers, 100 * ratio, 100 * overlap, confidence,
+    )  # fmt: skip
+    problems = []
+    if inliers < cfg.min_inliers:
+        problems.append(f"only {inliers} hairs agree (need {cfg.min_inliers})")
+    if overlap < cfg.min_overlap:
+        problems.append(f"the fields overlap by {100 * overlap:.0f} % (need {100 * cfg.min_overlap:.0f} %)")
+    if confidence < cfg.min_confidence:
+        problems.append(f"confidence {confidence:.2f} is below {cfg.min_confidence:.2f}")
+    if problems:
+        raise RegistrationError(
+            "the follow-up photo cannot be aligned with the baseline: "
+            + "; ".join(problems)
+            + ". The photos probably show different areas: re-take the follow-up at the tattoo/marked "
+            "target area, or check the calibration (um per pixel) of both visits."
+        )
+    return reg

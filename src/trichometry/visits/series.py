@@ -1,0 +1,180 @@
+"""Compare the visits of one subject's target area: checks, registration, matching, windows.
+
+A visit holds one or more photos of the same area. Each follow-up photo is registered
+to the first baseline photo, its hairs matched, and the per-photo changes combined
+(mean). The spread of the photos within a visit gives the repeatability.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trichometry.errors import CalibrationError, ImageRejected
+from trichometry.visits.change import (
+    PairChange,
+    Repeatability,
+    change_from_matching,
+    combine_changes,
+    repeatability,
+)
+from trichometry.visits.hairs import HairPoints
+from trichometry.visits.matching import HairMatching, MatchConfig, match_hairs
+from trichometry.visits.registration import Registration, RegistrationConfig, register
+from trichometry.visits.windows import DEFAULT_WINDOWS, VisitWindow, assign_window, check_windows, days_since
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class VisitPhotos:
+    """The photos of one target area taken at one visit."""
+
+    visit: str
+    date: dt.date
+    photos: list[HairPoints]
+    subject: str = ""
+    site: str = ""
+
+
+@dataclass
+class VisitComparison:
+    """A follow-up visit against baseline."""
+
+    visit: str
+    day: int
+    window: str | None
+    change: PairChange
+    independent_density_change_per_cm2: float
+    independent_density_change_pct: float
+    registrations: list[Registration]
+    matchings: list[HairMatching] = field(repr=False, default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "visit": self.visit,
+            "day": self.day,
+            "window": self.window,
+            "change": self.change.to_dict(),
+            "independent_density_change_per_cm2": round(self.independent_density_change_per_cm2, 4),
+            "independent_density_change_pct": round(self.independent_density_change_pct, 4),
+            "registrations": [r.to_dict() for r in self.registrations],
+        }
+
+
+def photo_density(p: HairPoints) -> float:
+    """Hairs per cm2 of one whole photo."""
+    return len(p) / p.area_cm2
+
+
+def _check_visit(v: VisitPhotos) -> float:
+    if not v.photos:
+        raise ImageRejected(
+            f"visit {v.visit!r} ({v.date.isoformat()}) has no usable image; re-take the photos of the "
+            "target area or leave the visit out."
+        )
+    scales = {round(p.um_per_px, 6) for p in v.photos}
+    base = v.photos[0].um_per_px
+    if any(abs(p.um_per_px - base) > 0.02 * base for p in v.photos):
+        raise CalibrationError(
+            f"the photos of visit {v.visit!r} have different calibrations {sorted(scales)} um/px; "
+            "photograph one visit with one device setting, or correct the calibration."
+        )
+    return base
+
+
+def compare_visit(
+    baseline: VisitPhotos,
+    followup: VisitPhotos,
+    *,
+    windows: Sequence[VisitWindow] = DEFAULT_WINDOWS,
+    registration: RegistrationConfig | None = None,
+    matching: MatchConfig | None = None,
+    rescale: bool = False,
+    calibration_tolerance: float = 0.02,
+) -> VisitComparison:
+    """Compare a follow-up visit with the baseline visit of the same area.
+
+    Args:
+        baseline: the baseline visit (its first photo is the reference frame).
+        followup: a later visit.
+        windows: follow-up windows (validated; overlapping windows are refused).
+        registration: registration parameters.
+        matching: matching parameters.
+        rescale: when the calibrations differ by more than ``calibration_tolerance``,
+            resample the follow-up hairs to the baseline scale instead of refusing.
+        calibration_tolerance: relative calibration difference accepted as equal.
+
+    Raises:
+        DataFormatError: the follow-up is dated before baseline.
+        ImageRejected: a visit has no usable photo.
+        CalibrationError: calibrations differ and ``rescale`` is off.
+        RegistrationError: a follow-up photo does not show the baseline area.
+    """
+    windows = check_windows(windows)
+    day = days_since(baseline.date, followup.date)
+    b_upp = _check_visit(baseline)
+    f_upp = _check_visit(followup)
+    rel = abs(f_upp - b_upp) / b_upp
+    if rel > calibration_tolerance and not rescale:
+        raise CalibrationError(
+            f"baseline is calibrated at {b_upp:.4g} um/px but visit {followup.visit!r} at {f_upp:.4g} um/px "
+            f"({100 * rel:.1f} % apart); check the device calibration, or allow resampling "
+            "(rescale=True / --rescale) if both values are right."
+        )
+    ref = baseline.photos[0]
+    regs: list[Registration] = []
+    matches: list[HairMatching] = []
+    changes: list[PairChange] = []
+    for photo in followup.photos:
+        fp = photo.rescaled(photo.um_per_px / ref.um_per_px) if photo.um_per_px != ref.um_per_px else photo
+        reg = register(
+            ref.xy_px,
+            fp.xy_px,
+            um_per_px=ref.um_per_px,
+            base_size=ref.size,
+            follow_size=fp.size,
+            base_image=ref.image,
+            follow_image=fp.image,
+            config=registration,
+        )
+        m = match_hairs(ref, fp, reg, matching)
+        regs.append(reg)
+        matches.append(m)
+        changes.append(change_from_matching(m))
+    change = combine_changes(changes)
+    d0 = float(np.mean([photo_density(p) for p in baseline.photos]))
+    d1 = float(np.mean([photo_density(p) for p in followup.photos]))
+    return VisitComparison(
+        visit=followup.visit,
+        day=day,
+        window=assign_window(day, windows),
+        change=change,
+        independent_density_change_per_cm2=d1 - d0,
+        independent_density_change_pct=100.0 * (d1 - d0) / d0 if d0 else float("nan"),
+        registrations=regs,
+        matchings=matches,
+    )
+
+
+def visit_repeatability(visits: Sequence[VisitPhotos]) -> Repeatability:
+    """Repeatability of whole-photo density over visits with several photos each."""
+    return repeatability([[photo_density(p) for p in v.photos] for v in visits])
+
+
+def compare_series(
+    visits: Sequence[VisitPhotos], *, windows: Sequence[VisitWindow] = DEFAULT_WINDOWS, **kwargs: Any
+) -> list[VisitComparison]:
+    """Compare every later visit of one area with its earliest visit (the baseline).
+
+    Keyword arguments go to :func:`compare_visit`.
+    """
+    if not visits:
+        return []
+    ordered = sorted(visits, key=lambda v: v.date)
+    return [compare_visit(ordered[0], v, windows=windows, **kwargs) for v in ordered[1:]]
