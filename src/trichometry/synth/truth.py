@@ -157,12 +157,16 @@ class Targets:
         instance_ids: int32, the ``hair_id`` of the top-most hair at the pixel, 0 = none.
         exit_map: uint8, 1 at the pixel containing each inside hair's exit point.
         diameter_um: float32, the local shaft diameter (um) on shaft pixels, 0 elsewhere.
+        overlay_mask: uint8 or None, 1 where a burned-in overlay (text strip, scale bar,
+            measurement circle) replaced the picture; hairs under it stay in the other
+            targets, so training may ignore these pixels.
     """
 
     shaft_mask: np.ndarray
     instance_ids: np.ndarray
     exit_map: np.ndarray
     diameter_um: np.ndarray
+    overlay_mask: np.ndarray | None = None
 
 
 @dataclass

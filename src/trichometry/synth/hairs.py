@@ -1,0 +1,146 @@
+"""Draw hair shafts into the image and the targets from one shared geometry.
+
+Each visible hair is rasterised once (:func:`~trichometry.synth.raster.rasterise_shaft`);
+its anti-aliased coverage is composited into the image with cylinder shading (darker
+rims, lighter core, a specular streak), and its pixel-centre mask writes the targets
+(top-most hair wins).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from trichometry.synth.patch import HairSpec
+from trichometry.synth.raster import rasterise_shaft, split_polyline
+from trichometry.synth.truth import HairTruth, Targets
+from trichometry.synth.view import View
+
+# hair colour (RGB 0-1) along the pigment axis: black, dark brown, brown, blond
+_PIGMENT = np.array(
+    [[0.09, 0.09, 0.10], [0.20, 0.15, 0.12], [0.38, 0.26, 0.17], [0.72, 0.58, 0.38]],
+    dtype=np.float32,
+)
+_GREY = np.array([0.80, 0.80, 0.80], dtype=np.float32)
+
+
+def hair_colour(pigment: float, grey: float) -> np.ndarray:
+    """Base RGB of a shaft from its pigment (0 black .. 1 blond) and grey (0 .. 1 white)."""
+    f = float(np.clip(pigment, 0.0, 1.0)) * 3.0
+    i = min(int(f), 2)
+    t = f - i
+    c = (1 - t) * _PIGMENT[i] + t * _PIGMENT[i + 1]
+    return (1 - grey) * c + grey * _GREY
+
+
+@dataclass
+class DrawnHair:
+    """A hair placed in one image: its spec and centreline in pixels."""
+
+    spec: HairSpec
+    centre_px: np.ndarray
+
+
+def place_hairs(hairs: list[HairSpec], view: View) -> list[DrawnHair]:
+    """Project active hairs into the view, keeping those that touch the frame.
+
+    Returns:
+        Hairs in drawing order: clipped hairs first, then long ones (lying on top).
+    """
+    upp = view.um_per_px
+    w, h = view.width, view.height
+    out: list[DrawnHair] = []
+    for hs in hairs:
+        if not hs.active:
+            continue
+        r_px = hs.diameter_um / 2.0 / upp
+        k = abs(hs.curvature_per_mm) / 1000.0
+        # straight pieces: long enough that square ends stay exact, short enough to
+        # keep the per-segment boxes small; curved hairs bend < 0.06 rad per vertex
+        step_um = hs.length_um if k == 0 else min(hs.length_um, 0.06 / k)
+        pts = view.skin_to_px(hs.centreline_um(step_um))
+        lo, hi = pts.min(axis=0) - r_px - 2, pts.max(axis=0) + r_px + 2
+        if hi[0] < -0.5 or hi[1] < -0.5 or lo[0] > w - 0.5 or lo[1] > h - 0.5:
+            continue
+        min_seg = 2.0 * r_px + 2.0
+        pts = split_polyline(pts, max_seg_px=max(64.0, 2 * min_seg), min_seg_px=min_seg)
+        out.append(DrawnHair(hs, pts))
+    out.sort(key=lambda d: (not d.spec.clipped, d.spec.follicle_id))
+    return out
+
+
+def draw_hairs(img: np.ndarray, drawn: list[DrawnHair], view: View) -> tuple[list[HairTruth], Targets]:
+    """Composite shafts into ``img`` (in place) and build the truth and targets.
+
+    Args:
+        img: ``(H, W, 3)`` float32 RGB in [0, 1].
+        drawn: from :func:`place_hairs`.
+
+    Returns:
+        ``(hairs, targets)``; hair ids are 1-based in drawing order.
+    """
+    h, w = img.shape[:2]
+    upp = view.um_per_px
+    mask = np.zeros((h, w), dtype=np.uint8)
+    ids = np.zeros((h, w), dtype=np.int32)
+    diam = np.zeros((h, w), dtype=np.float32)
+    exit_map = np.zeros((h, w), dtype=np.uint8)
+    truths: list[HairTruth] = []
+    hid = 0
+    for d in drawn:
+        hs = d.spec
+        ras = rasterise_shaft(d.centre_px, hs.diameter_um, hs.tip_diameter_um, upp, (h, w))
+        ex, ey = float(d.centre_px[0, 0]), float(d.centre_px[0, 1])
+        inside = -0.5 <= ex < w - 0.5 and -0.5 <= ey < h - 0.5
+        if ras is None and not inside:
+            continue
+        hid += 1
+        truths.append(
+            HairTruth(
+                hair_id=hid,
+                follicle_id=hs.follicle_id,
+                unit_id=hs.unit_id,
+                exit_xy=(ex, ey),
+                centreline=d.centre_px.copy(),
+                diameter_um=hs.diameter_um,
+                tip_diameter_um=hs.tip_diameter_um,
+                length_um=hs.length_um,
+                clipped=hs.clipped,
+                pigment=hs.pigment if hs.grey == 0 else max(hs.pigment, hs.grey),
+            )
+        )
+        if inside:
+            exit_map[math.floor(ey + 0.5), math.floor(ex + 0.5)] = 1
+        if ras is None:
+            continue
+        sl = np.s_[ras.y0 : ras.y0 + ras.coverage.shape[0], ras.x0 : ras.x0 + ras.coverage.shape[1]]
+        _composite(img[sl], ras.coverage, ras.u, ras.s_um, hs)
+        m = ras.mask
+        mask[sl][m] = 1
+        ids[sl][m] = hid
+        diam[sl][m] = ras.diameter_um[m]
+    return truths, Targets(shaft_mask=mask, instance_ids=ids, exit_map=exit_map, diameter_um=diam)
+
+
+def _composite(roi: np.ndarray, cov: np.ndarray, u: np.ndarray, s_um: np.ndarray, hs: HairSpec) -> None:
+    """Blend one shaft into ``roi`` (float32 RGB view into the image)."""
+    base = hair_colour(hs.pigment, hs.grey)
+    uu = np.clip(u, -1.0, 1.0)
+    depth = np.sqrt(np.maximum(1.0 - uu * uu, 0.0))  # cylinder thickness across the shaft
+    light = float(base.mean())
+    # darker rims (grazing view through more cortex), lighter core
+    shade = (0.55 + 0.45 * depth) * (1.0 + 0.25 * light)
+    # specular streak on the lit side; fainter on light hair, bluish white
+    spec_str = 0.22 * (1.0 - 0.6 * light) * (0.5 + 0.5 * min(1.0, hs.diameter_um / 60.0))
+    spec = spec_str * np.exp(-(((uu + 0.35) / 0.22) ** 2))
+    # cuticle / pigment irregularity along the shaft
+    phase = (hs.follicle_id * 2.399) % (2 * math.pi)
+    along = 1.0 + 0.06 * np.sin(s_um / 37.0 + phase) * np.sin(s_um / 11.0 + 2 * phase)
+    col = base[None, None, :] * (shade * along)[..., None] + spec[..., None] * np.array(
+        [0.85, 0.9, 1.0], dtype=np.float32
+    )
+    alpha = cov * (0.97 - 0.35 * hs.grey * (1.0 - depth))
+    roi *= 1.0 - alpha[..., None]
+    roi += alpha[..., None] * col.astype(np.float32)

@@ -1,0 +1,87 @@
+"""Camera optics and sensor: lighting, vignetting, glare, bubbles, defocus, noise, JPEG."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from trichometry.synth.view import View
+
+
+def apply_contact_artifacts(img: np.ndarray, view: View) -> None:
+    """Air bubbles and specular glare between the contact plate and skin (in place).
+
+    Args:
+        img: ``(H, W, 3)`` float32 RGB in [0, 1].
+    """
+    h, w = img.shape[:2]
+    if len(view.bubbles):
+        rim = np.zeros((h, w), dtype=np.float32)
+        inner = np.zeros((h, w), dtype=np.float32)
+        spec = np.zeros((h, w), dtype=np.float32)
+        for x, y, r in np.asarray(view.bubbles, dtype=float):
+            c = (round(x * 4), round(y * 4))
+            t = max(1, round(r * 0.06))
+            cv2.circle(rim, c, round(r * 4), 1.0, t, cv2.LINE_AA, shift=2)
+            cv2.circle(inner, c, round(r * 4), 1.0, -1, cv2.LINE_AA, shift=2)
+            hc = (round((x - 0.35 * r) * 4), round((y - 0.35 * r) * 4))
+            cv2.circle(spec, hc, max(4, round(r * 0.7)), 1.0, -1, cv2.LINE_AA, shift=2)
+        rim = cv2.GaussianBlur(rim, (0, 0), 1.0)
+        inner = cv2.GaussianBlur(inner, (0, 0), 2.0)
+        spec = cv2.GaussianBlur(spec * inner, (0, 0), 1.5)
+        img *= 1.0 - 0.55 * rim[..., None]
+        img += (1.0 - img) * (0.08 * inner + 0.5 * spec)[..., None]
+    if len(view.glare):
+        layer = np.zeros((h, w), dtype=np.float32)
+        for x, y, r, s in np.asarray(view.glare, dtype=float):
+            cv2.circle(
+                layer, (round(x * 4), round(y * 4)), max(4, round(r * 4)), float(s), -1, cv2.LINE_AA, shift=2
+            )
+        sig = max(2.0, 0.08 * min(h, w))
+        layer = cv2.GaussianBlur(layer, (0, 0), sig)
+        white = np.array([0.97, 0.98, 1.0], dtype=np.float32)
+        img += (white - img) * np.clip(layer, 0, 1)[..., None]
+
+
+def apply_lighting(img: np.ndarray, view: View) -> None:
+    """Exposure, white balance, illumination gradient and vignetting (in place)."""
+    h, w = img.shape[:2]
+    xs = (np.arange(w, dtype=np.float32) - (w - 1) / 2) / max(w, h)
+    ys = (np.arange(h, dtype=np.float32) - (h - 1) / 2) / max(w, h)
+    a = math.radians(view.illumination_deg)
+    ramp = xs[None, :] * math.cos(a) + ys[:, None] * math.sin(a)
+    r2 = (xs[None, :] ** 2 + ys[:, None] ** 2) / (0.25 + 0.25 * (min(w, h) / max(w, h)) ** 2)
+    gain = (
+        view.exposure * (1.0 + 2.0 * view.illumination_gradient * ramp) * (1.0 - view.vignetting * r2 * 0.5)
+    )
+    img *= gain.astype(np.float32)[..., None]
+    img *= np.asarray(view.white_balance, dtype=np.float32)[None, None, :]
+
+
+def apply_sensor(img: np.ndarray, view: View, rng: np.random.Generator) -> np.ndarray:
+    """Defocus blur, sensor noise and quantisation.
+
+    Returns:
+        ``(H, W, 3)`` uint8 RGB.
+    """
+    if view.defocus_px > 0.05:
+        img = cv2.GaussianBlur(img, (0, 0), float(view.defocus_px))
+    if view.noise_sigma > 0:
+        lum = np.clip(img, 0.0, 1.0)
+        sigma = view.noise_sigma / 255.0 * np.sqrt(0.3 + 0.7 * lum)  # shot + read noise
+        img = img + rng.standard_normal(img.shape, dtype=np.float32) * sigma.astype(np.float32)
+    return np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def apply_jpeg(img: np.ndarray, quality: int | None) -> np.ndarray:
+    """Round-trip an RGB uint8 image through JPEG at ``quality`` (None: unchanged)."""
+    if quality is None:
+        return img
+    ok, buf = cv2.imencode(
+        ".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    )
+    if not ok:  # pragma: no cover - OpenCV always encodes a valid uint8 image
+        return img
+    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

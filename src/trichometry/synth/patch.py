@@ -1,0 +1,303 @@
+"""A persistent patch of scalp in physical units, independent of any camera view.
+
+The skin frame has its origin at the centre of the target area, x to the right and y
+down (as the image at zero rotation), lengths in micrometres. A :class:`ScalpPatch`
+lists every follicle's hair (:class:`HairSpec`) and the skin's look
+(:class:`SkinSpec`); a :class:`~trichometry.synth.view.View` images part of it.
+Longitudinal studies keep one patch per subject and change hairs between visits with
+:func:`dataclasses.replace` (for example ``replace(h, diameter_um=h.diameter_um + 2)``
+or ``replace(h, active=False)``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from trichometry.synth.ranges import SceneRanges
+
+_MIN_UNIT_SPACING_UM = 120.0
+
+
+@dataclass(frozen=True)
+class HairSpec:
+    """One follicle and the hair it grows, in the skin frame (micrometres).
+
+    Attributes:
+        follicle_id: persistent identity (stable across visits).
+        unit_id: follicular unit; hairs sharing one opening share it.
+        exit_um: ``(x, y)`` where the hair leaves the skin.
+        direction_deg: growth direction in the skin plane (0 = +x, 90 = +y).
+        diameter_um: shaft diameter at the root.
+        taper: relative diameter loss from root to tip (0 = none, 0.3 = 30 %).
+        length_um: length along the centreline from exit to tip.
+        curvature_per_mm: signed curvature (rad per mm of length).
+        clipped: cut short (square cut end) rather than a natural tip.
+        pigment: 0 = black ... 1 = blond.
+        grey: 0 = pigmented ... 1 = white (unpigmented).
+        active: False for a dormant follicle: an empty opening with no visible shaft.
+    """
+
+    follicle_id: int
+    unit_id: int
+    exit_um: tuple[float, float]
+    direction_deg: float
+    diameter_um: float
+    taper: float
+    length_um: float
+    curvature_per_mm: float
+    clipped: bool
+    pigment: float
+    grey: float = 0.0
+    active: bool = True
+
+    @property
+    def tip_diameter_um(self) -> float:
+        return self.diameter_um * (1.0 - self.taper)
+
+    def centreline_um(self, step_um: float) -> np.ndarray:
+        """Points along the centreline, exit first, at most ``step_um`` apart.
+
+        Returns:
+            ``(N, 2)`` float array of ``(x, y)`` micrometres in the skin frame, N >= 2.
+        """
+        n = max(2, math.ceil(self.length_um / max(step_um, 1e-6)) + 1)
+        s = np.linspace(0.0, self.length_um, n)
+        theta0 = math.radians(self.direction_deg)
+        k = self.curvature_per_mm / 1000.0
+        theta = theta0 + k * s
+        if abs(k) < 1e-12:
+            x = s * math.cos(theta0)
+            y = s * math.sin(theta0)
+        else:
+            x = (np.sin(theta) - math.sin(theta0)) / k
+            y = (math.cos(theta0) - np.cos(theta)) / k
+        return np.stack([x + self.exit_um[0], y + self.exit_um[1]], axis=1)
+
+
+@dataclass(frozen=True)
+class SkinSpec:
+    """Appearance of the skin of a patch (persistent across visits).
+
+    Attributes:
+        fitzpatrick: skin type 1-6 (continuous).
+        halo_strength: 0-1, perifollicular pigmentation and subsurface shaft shadow.
+        texture_seed: seed of the skin texture (a function of skin position).
+        dandruff: ``(K, 3)`` flakes ``(x_um, y_um, radius_um)``.
+        vessels: list of ``(M, 2)`` polylines in um.
+        redness: 0-1 diffuse erythema.
+    """
+
+    fitzpatrick: float
+    halo_strength: float
+    texture_seed: int
+    dandruff: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    vessels: list[np.ndarray] = field(default_factory=list)
+    redness: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScalpPatch:
+    """A rectangle of scalp, ``extent_um`` wide and high, centred on the skin origin.
+
+    Attributes:
+        extent_um: ``(width, height)`` in um.
+        hairs: one :class:`HairSpec` per follicle (dormant ones included).
+        skin: the skin's appearance.
+        params: scene parameters drawn for this patch (provenance).
+    """
+
+    extent_um: tuple[float, float]
+    hairs: tuple[HairSpec, ...]
+    skin: SkinSpec
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def area_cm2(self) -> float:
+        return self.extent_um[0] * self.extent_um[1] * 1e-8
+
+    @property
+    def active_hairs(self) -> list[HairSpec]:
+        return [h for h in self.hairs if h.active]
+
+    @property
+    def density_per_cm2(self) -> float:
+        return len(self.active_hairs) / self.area_cm2
+
+    @property
+    def empty_follicles(self) -> list[tuple[float, float]]:
+        """Openings (um) of follicular units where no hair is active."""
+        units: dict[int, list[HairSpec]] = {}
+        for h in self.hairs:
+            units.setdefault(h.unit_id, []).append(h)
+        out = []
+        for hs in units.values():
+            if not any(h.active for h in hs):
+                xy = np.mean([h.exit_um for h in hs], axis=0)
+                out.append((float(xy[0]), float(xy[1])))
+        return out
+
+
+def _uniform(rng: np.random.Generator, r: tuple[float, float]) -> float:
+    return float(rng.uniform(r[0], r[1])) if r[1] > r[0] else float(r[0])
+
+
+def _unit_centres(rng: np.random.Generator, n: int, extent: tuple[float, float]) -> np.ndarray:
+    """``n`` points in the extent, no two closer than the minimum unit spacing.
+
+    Dart throwing on a grid hash; returns fewer than ``n`` only if the area is full.
+    """
+    w, h = extent
+    r = _MIN_UNIT_SPACING_UM
+    cell = r / math.sqrt(2.0)
+    gw, gh = math.ceil(w / cell) + 1, math.ceil(h / cell) + 1
+    grid = -np.ones((gh, gw), dtype=np.int64)
+    pts: list[tuple[float, float]] = []
+    tries = 0
+    while len(pts) < n and tries < 30 * n + 100:
+        cand = rng.uniform((-w / 2, -h / 2), (w / 2, h / 2), size=(max(8, n - len(pts)), 2))
+        for x, y in cand:
+            tries += 1
+            gx, gy = int((x + w / 2) / cell), int((y + h / 2) / cell)
+            ok = True
+            for j in range(max(gy - 2, 0), min(gy + 3, gh)):
+                for i in range(max(gx - 2, 0), min(gx + 3, gw)):
+                    k = grid[j, i]
+                    if k >= 0 and (pts[k][0] - x) ** 2 + (pts[k][1] - y) ** 2 < r * r:
+                        ok = False
+                        break
+                if not ok:
+                    break
+            if ok:
+                grid[gy, gx] = len(pts)
+                pts.append((float(x), float(y)))
+                if len(pts) >= n:
+                    break
+    return np.asarray(pts, dtype=float).reshape(-1, 2)
+
+
+def _diameter(rng: np.random.Generator, ranges: SceneRanges, p: dict[str, float]) -> float:
+    u = rng.uniform()
+    if u < p["vellus_fraction"]:
+        return _uniform(rng, ranges.vellus_diameter_um)
+    if u < p["vellus_fraction"] + p["intermediate_fraction"]:
+        return _uniform(rng, ranges.intermediate_diameter_um)
+    lo_t, hi_t = ranges.terminal_diameter_um
+    return float(np.clip(rng.normal(p["terminal_diameter_um"], 12.0), min(55.0, lo_t), max(130.0, hi_t)))
+
+
+def sample_patch(
+    ranges: SceneRanges | None,
+    rng: np.random.Generator,
+    extent_um: tuple[float, float] = (6000.0, 5000.0),
+) -> ScalpPatch:
+    """Draw a scalp patch: follicular units, hairs and skin.
+
+    Args:
+        ranges: parameter ranges (defaults when None).
+        rng: the random generator (the only source of randomness).
+        extent_um: ``(width, height)`` of the patch; make it cover the views plus the
+            length of hairs that may reach into them.
+
+    Returns:
+        The patch; ``patch.params`` holds the drawn scene parameters.
+    """
+    ranges = ranges or SceneRanges()
+    names = [
+        "density_per_cm2", "empty_follicle_fraction", "vellus_fraction", "intermediate_fraction",
+        "terminal_diameter_um", "taper_per_mm", "clipped_fraction", "direction_spread_deg", "pigment",
+        "grey_fraction", "fitzpatrick", "halo_strength", "dandruff_per_mm2", "vessels_per_mm2",
+    ]  # fmt: skip
+    p = {n: _uniform(rng, getattr(ranges, n)) for n in names}
+    if p["vellus_fraction"] + p["intermediate_fraction"] > 1.0:
+        s = p["vellus_fraction"] + p["intermediate_fraction"]
+        p["vellus_fraction"] /= s
+        p["intermediate_fraction"] /= s
+    p["stream_deg"] = float(rng.uniform(0.0, 360.0))
+    w_um, h_um = float(extent_um[0]), float(extent_um[1])
+    area_cm2 = w_um * h_um * 1e-8
+
+    weights = np.asarray(ranges.unit_size_weights, dtype=float)
+    weights = weights / weights.sum()
+    mean_unit = float((weights * np.arange(1, 5)).sum())
+    n_hairs_target = rng.poisson(p["density_per_cm2"] * area_cm2)
+    n_units_active = max(0, round(n_hairs_target / mean_unit))
+    n_units_empty = rng.binomial(n_units_active, p["empty_follicle_fraction"]) if n_units_active else 0
+    centres = _unit_centres(rng, n_units_active + n_units_empty, (w_um, h_um))
+
+    hairs: list[HairSpec] = []
+    fid = 0
+    for uid, (cx, cy) in enumerate(centres, start=1):
+        empty = uid > len(centres) - n_units_empty
+        size = 1 if empty else int(rng.choice(4, p=weights)) + 1
+        unit_dir = p["stream_deg"] + rng.normal(0.0, p["direction_spread_deg"])
+        clipped = bool(rng.uniform() < p["clipped_fraction"])
+        diams = [_diameter(rng, ranges, p) for _ in range(size)]
+        # exits side by side across the growth direction, never overlapping
+        perp = math.radians(unit_dir + 90.0)
+        offsets = np.cumsum(
+            [0.0] + [(diams[i] + diams[i + 1]) / 2 + rng.uniform(8.0, 25.0) for i in range(size - 1)]
+        )
+        offsets = offsets - offsets.mean()
+        for k in range(size):
+            fid += 1
+            along = rng.uniform(-10.0, 10.0)
+            ex = cx + offsets[k] * math.cos(perp) + along * math.cos(perp - math.pi / 2)
+            ey = cy + offsets[k] * math.sin(perp) + along * math.sin(perp - math.pi / 2)
+            is_clipped = clipped if rng.uniform() > 0.1 else not clipped
+            length = _uniform(rng, ranges.clipped_length_um if is_clipped else ranges.long_length_um)
+            curv = (
+                0.0 if is_clipped else _uniform(rng, ranges.curvature_per_mm) * float(rng.choice((-1.0, 1.0)))
+            )
+            grey = float(rng.uniform(0.6, 1.0)) if rng.uniform() < p["grey_fraction"] else 0.0
+            hairs.append(
+                HairSpec(
+                    follicle_id=fid,
+                    unit_id=uid,
+                    exit_um=(float(ex), float(ey)),
+                    direction_deg=float(unit_dir + rng.normal(0.0, 6.0)),
+                    diameter_um=diams[k],
+                    taper=min(0.3, _uniform(rng, ranges.taper_per_mm) * length / 1000.0),
+                    length_um=length,
+                    curvature_per_mm=curv,
+                    clipped=is_clipped,
+                    pigment=float(np.clip(p["pigment"] + rng.normal(0.0, 0.08), 0.0, 1.0)),
+                    grey=grey,
+                    active=not empty,
+                )
+            )
+    skin = _sample_skin(rng, p, (w_um, h_um))
+    params = {k: round(v, 4) for k, v in p.items()}
+    params["extent_um"] = [w_um, h_um]
+    return ScalpPatch(extent_um=(w_um, h_um), hairs=tuple(hairs), skin=skin, params=params)
+
+
+def _sample_skin(rng: np.random.Generator, p: dict[str, float], extent: tuple[float, float]) -> SkinSpec:
+    w, h = extent
+    area_mm2 = w * h * 1e-6
+    n_flakes = rng.poisson(p["dandruff_per_mm2"] * area_mm2)
+    flakes = np.column_stack(
+        [
+            rng.uniform(-w / 2, w / 2, n_flakes),
+            rng.uniform(-h / 2, h / 2, n_flakes),
+            rng.lognormal(math.log(45.0), 0.6, n_flakes),
+        ]
+    ).reshape(-1, 3)
+    vessels = []
+    for _ in range(rng.poisson(p["vessels_per_mm2"] * area_mm2)):
+        n = int(rng.integers(6, 14))
+        ang = rng.uniform(0, 2 * math.pi) + np.cumsum(rng.normal(0.0, 0.5, n))
+        step = rng.uniform(40.0, 90.0)
+        xy = np.cumsum(np.column_stack([np.cos(ang), np.sin(ang)]) * step, axis=0)
+        vessels.append(xy + rng.uniform((-w / 2, -h / 2), (w / 2, h / 2)))
+    return SkinSpec(
+        fitzpatrick=p["fitzpatrick"],
+        halo_strength=p["halo_strength"],
+        texture_seed=int(rng.integers(0, 2**31 - 1)),
+        dandruff=flakes,
+        vessels=vessels,
+        redness=float(rng.uniform(0.0, 0.5)),
+    )
