@@ -8,7 +8,9 @@ import pytest
 from trichometry.synth.truth import HairTruth, ImageTruth, Sample, Targets
 
 
-def make_sample(image_id: str = "img001", seed: int = 0, w: int = 48, h: int = 32) -> Sample:
+def make_sample(
+    image_id: str = "img001", seed: int = 0, w: int = 48, h: int = 32, overlay: bool = False
+) -> Sample:
     rng = np.random.default_rng(seed)
     image = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
     hairs = [
@@ -56,6 +58,10 @@ def make_sample(image_id: str = "img001", seed: int = 0, w: int = 48, h: int = 3
     targets = Targets(
         shaft_mask=(ids > 0).astype(np.uint8), instance_ids=ids, exit_map=exit_map, diameter_um=diam
     )
+    if overlay:
+        ov = np.zeros((h, w), np.uint8)
+        ov[-4:, :] = 1  # a burned-in strip along the bottom
+        targets.overlay_mask = ov
     return Sample(image=image, truth=truth, targets=targets)
 
 

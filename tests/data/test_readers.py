@@ -31,6 +31,15 @@ def test_round_trip_reproduces_truth_targets_and_image_exactly(tmp_path, sample)
     assert row.density_per_cm2 == pytest.approx(1 / (48 * 32 * 2.8e-4**2))
 
 
+def test_optional_overlay_mask_round_trips(tmp_path, sample_factory):
+    root = _write(tmp_path / "ds", [sample_factory("a", overlay=True), sample_factory("b")])
+    a, b = load_sample(root, "a"), load_sample(root, "b")
+    assert np.array_equal(a.targets.overlay_mask, sample_factory("a", overlay=True).targets.overlay_mask)
+    assert getattr(b.targets, "overlay_mask", None) is None
+    rows = read_manifest(root)
+    assert rows[0].overlay_mask == "targets/a_overlay.png" and rows[1].overlay_mask == ""
+
+
 def test_dataset_splits_and_iteration(tmp_path, sample_factory):
     samples = [sample_factory(f"im{i}", seed=i) for i in range(3)]
     root = _write(tmp_path / "ds", samples)

@@ -12,6 +12,7 @@ set folder looks like::
       targets/ID_instances.png      uint16 PNG, hair_id or 0
       targets/ID_exit.png           uint8 PNG, 0/1
       targets/ID_diameter.tif       float32 TIFF (zlib), micrometres, 0 off the shaft
+      targets/ID_overlay.png        uint8 PNG, 0/1 burned-in overlay pixels (optional)
       subjects/SUBJECT.json         longitudinal truth of one subject (synthetic cohorts)
 
 Every encoder here is deterministic (no timestamps, sorted JSON keys), so writing the
@@ -50,7 +51,10 @@ TARGET_SUFFIXES: dict[str, str] = {
     "instance_ids": "_instances.png",
     "exit_map": "_exit.png",
     "diameter_map": "_diameter.tif",
+    "overlay_mask": "_overlay.png",
 }
+#: targets every ``hairs`` image has; ``overlay_mask`` is optional
+REQUIRED_TARGETS = ("shaft_mask", "instance_ids", "exit_map", "diameter_map")
 
 #: annotation kinds a data set can hold
 KIND_HAIRS = "hairs"  # full per-hair truth (synthetic) + dense targets
@@ -181,21 +185,27 @@ def decode_tiff_float(data: bytes, path: str | Path) -> np.ndarray:
 def encode_targets(targets: Targets) -> dict[str, bytes]:
     """Encode :class:`Targets` to the files of ``targets/``, keyed like :data:`TARGET_SUFFIXES`.
 
+    ``overlay_mask`` is included only when the targets carry one.
+
     Raises:
         DataFormatError: when a map has values the format cannot hold (masks not 0/1,
             more than 65535 hairs, negative or non-finite diameters, shape mismatch).
     """
-    shapes = {
-        targets.shaft_mask.shape,
-        targets.instance_ids.shape,
-        targets.exit_map.shape,
-        targets.diameter_um.shape,
+    overlay = getattr(targets, "overlay_mask", None)
+    maps = {
+        "shaft_mask": targets.shaft_mask,
+        "instance_ids": targets.instance_ids,
+        "exit_map": targets.exit_map,
+        "diameter_map": targets.diameter_um,
     }
+    if overlay is not None:
+        maps["overlay_mask"] = overlay
+    shapes = {m.shape for m in maps.values()}
     if len(shapes) != 1 or len(targets.shaft_mask.shape) != 2:
         raise DataFormatError(f"target maps must share one (H, W) shape, got {sorted(shapes)}.")
-    for name in ("shaft_mask", "exit_map"):
-        arr = getattr(targets, name)
-        if arr.size and (arr.min() < 0 or arr.max() > 1):
+    for name in ("shaft_mask", "exit_map", "overlay_mask"):
+        arr = maps.get(name)
+        if arr is not None and arr.size and (arr.min() < 0 or arr.max() > 1):
             raise DataFormatError(f"{name} must hold only 0 and 1, found values up to {arr.max()}.")
     ids = targets.instance_ids
     if ids.size and (ids.min() < 0 or ids.max() > MAX_INSTANCE_ID):
@@ -205,40 +215,64 @@ def encode_targets(targets: Targets) -> dict[str, bytes]:
     diam = targets.diameter_um
     if not np.all(np.isfinite(diam)) or (diam.size and diam.min() < 0):
         raise DataFormatError("diameter map must be finite and >= 0 (micrometres).")
-    return {
+    out = {
         "shaft_mask": encode_png(targets.shaft_mask.astype(np.uint8)),
         "instance_ids": encode_png(ids.astype(np.uint16)),
         "exit_map": encode_png(targets.exit_map.astype(np.uint8)),
         "diameter_map": encode_tiff_float(diam),
     }
+    if overlay is not None:
+        out["overlay_mask"] = encode_png(overlay.astype(np.uint8))
+    return out
 
 
-def decode_targets(root: Path, image_id: str, shape: tuple[int, int]) -> Targets:
-    """Read the four target files of ``image_id`` and check them against ``shape`` (H, W)."""
+_PNG_DTYPES = {
+    "shaft_mask": np.uint8,
+    "instance_ids": np.uint16,
+    "exit_map": np.uint8,
+    "overlay_mask": np.uint8,
+}
+
+
+def decode_targets(paths: dict[str, Path | None], shape: tuple[int, int]) -> Targets:
+    """Read target files and check them against ``shape`` (H, W).
+
+    Args:
+        paths: target name -> file path; the four of :data:`REQUIRED_TARGETS` must be
+            given, ``overlay_mask`` may be ``None`` (absent).
+        shape: ``(H, W)`` of the image.
+    """
     maps: dict[str, np.ndarray] = {}
-    expect = {"shaft_mask": np.uint8, "instance_ids": np.uint16, "exit_map": np.uint8}
-    for name, dtype in expect.items():
-        path = root / target_relpath(image_id, name)
-        arr = decode_image(read_bytes(path, name.replace("_", " ")), path, color=False)
-        if arr.dtype != dtype or arr.ndim != 2:
-            raise DataFormatError(
-                f"{path} must be a single-channel {np.dtype(dtype).name} PNG, found {arr.dtype} {arr.shape}."
-            )
-        maps[name] = arr
-    dpath = root / target_relpath(image_id, "diameter_map")
-    maps["diameter_map"] = decode_tiff_float(read_bytes(dpath, "diameter map"), dpath)
-    for name, arr in maps.items():
+    for name in TARGET_SUFFIXES:
+        path = paths.get(name)
+        if path is None:
+            if name in REQUIRED_TARGETS:
+                raise DataFormatError(f"the manifest gives no {name} path; fill in the cell.")
+            continue
+        what = name.replace("_", " ")
+        if name == "diameter_map":
+            arr = decode_tiff_float(read_bytes(path, what), path)
+        else:
+            arr = decode_image(read_bytes(path, what), path, color=False)
+            dtype = _PNG_DTYPES[name]
+            if arr.dtype != dtype or arr.ndim != 2:
+                raise DataFormatError(
+                    f"{path} must be a single-channel {np.dtype(dtype).name} PNG, "
+                    f"found {arr.dtype} {arr.shape}."
+                )
         if arr.shape != tuple(shape):
             raise DataFormatError(
-                f"{root / target_relpath(image_id, name)} has shape {arr.shape}, expected {tuple(shape)} "
-                "(the image's height x width)."
+                f"{path} has shape {arr.shape}, expected {tuple(shape)} (the image's height x width)."
             )
-    for name in ("shaft_mask", "exit_map"):
-        if maps[name].max(initial=0) > 1:
-            raise DataFormatError(f"{root / target_relpath(image_id, name)} must hold only 0 and 1.")
-    return Targets(
+        if name in ("shaft_mask", "exit_map", "overlay_mask") and arr.max(initial=0) > 1:
+            raise DataFormatError(f"{path} must hold only 0 and 1.")
+        maps[name] = arr
+    targets = Targets(
         shaft_mask=maps["shaft_mask"],
         instance_ids=maps["instance_ids"].astype(np.int32),
         exit_map=maps["exit_map"],
         diameter_um=maps["diameter_map"],
     )
+    if "overlay_mask" in maps:
+        targets.overlay_mask = maps["overlay_mask"]  # optional field (newer Targets)
+    return targets

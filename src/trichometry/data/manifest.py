@@ -4,7 +4,7 @@ Columns (in this order; ``data/README.md`` documents each)::
 
     image_id, subject, visit, date, days_since_baseline, site, arm, split, um_per_px,
     width, height, annotation_type, n_hairs, image, image_sha256, annotation,
-    shaft_mask, instance_ids, exit_map, diameter_map
+    shaft_mask, instance_ids, exit_map, diameter_map, overlay_mask
 
 Unknown values are empty cells. Paths are POSIX and relative to the data set folder
 (an image may also be an absolute path when it was imported by reference).
@@ -46,6 +46,7 @@ class ManifestRow:
         image_sha256: SHA-256 of the image file's bytes (hex).
         annotation: path of the per-image JSON.
         shaft_mask, instance_ids, exit_map, diameter_map: target paths (``""`` for boxes).
+        overlay_mask: path of the optional overlay mask (``""`` when there is none).
     """
 
     image_id: str
@@ -68,6 +69,7 @@ class ManifestRow:
     instance_ids: str = ""
     exit_map: str = ""
     diameter_map: str = ""
+    overlay_mask: str = ""
 
     def __post_init__(self) -> None:
         validate_id(self.image_id)

@@ -29,6 +29,7 @@ from trichometry.data.format import (
     KIND_BOXES,
     KIND_HAIRS,
     SUBJECTS_DIR,
+    TARGET_SUFFIXES,
     decode_image,
     decode_targets,
     loads_json,
@@ -200,7 +201,11 @@ class Dataset:
         row = self._need(image_id, KIND_HAIRS)
         truth = self.truth(image_id)
         image = self.image(image_id)
-        targets = decode_targets(self.root, image_id, (row.height, row.width))
+        paths = {
+            name: resolve(self.root, getattr(row, name), name) if getattr(row, name) else None
+            for name in TARGET_SUFFIXES
+        }
+        targets = decode_targets(paths, (row.height, row.width))
         return Sample(image=image, truth=truth, targets=targets)
 
     def boxed(self, image_id: str) -> BoxedImage:

@@ -31,7 +31,6 @@ from trichometry.data.format import (
     KIND_HAIRS,
     MANIFEST_CSV,
     SUBJECTS_DIR,
-    TARGET_SUFFIXES,
     TARGETS_DIR,
     annotation_relpath,
     dumps_json,
@@ -162,8 +161,8 @@ class DatasetWriter:
         image_rel = f"{IMAGES_DIR}/{image_id}.png"
         self._write(image_rel, png)
         self._write(annotation_relpath(image_id), dumps_json(truth_annotation(sample)).encode())
-        for name in TARGET_SUFFIXES:
-            self._write(target_relpath(image_id, name), encoded[name])
+        for name, data in encoded.items():
+            self._write(target_relpath(image_id, name), data)
         row = ManifestRow(
             image_id=image_id,
             subject=subject,
@@ -181,7 +180,7 @@ class DatasetWriter:
             image=image_rel,
             image_sha256=sha256_bytes(png),
             annotation=annotation_relpath(image_id),
-            **{name: target_relpath(image_id, name) for name in TARGET_SUFFIXES},
+            **{name: target_relpath(image_id, name) for name in encoded},
         )
         self.rows.append(row)
         self._kinds.add(KIND_HAIRS)
