@@ -1,0 +1,86 @@
+"""Export a trained network to ONNX and check it against PyTorch with onnxruntime."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from trichometry.errors import CheckpointError
+from trichometry.models.net import ActivatedHairNet, HairNet
+from trichometry.utils.atomic import atomic_write_bytes
+
+logger = logging.getLogger(__name__)
+
+
+def export_onnx(
+    model: HairNet,
+    path: str | os.PathLike[str],
+    *,
+    tile: int = 256,
+    opset: int = 18,
+    check: bool = True,
+    atol: float = 1e-4,
+) -> dict[str, Any]:
+    """Export ``model`` (activated outputs) to ONNX for a ``(1, 3, tile, tile)`` input.
+
+    The ONNX graph takes ``input``: ``(1, 3, tile, tile)`` float32 RGB in ``[0, 1]`` at the
+    canonical scale and returns ``maps``: ``(1, 3, tile, tile)``: shaft probability, exit
+    probability, diameter in canonical px. Tile the image as
+    :class:`trichometry.inference.Predictor` does.
+
+    Args:
+        model: the network (evaluation mode is set here).
+        path: target ``.onnx`` file, written atomically.
+        tile: spatial input size (fixed shape: simplest for every runtime).
+        opset: ONNX opset version.
+        check: run onnxruntime on a random input and compare with PyTorch.
+        atol: largest allowed absolute difference in the check.
+
+    Returns:
+        ``{"path", "tile", "max_abs_diff"}`` (``max_abs_diff`` is None without ``check``).
+
+    Raises:
+        CheckpointError: the export fails or differs from PyTorch by more than ``atol``.
+    """
+    wrapped = ActivatedHairNet(model).eval().cpu()
+    x = torch.rand(1, 3, tile, tile, generator=torch.Generator().manual_seed(0))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp) / "model.onnx"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer notes about the static tile shape
+                torch.onnx.export(
+                    wrapped,
+                    (x,),
+                    str(tmp_path),
+                    input_names=["input"],
+                    output_names=["maps"],
+                    opset_version=opset,
+                    dynamo=False,
+                )
+        except Exception as exc:  # exporter failures come in many types
+            raise CheckpointError(f"ONNX export failed: {exc}; report this with the model variant.") from exc
+        data = tmp_path.read_bytes()
+    diff = None
+    if check:
+        import onnxruntime as ort
+
+        sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+        got = sess.run(["maps"], {"input": x.numpy()})[0]
+        with torch.no_grad():
+            want = wrapped(x).numpy()
+        diff = float(np.abs(got - want).max())
+        if not diff <= atol:
+            raise CheckpointError(
+                f"ONNX output differs from PyTorch by {diff:.2e} (> {atol:.0e}); do not use this export."
+            )
+    atomic_write_bytes(path, data)
+    logger.info("exported ONNX to %s (tile %d, max |diff| %s)", path, tile, diff)
+    return {"path": str(path), "tile": tile, "max_abs_diff": diff}

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from trichometry.models import create_model
+from trichometry.models.onnx_export import export_onnx
+
+
+def test_onnx_matches_pytorch(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = create_model("tiny").eval()
+    info = export_onnx(model, tmp_path / "m.onnx", tile=64)
+    assert info["max_abs_diff"] is not None and info["max_abs_diff"] < 1e-4
+    x = torch.rand(1, 3, 64, 64)
+    sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    got = sess.run(["maps"], {"input": x.numpy()})[0]
+    with torch.no_grad():
+        want = model.activate(model(x)).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-4)
