@@ -1,0 +1,261 @@
+"""The no-learning baseline: ridge filtering, hysteresis, skeleton paths, exit-end rules.
+
+Pipeline (at a working scale where the thinnest expected shaft is about 3 px wide):
+
+1. darkness ``255 - luminance``; background flattening by a white top-hat with a disc
+   wider than the widest shaft (removes illumination gradients and skin tone);
+2. shaft mask: hysteresis on the flattened darkness in robust noise units, united with
+   a multi-scale Hessian ridge response tuned to the expected widths (thin, faint hairs);
+   small or compact components (flakes, dots, follicle openings) are dropped;
+3. skeleton, split at junctions and rejoined across crossings (straight continuation);
+   paths shorter than ``min_length_um`` are dropped;
+4. per path: width from the distance transform; paths much wider than the image's
+   typical shaft are counted as that many side-by-side hairs (shared openings); the
+   shaft map is each kept path drawn as a tube of its width (so blobs, halos and
+   flakes that gave no hair path do not reach measurement);
+5. the exit end: a path with both ends on the frame border has its exit outside (not
+   counted); an end on the border is never the exit; else the end that fades into the
+   skin (the shaft dives under it) and is wider (tips taper, cuts are sharp) wins, and
+   an end shared with other branches (one opening) is preferred.
+
+The result is a :class:`~trichometry.inference.prediction.Prediction`, so measurement is
+the same code as for the model.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, replace
+
+import cv2
+import numpy as np
+from skimage.filters import apply_hysteresis_threshold
+from skimage.morphology import skeletonize
+
+from trichometry.classical.ridge import flatten, ridge
+from trichometry.classical.skeleton import Path, skeleton_paths
+from trichometry.errors import CalibrationError, ConfigError, ImageRejected
+from trichometry.inference.prediction import Prediction
+from trichometry.measure.thickness import darkness
+from trichometry.measure.trace import sample
+
+logger = logging.getLogger(__name__)
+
+VERSION = "1"
+
+
+@dataclass(frozen=True)
+class ClassicalConfig:
+    """Parameters of the classical detector (defaults tuned on generated images)."""
+
+    min_width_um: float = 15.0  # thinnest shaft looked for
+    max_width_um: float = 140.0  # widest shaft looked for
+    uncalibrated_width_px: tuple[float, float] = (3.0, 40.0)  # used when um_per_px is None
+    work_min_width_px: float = 3.0  # downscale so the thinnest shaft is about this wide
+    low_k: float = 4.0  # hysteresis low threshold, robust noise units of the top-hat
+    high_k: float = 10.0  # hysteresis high threshold
+    ridge_k: float = 6.0  # ridge strength (noise units) that adds thin faint shafts
+    min_length_um: float = 120.0  # shorter paths are not hairs
+    min_length_px: float = 8.0  # floor on the minimal length, working px
+    max_bend_deg: float = 30.0  # join branches across a junction within this bend
+    multi_width_ratio: float = 2.2  # a path this much wider than typical holds several hairs
+    exit_sigma_px: float = 1.5  # exit heatmap peak width (input px)
+
+
+class ClassicalDetector:
+    """No-learning hair detector producing the same dense maps as the model.
+
+    Example::
+
+        det = ClassicalDetector()
+        pred = det.predict(image_rgb, um_per_px=2.8)   # Prediction, source["method"] == "classical"
+    """
+
+    def __init__(self, config: ClassicalConfig | None = None, **overrides: object) -> None:
+        cfg = config or ClassicalConfig()
+        try:
+            self.config = replace(cfg, **overrides) if overrides else cfg
+        except TypeError as exc:
+            names = sorted(asdict(cfg))
+            raise ConfigError(f"unknown classical detector option: {exc}; valid options: {names}.") from exc
+
+    def _widths_px(self, um_per_px: float | None) -> tuple[float, float]:
+        c = self.config
+        if um_per_px is None:
+            return c.uncalibrated_width_px
+        if not (math.isfinite(um_per_px) and um_per_px > 0):
+            raise CalibrationError(f"um_per_px must be a positive number or None, got {um_per_px}.")
+        return c.min_width_um / um_per_px, c.max_width_um / um_per_px
+
+    def predict(self, image_rgb: np.ndarray, um_per_px: float | None) -> Prediction:
+        """Dense shaft / exit / diameter maps for one ``(H, W, 3)`` uint8 RGB image.
+
+        Args:
+            image_rgb: the image.
+            um_per_px: scale (sets the expected shaft widths); ``None`` assumes
+                ``uncalibrated_width_px``.
+
+        Returns:
+            :class:`Prediction` with ``source["method"] == "classical"``.
+        """
+        img = np.asarray(image_rgb)
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 or min(img.shape[:2]) < 16:
+            raise ImageRejected(
+                f"classical detector needs an (H, W, 3) uint8 RGB image of at least 16 px, got "
+                f"shape {img.shape} dtype {img.dtype}; convert the image first."
+            )
+        c = self.config
+        wmin, wmax = self._widths_px(um_per_px)
+        f = min(1.0, c.work_min_width_px / max(wmin, 1e-6))
+        h, w = img.shape[:2]
+        dark = darkness(img)
+        small = cv2.resize(dark, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else dark
+        f_y, f_x = small.shape[0] / h, small.shape[1] / w
+        sw_min, sw_max = max(wmin * f, 1.5), max(wmax * f, 3.0)
+
+        flat = flatten(small, sw_max)
+        sigma = max(1.4826 * float(np.median(np.abs(flat - np.median(flat)))), 0.5)
+        widths = list(np.geomspace(sw_min, sw_max, 5))
+        rid, _ = ridge(flat, widths)
+        rsig = max(1.4826 * float(np.median(np.abs(rid - np.median(rid)))), 1e-3)
+        mask = apply_hysteresis_threshold(flat / sigma, c.low_k, c.high_k)
+        mask |= apply_hysteresis_threshold(rid / rsig, 0.5 * c.ridge_k, c.ridge_k) & (
+            flat / sigma > 0.5 * c.low_k
+        )
+        mask = self._clean(mask, sw_min, c, um_per_px, f)
+        dt = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+        skel = skeletonize(mask)
+        typical = float(np.median(2 * dt[skel] - 1)) if skel.any() else sw_min
+        paths = skeleton_paths(skel, max(typical, 2.0), c.max_bend_deg)
+        min_len = max(c.min_length_px, (c.min_length_um / um_per_px * f) if um_per_px else 4 * sw_min)
+        paths = [p for p in paths if p.length >= min_len]
+        path_w = [float(np.median(2 * sample(dt, p.points[:, 0], p.points[:, 1]) - 1)) for p in paths]
+        ref_w = float(np.median(path_w)) if len(path_w) >= 5 else None
+
+        exits: list[tuple[float, float]] = []
+        shaft = np.zeros((h, w), dtype=np.uint8)
+        diam_full = np.zeros((h, w), dtype=np.float32)
+        for p, pw in zip(paths, path_w):
+            ends = self._exit_end(p, flat, dt, sigma)
+            if ends is None:
+                continue
+            xy, u = ends
+            k = 1
+            if ref_w and pw > c.multi_width_ratio * ref_w:
+                k = min(4, round(pw / ref_w))
+            nrm = np.array([-u[1], u[0]])
+            for j in range(k):
+                off = (j - (k - 1) / 2) * (pw / k)
+                q = xy + off * nrm
+                exits.append((float(q[0] / f_x), float(q[1] / f_y)))
+            # the shaft as a clean tube of the path's width, from the exit along the path
+            full = np.vstack(
+                [
+                    xy,
+                    p.points
+                    if np.hypot(*(p.points[0] - xy)) < np.hypot(*(p.points[-1] - xy))
+                    else p.points[::-1],
+                ]
+            )
+            full = full / np.array([f_x, f_y])
+            width_full = max(pw / f, 1.0)
+            tube = np.zeros((h, w), dtype=np.uint8)
+            cv2.polylines(
+                tube,
+                [np.round(full * 16).astype(np.int32)],
+                False,
+                1,
+                max(1, round(width_full)),
+                cv2.LINE_8,
+                4,
+            )
+            shaft |= tube
+            diam_full = np.where(tube > 0, np.maximum(diam_full, width_full), diam_full)
+        exit_prob = _gaussians((h, w), exits, max(c.exit_sigma_px, 0.15 * typical / f))
+        logger.info(
+            "classical: %d paths, %d exits (scale %.2f, noise %.1f)", len(paths), len(exits), f, sigma
+        )
+        return Prediction(
+            shaft_prob=shaft.astype(np.float32),
+            exit_prob=exit_prob,
+            diameter_px=diam_full,
+            source={
+                "method": "classical",
+                "name": "classical-ridge",
+                "version": VERSION,
+                "params": asdict(c),
+            },
+        )
+
+    def _clean(self, mask: np.ndarray, sw_min: float, c: ClassicalConfig, um_per_px, f: float) -> np.ndarray:
+        """Drop components too small or too compact to hold a shaft."""
+        mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        min_len = max(c.min_length_px, (c.min_length_um / um_per_px * f) if um_per_px else 4 * sw_min)
+        keep = np.zeros(n, dtype=bool)
+        for i in range(1, n):
+            bw, bh, area = (
+                stats[i, cv2.CC_STAT_WIDTH],
+                stats[i, cv2.CC_STAT_HEIGHT],
+                stats[i, cv2.CC_STAT_AREA],
+            )
+            extent = math.hypot(bw, bh)
+            keep[i] = extent >= min_len and area >= 0.5 * min_len * sw_min
+        return keep[lab]
+
+    def _exit_end(self, p: Path, flat: np.ndarray, dt: np.ndarray, sigma: float):
+        """``(exit_xy, unit direction exit -> tip)`` in working px, or ``None`` (exit outside)."""
+        pts = p.points
+        kinds = p.end_kinds
+        if kinds[0] == "border" and kinds[1] == "border":
+            return None
+        seg = np.diff(pts, axis=0)
+        s = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
+        total = s[-1]
+        wid = 2 * sample(dt, pts[:, 0], pts[:, 1]) - 1
+        wmed = max(float(np.median(wid)), 1.0)
+        scores = []
+        outs = []
+        for end in (0, 1):
+            o = pts[0] if end == 0 else pts[-1]
+            q_s = min(total, 2 * wmed)
+            inner = np.array([np.interp(q_s if end == 0 else total - q_s, s, pts[:, k]) for k in (0, 1)])
+            u = o - inner
+            nu = float(np.hypot(*u))
+            u = u / nu if nu > 0 else np.array([1.0, 0.0])
+            tip_r = float(dt[round(o[1]), round(o[0])])
+            outs.append((o + u * tip_r, -u))
+            if kinds[end] == "border":
+                scores.append(-np.inf)
+                continue
+            # fade: contrast along the axis from 2 widths inside to 2 widths outside the end
+            t = np.linspace(-2 * wmed, 2 * wmed, 41)
+            prof = sample(flat, o[0] + u[0] * t, o[1] + u[1] * t)
+            top = float(np.median(prof[t < -0.5 * wmed])) if (t < -0.5 * wmed).any() else float(prof.max())
+            hi_i = np.flatnonzero(prof >= 0.75 * top)
+            lo_i = np.flatnonzero(prof <= 0.25 * top)
+            fade = 0.0
+            if len(hi_i) and len(lo_i) and lo_i.max() > hi_i.max():
+                fade = (t[lo_i[lo_i > hi_i.max()][0]] - t[hi_i.max()]) / wmed
+            n_end = max(2, int(len(wid) * 0.15))
+            w_end = float(np.mean(wid[:n_end] if end == 0 else wid[-n_end:]))
+            scores.append(fade + 2.0 * w_end / wmed + (1.5 if kinds[end] == "junction" else 0.0))
+        best = int(np.argmax(scores))
+        return outs[best]
+
+
+def _gaussians(shape: tuple[int, int], pts: list[tuple[float, float]], sigma: float) -> np.ndarray:
+    """``(H, W)`` float32 map with a unit-height Gaussian at each point (max-combined)."""
+    out = np.zeros(shape, dtype=np.float32)
+    r = math.ceil(3 * sigma)
+    h, w = shape
+    for x, y in pts:
+        x0, x1 = max(int(x) - r, 0), min(int(x) + r + 2, w)
+        y0, y1 = max(int(y) - r, 0), min(int(y) + r + 2, h)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        g = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * sigma * sigma)).astype(np.float32)
+        out[y0:y1, x0:x1] = np.maximum(out[y0:y1, x0:x1], g)
+    return out

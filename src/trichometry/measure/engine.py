@@ -1,0 +1,230 @@
+"""From a :class:`~trichometry.inference.prediction.Prediction` to counted, measured hairs."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from trichometry.errors import CalibrationError, ConfigError, ImageRejected
+from trichometry.inference.prediction import Prediction
+from trichometry.measure.classes import Convention, get_convention
+from trichometry.measure.detect import find_exits
+from trichometry.measure.measurement import HairMeasurement, Measurement
+from trichometry.measure.roi import Roi
+from trichometry.measure.summary import summarise
+from trichometry.measure.thickness import darkness, profile_width
+from trichometry.measure.trace import sample, trace_hairs
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MeasureConfig:
+    """Measurement parameters (all have clinical defaults)."""
+
+    exit_threshold: float = 0.3  # minimal exit-heatmap peak
+    exit_min_distance_px: float = 2.0  # closer peaks are one exit
+    shaft_threshold: float = 0.5  # shaft probability that counts as shaft
+    unit_link_um: float = 200.0  # exits closer than this (chained) form one follicular unit
+    profile_start_d: float = 1.5  # first cross-section, diameters from the exit
+    profile_span_d: float = 3.0  # section spacing: profile_sections per this many diameters
+    profile_search_d: float = 9.0  # look this far (diameters) for clean sections
+    profile_sections: int = 7
+    profile_method: str = "edge"  # "edge" or "half_depth"
+    min_contrast: float = 8.0  # grey levels
+    max_turn_deg: float = 15.0
+    default_diameter_px: float = 6.0  # used where the map gives no diameter near an exit
+
+
+def _check(image_rgb: np.ndarray, prediction: Prediction, um_per_px: float | None, valid_mask) -> None:
+    if not isinstance(prediction, Prediction):
+        raise ConfigError(f"prediction must be a Prediction, got {type(prediction).__name__}.")
+    img = np.asarray(image_rgb)
+    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+        raise ImageRejected(
+            f"image must be (H, W, 3) uint8 RGB, got shape {img.shape} dtype {img.dtype}; "
+            "read it with trichometry.io or convert it first."
+        )
+    if img.shape[:2] != prediction.shape:
+        raise ConfigError(
+            f"image {img.shape[:2]} and prediction {prediction.shape} differ in size; "
+            "predict on this same image."
+        )
+    if um_per_px is not None and not (math.isfinite(um_per_px) and um_per_px > 0):
+        raise CalibrationError(
+            f"um_per_px must be a positive number, got {um_per_px}; pass None to measure uncalibrated."
+        )
+    if valid_mask is not None and np.asarray(valid_mask).shape != prediction.shape:
+        raise ConfigError(
+            f"valid_mask shape {np.asarray(valid_mask).shape} differs from the image {prediction.shape}."
+        )
+
+
+def measure(
+    image_rgb: np.ndarray,
+    prediction: Prediction,
+    *,
+    um_per_px: float | None,
+    roi: Roi | None = None,
+    valid_mask: np.ndarray | None = None,
+    convention: str | Convention = "trichoscopy",
+    config: MeasureConfig | None = None,
+) -> Measurement:
+    """Count and measure the hairs of one image.
+
+    Hairs are the exit-point peaks of ``prediction.exit_prob`` inside the ROI and the valid
+    mask; each is traced along ``shaft_prob`` and its diameter measured near the root from
+    the image intensity profile (preferred: direct, sub-pixel) and from
+    ``prediction.diameter_px`` (used when the profile fails: low contrast, overlap).
+
+    Args:
+        image_rgb: ``(H, W, 3)`` uint8 RGB, the image the prediction was made on.
+        prediction: dense maps for this image.
+        um_per_px: scale; ``None`` measures uncalibrated (counts and pixel measures only).
+        roi: analysed region (default: the whole frame).
+        valid_mask: ``(H, W)`` bool, ``False`` where the image cannot be analysed
+            (burned-in overlays); removed from the area and the count.
+        convention: thickness class convention name or object (see :mod:`.classes`).
+        config: measurement parameters.
+
+    Returns:
+        A :class:`Measurement`; ``.to_dict()`` gives the JSON form.
+
+    Raises:
+        ImageRejected, ConfigError, CalibrationError: invalid inputs (nothing is written).
+    """
+    _check(image_rgb, prediction, um_per_px, valid_mask)
+    cfg = config or MeasureConfig()
+    conv = get_convention(convention)
+    roi = roi or Roi.full()
+    shape = prediction.shape
+    area = roi.mask(shape)
+    if valid_mask is not None:
+        area &= np.asarray(valid_mask, dtype=bool)
+
+    shaft = np.nan_to_num(np.asarray(prediction.shaft_prob, dtype=np.float32))
+    dmap = np.nan_to_num(np.asarray(prediction.diameter_px, dtype=np.float32))
+    exits, scores = find_exits(prediction.exit_prob, cfg.exit_threshold, cfg.exit_min_distance_px)
+    keep = roi.contains(exits, shape)
+    if valid_mask is not None and len(exits):
+        ij = np.clip(np.round(exits[:, ::-1]).astype(int), 0, np.array(shape) - 1)
+        keep &= np.asarray(valid_mask, dtype=bool)[ij[:, 0], ij[:, 1]]
+
+    # rough diameter near each exit: median map value on shaft pixels within a small disc
+    hints = np.array([_hint(dmap, shaft, xy, cfg) for xy in exits]) if len(exits) else np.zeros(0)
+    # trace every exit (neighbours outside the ROI still claim their own shafts)
+    traces = trace_hairs(shaft, exits, hints, threshold=cfg.shaft_threshold, max_turn_deg=cfg.max_turn_deg)
+    dark = darkness(image_rgb)
+    hairs: list[HairMeasurement] = []
+    for i in np.flatnonzero(keep):
+        tr = traces[i]
+        pw = profile_width(
+            dark,
+            tr.points,
+            hints[i],
+            start_d=cfg.profile_start_d,
+            span_d=cfg.profile_span_d,
+            search_d=cfg.profile_search_d,
+            n_sections=cfg.profile_sections,
+            method=cfg.profile_method,
+            min_contrast=cfg.min_contrast,
+            shaft=shaft,
+            shaft_threshold=cfg.shaft_threshold,
+        )
+        d_map = _map_diameter(dmap, tr.points, hints[i], cfg)
+        if pw.width_px is not None:
+            t_px, src = pw.width_px, "profile"
+        elif d_map is not None:
+            t_px, src = d_map, "map"
+        else:
+            t_px, src = None, None
+        agree = (pw.width_px / d_map - 1.0) if (pw.width_px is not None and d_map) else None
+        t_um = t_px * um_per_px if (t_px is not None and um_per_px is not None) else None
+        hairs.append(
+            HairMeasurement(
+                hair_id=len(hairs) + 1,
+                exit_xy=(float(exits[i, 0]), float(exits[i, 1])),
+                end_xy=(float(tr.points[-1, 0]), float(tr.points[-1, 1])),
+                direction_deg=tr.direction_deg,
+                length_px=tr.length_px,
+                length_um=tr.length_px * um_per_px if um_per_px is not None else None,
+                reaches_border=tr.reaches_border,
+                diameter_profile_px=pw.width_px,
+                diameter_half_depth_px=pw.half_depth_px,
+                diameter_map_px=d_map,
+                thickness_px=t_px,
+                thickness_um=t_um,
+                thickness_source=src,
+                agreement=agree,
+                profile_valid_sections=(pw.n_valid, pw.n_sections),
+                contrast=pw.contrast,
+                class_name=conv.classify(t_um) if t_um is not None else None,
+                exit_score=float(scores[i]),
+            )
+        )
+    summary = summarise(
+        hairs, area_mask=area, um_per_px=um_per_px, convention=conv, unit_link_um=cfg.unit_link_um
+    )
+    flags = []
+    if um_per_px is None:
+        flags.append("uncalibrated: no scale, so densities, micrometres and classes are not given")
+    if len(hairs) < 10:
+        flags.append(f"few_hairs: {len(hairs)} counted; densities and statistics are imprecise")
+    n_map = summary["thickness_from_map"]
+    if n_map:
+        flags.append(
+            f"thickness_from_map: {n_map} hair(s) measured from the diameter map, not the image profile"
+        )
+    logger.info("measured %d hairs (%s)", len(hairs), prediction.source.get("method", "?"))
+    return Measurement(
+        hairs=hairs,
+        summary=summary,
+        convention=conv.to_dict(),
+        roi=roi.to_dict(shape),
+        um_per_px=um_per_px,
+        source=dict(prediction.source),
+        flags=flags,
+        image_shape=(int(shape[0]), int(shape[1])),
+        params=asdict(cfg),
+    )
+
+
+def _hint(dmap: np.ndarray, shaft: np.ndarray, xy: np.ndarray, cfg: MeasureConfig) -> float:
+    r = 8
+    h, w = dmap.shape
+    x, y = round(xy[0]), round(xy[1])
+    for _ in range(2):
+        y0, y1, x0, x1 = max(y - r, 0), min(y + r + 1, h), max(x - r, 0), min(x + r + 1, w)
+        vals = dmap[y0:y1, x0:x1][(shaft[y0:y1, x0:x1] >= cfg.shaft_threshold) & (dmap[y0:y1, x0:x1] > 0)]
+        if len(vals) == 0:
+            return cfg.default_diameter_px
+        d = float(np.median(vals))
+        if r >= 1.5 * d:
+            return d
+        r = math.ceil(1.5 * d)
+    return d
+
+
+def _map_diameter(dmap: np.ndarray, points: np.ndarray, hint: float, cfg: MeasureConfig) -> float | None:
+    """Median of the diameter map along the stretch the profile measures, skipping places
+    where another shaft overlaps (the map there may belong to the other hair)."""
+    if len(points) < 2:
+        return None
+    seg = np.diff(points, axis=0)
+    s = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
+    s0 = min(cfg.profile_start_d * hint, 0.3 * s[-1])
+    s1 = min(s0 + cfg.profile_search_d * hint, 0.85 * s[-1])
+    q = np.linspace(s0, max(s1, s0), 25)
+    x, y = np.interp(q, s, points[:, 0]), np.interp(q, s, points[:, 1])
+    vals = sample(dmap, x, y)
+    ok = vals > 0
+    if ok.sum() >= 5:
+        v = vals[ok]
+        clean = v[v <= 1.5 * max(hint, np.median(v[: max(3, len(v) // 3)]))]
+        vals = clean if len(clean) >= 3 else v
+    else:
+        vals = vals[ok]
+    return float(np.median(vals)) if len(vals) else None
