@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "import-voc": "trichometry.cli.import_voc",
     "analyze": "trichometry.cli.analyze",
     "compare": "trichometry.cli.compare",
+    "report": "trichometry.cli.report",
 }
 
 

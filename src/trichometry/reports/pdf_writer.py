@@ -1,0 +1,218 @@
+"""The report as a PDF (matplotlib): overview, statistics tables, plots, missing visits, provenance.
+
+Pages, in order: ``Overview``; one ``Statistics: <PARAMCD>`` page per parameter (within-arm
+change and between-arm comparison); ``Mean change from baseline by window`` (95 % CI per
+arm); ``Per-subject trajectories``; ``Missing visits``; ``Provenance`` and ``Images``
+(continued on further pages when long). Text is embedded as TrueType so it can be
+searched and extracted. Reproducible: creation and modification dates are the report's
+``generated_at``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.backends.backend_pdf import PdfPages
+
+from trichometry.reports import tables
+from trichometry.reports.parameters import PARAMETERS
+from trichometry.reports.report import Report
+from trichometry.utils.atomic import atomic_write_bytes
+
+A4 = (8.27, 11.69)
+ROWS_PER_PAGE = 38
+_RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "svg.hashsalt": "trichometry", "path.simplify": True}
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    if isinstance(v, float):
+        return f"{v:.4g}" if abs(v) < 1e-3 and v != 0 else f"{v:.3f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def _text_page(pdf: PdfPages, title: str, lines: Sequence[str]) -> None:
+    fig = plt.figure(figsize=A4)
+    fig.text(0.06, 0.96, title, fontsize=15, weight="bold", va="top")
+    fig.text(0.06, 0.92, "\n".join(lines), fontsize=8.5, va="top", family="DejaVu Sans Mono", wrap=True)
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def _table_pages(
+    pdf: PdfPages,
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    cols: Sequence[int] | None = None,
+    note: str = "",
+) -> None:
+    cols = list(cols) if cols is not None else list(range(len(header)))
+    chunks = [rows[i : i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)] or [[]]
+    for k, chunk in enumerate(chunks):
+        fig = plt.figure(figsize=A4)
+        suffix = f" (continued {k + 1}/{len(chunks)})" if len(chunks) > 1 and k else ""
+        fig.text(0.04, 0.97, title + suffix, fontsize=13, weight="bold", va="top")
+        if note:
+            fig.text(0.04, 0.945, note, fontsize=7.5, va="top", wrap=True)
+        _draw_table(fig.add_axes((0.03, 0.05, 0.94, 0.86)), header, chunk, cols)
+        pdf.savefig(fig)
+        plt.close(fig)
+
+
+def _overview(pdf: PdfPages, r: Report) -> None:
+    p = r.provenance
+    per_arm: dict[str, set[str]] = defaultdict(set)
+    for o in r.observations:
+        per_arm[o.arm].add(o.subject)
+    lines = [
+        f"Study: {r.study_id}",
+        f"Generated at: {p['generated_at']}   trichometry {p['trichometry_version']}",
+        f"Source: {p['source']}",
+        f"Subjects: {p['n_subjects']}   images: {p['n_images']}   visits: {len(r.observations)}",
+        *[f"  arm {a}: {len(s)} subjects" for a, s in sorted(per_arm.items())],
+        "Windows (days since baseline): " + ", ".join(p["windows"]),
+        f"Responder: {p['responder']['parameter']} change >= {p['responder']['threshold_pct']:g}%",
+        f"Vellus cut-off: {p['vellus_cutoff_um']:g} um (non-vellus = at least this thick)",
+        f"Missing expected visits: {len(r.missing)}",
+        f"Data fingerprint (sha256 of the long data): {p['data_sha256']}",
+        "",
+        "Warnings:" if p["warnings"] else "Warnings: none",
+        *[f"  - {w}" for w in p["warnings"]],
+    ]
+    _text_page(pdf, "Overview", lines)
+
+
+def _draw_table(ax, header: Sequence[str], rows: Sequence[Sequence[Any]], cols: Sequence[int]) -> None:
+    ax.axis("off")
+    cells = [[_fmt(r[c])[:48] for c in cols] for r in rows] or [["(none)"] + [""] * (len(cols) - 1)]
+    t = ax.table(cellText=cells, colLabels=[header[c] for c in cols], loc="upper center", cellLoc="left")
+    t.auto_set_font_size(False)
+    t.set_fontsize(6.5)
+    t.auto_set_column_width(list(range(len(cols))))
+
+
+_STAT_COLS = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14]
+_COMP_COLS = list(range(1, 12))
+
+
+def _stats_pages(pdf: PdfPages, r: Report) -> None:
+    """One page per parameter: change within arms (top) and between arms (bottom)."""
+    for prm in PARAMETERS:
+        header, rows = tables.stats_table(r, prm.code)
+        header_c, comp = tables.comparisons_table(r, prm.code)
+        title = f"Statistics: {prm.code}"
+        note = f"{tables.param_title(r, prm.code)}. Change from baseline within each arm and window."
+        note_c = "Between arms: difference in mean change (arm A - arm B), Welch 95% CI, two-sided tests."
+        if len(rows) > 24 or len(comp) > 14:  # large cohorts: each table on its own pages
+            _table_pages(pdf, title, header, rows, _STAT_COLS, note)
+            _table_pages(pdf, f"{title} (between arms)", header_c, comp, _COMP_COLS, note_c)
+            continue
+        fig = plt.figure(figsize=A4)
+        fig.text(0.04, 0.97, title, fontsize=13, weight="bold", va="top")
+        fig.text(0.04, 0.945, note, fontsize=7.5, va="top")
+        _draw_table(fig.add_axes((0.03, 0.5, 0.94, 0.43)), header, rows, _STAT_COLS)
+        fig.text(0.04, 0.47, note_c, fontsize=7.5, va="top")
+        _draw_table(fig.add_axes((0.03, 0.05, 0.94, 0.4)), header_c, comp, _COMP_COLS)
+        pdf.savefig(fig)
+        plt.close(fig)
+
+
+def _plots(pdf: PdfPages, r: Report) -> None:
+    fig, axes = plt.subplots(3, 2, figsize=A4)
+    fig.suptitle("Mean change from baseline by window (95% CI)", fontsize=13, weight="bold")
+    names = [w.name for w in r.config.windows]
+    for ax, prm in zip(axes.ravel(), PARAMETERS):
+        arms = sorted({s.arm for s in r.stats if s.param == prm.code})
+        for k, arm in enumerate(arms):
+            ss = [s for s in r.stats if s.param == prm.code and s.arm == arm]
+            x = [names.index(s.window) + (k - (len(arms) - 1) / 2) * 0.12 for s in ss]
+            y = [s.mean_chg for s in ss]
+            lo = [s.mean_chg - s.ci95_lo if math.isfinite(s.ci95_lo) else 0 for s in ss]
+            hi = [s.ci95_hi - s.mean_chg if math.isfinite(s.ci95_hi) else 0 for s in ss]
+            ax.errorbar(x, y, yerr=[lo, hi], fmt="o-", capsize=3, label=arm, ms=4)
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.set_xticks(range(len(names)), names, fontsize=7)
+        ax.set_title(prm.title(r.config.vellus_cutoff_um), fontsize=8)
+        ax.set_ylabel(f"change ({prm.unit})", fontsize=7)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def _trajectories(pdf: PdfPages, r: Report) -> None:
+    fig, axes = plt.subplots(2, 1, figsize=A4)
+    fig.suptitle("Per-subject trajectories", fontsize=13, weight="bold")
+    arms = sorted({o.arm for o in r.observations})
+    colours = {a: f"C{i}" for i, a in enumerate(arms)}
+    series: dict[tuple[str, str], list] = defaultdict(list)
+    for o in r.observations:
+        if o.analysed:
+            series[(o.subject, o.site)].append(o)
+    for (_subject, _site), os_ in sorted(series.items()):
+        os_ = sorted(os_, key=lambda o: o.day)
+        c = colours[os_[0].arm]
+        axes[0].plot(
+            [o.day for o in os_], [o.values["DENS"] for o in os_], "-o", color=c, ms=2.5, lw=0.8, alpha=0.7
+        )
+        axes[1].plot(
+            [o.day for o in os_],
+            [0.0 if o.is_baseline else o.pchg["DENS"] for o in os_],
+            "-o",
+            color=c,
+            ms=2.5,
+            lw=0.8,
+            alpha=0.7,
+        )
+    for a in arms:
+        axes[0].plot([], [], color=colours[a], label=a)
+    axes[0].set_ylabel("density (hairs/cm2)")
+    axes[1].set_ylabel("density change from baseline (%)")
+    axes[1].axhline(
+        r.config.responder_threshold_pct, color="0.5", ls="--", lw=0.8, label="responder threshold"
+    )
+    for ax in axes:
+        ax.set_xlabel("days since baseline")
+        ax.legend(fontsize=7)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def pdf_bytes(report: Report) -> bytes:
+    """The PDF as bytes."""
+    when = report.generated_at
+    meta = {
+        "Title": f"{report.study_id} hair density report",
+        "Author": "trichometry",
+        "Creator": f"trichometry {report.provenance['trichometry_version']}",
+        "CreationDate": when,
+        "ModDate": when,
+    }
+    buf = io.BytesIO()
+    with matplotlib.rc_context(_RC), PdfPages(buf, metadata=meta) as pdf:
+        _overview(pdf, report)
+        _stats_pages(pdf, report)
+        _plots(pdf, report)
+        _trajectories(pdf, report)
+        _table_pages(pdf, "Missing visits", *tables.missing_table(report))
+        _table_pages(pdf, "Provenance", *tables.provenance_table(report))
+        _table_pages(pdf, "Images", *tables.images_table(report), cols=[0, 1, 2, 3, 4, 5, 6])
+    return buf.getvalue()
+
+
+def write_pdf(report: Report, path: str | Path) -> Path:
+    """Write the PDF atomically."""
+    return atomic_write_bytes(path, pdf_bytes(report))
