@@ -22,7 +22,7 @@ def patch_extent_for(view: View, ranges: SceneRanges) -> tuple[float, float]:
     """
     fw, fh = view.footprint_um
     reach = ranges.clipped_length_um[1]
-    if ranges.clipped_fraction[0] < 1.0:
+    if ranges.clipped_fraction[0] < 1.0 or ranges.p_unclipped > 0:
         reach = max(reach, min(ranges.long_length_um[1], _MARGIN_LONG_MAX_UM))
     margin = reach + 300.0
     cx, cy = view.centre_um

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from trichometry.synth.patch import HairSpec
-from trichometry.synth.raster import rasterise_shaft, split_polyline
+from trichometry.synth.raster import ShaftRaster, rasterise_shaft, split_polyline
 from trichometry.synth.truth import HairTruth, Targets
 from trichometry.synth.view import View
 
 # hair colour (RGB 0-1) along the pigment axis: black, dark brown, brown, blond
 _PIGMENT = np.array(
-    [[0.09, 0.09, 0.10], [0.20, 0.15, 0.12], [0.38, 0.26, 0.17], [0.72, 0.58, 0.38]],
+    [[0.07, 0.075, 0.09], [0.17, 0.13, 0.11], [0.36, 0.25, 0.17], [0.70, 0.57, 0.38]],
     dtype=np.float32,
 )
-_GREY = np.array([0.80, 0.80, 0.80], dtype=np.float32)
+_GREY = np.array([0.74, 0.75, 0.77], dtype=np.float32)
 
 
 def hair_colour(pigment: float, grey: float) -> np.ndarray:
@@ -115,19 +115,19 @@ def draw_hairs(img: np.ndarray, drawn: list[DrawnHair], view: View) -> tuple[lis
             exit_map[math.floor(ey + 0.5), math.floor(ex + 0.5)] = 1
         if ras is None:
             continue
-        sl = np.s_[ras.y0 : ras.y0 + ras.coverage.shape[0], ras.x0 : ras.x0 + ras.coverage.shape[1]]
-        _composite(img[sl], ras.coverage, ras.u, ras.s_um, hs)
+        _composite(img, ras, hs)
         m = ras.mask
-        mask[sl][m] = 1
-        ids[sl][m] = hid
-        diam[sl][m] = ras.diameter_um[m]
+        ym, xm = ras.ys[m], ras.xs[m]
+        mask[ym, xm] = 1
+        ids[ym, xm] = hid
+        diam[ym, xm] = ras.diameter_um[m]
     return truths, Targets(shaft_mask=mask, instance_ids=ids, exit_map=exit_map, diameter_um=diam)
 
 
-def _composite(roi: np.ndarray, cov: np.ndarray, u: np.ndarray, s_um: np.ndarray, hs: HairSpec) -> None:
-    """Blend one shaft into ``roi`` (float32 RGB view into the image)."""
+def _composite(img: np.ndarray, ras: ShaftRaster, hs: HairSpec) -> None:
+    """Blend one shaft into ``img`` (float32 RGB, in place) on the pixels it touches."""
     base = hair_colour(hs.pigment, hs.grey)
-    uu = np.clip(u, -1.0, 1.0)
+    uu = np.clip(ras.u, -1.0, 1.0)
     depth = np.sqrt(np.maximum(1.0 - uu * uu, 0.0))  # cylinder thickness across the shaft
     light = float(base.mean())
     # darker rims (grazing view through more cortex), lighter core
@@ -137,10 +137,11 @@ def _composite(roi: np.ndarray, cov: np.ndarray, u: np.ndarray, s_um: np.ndarray
     spec = spec_str * np.exp(-(((uu + 0.35) / 0.22) ** 2))
     # cuticle / pigment irregularity along the shaft
     phase = (hs.follicle_id * 2.399) % (2 * math.pi)
+    s_um = ras.s_um
     along = 1.0 + 0.06 * np.sin(s_um / 37.0 + phase) * np.sin(s_um / 11.0 + 2 * phase)
-    col = base[None, None, :] * (shade * along)[..., None] + spec[..., None] * np.array(
+    col = base[None, :] * (shade * along)[:, None] + spec[:, None] * np.array(
         [0.85, 0.9, 1.0], dtype=np.float32
     )
-    alpha = cov * (0.97 - 0.35 * hs.grey * (1.0 - depth))
-    roi *= 1.0 - alpha[..., None]
-    roi += alpha[..., None] * col.astype(np.float32)
+    alpha = (ras.coverage * (0.97 - 0.45 * hs.grey * depth))[:, None]
+    px = img[ras.ys, ras.xs]
+    img[ras.ys, ras.xs] = px * (1.0 - alpha) + alpha * col.astype(np.float32)

@@ -7,6 +7,7 @@ import math
 import cv2
 import numpy as np
 
+from trichometry.synth.skin import soft_blur
 from trichometry.synth.view import View
 
 
@@ -40,7 +41,7 @@ def apply_contact_artifacts(img: np.ndarray, view: View) -> None:
                 layer, (round(x * 4), round(y * 4)), max(4, round(r * 4)), float(s), -1, cv2.LINE_AA, shift=2
             )
         sig = max(2.0, 0.08 * min(h, w))
-        layer = cv2.GaussianBlur(layer, (0, 0), sig)
+        layer = soft_blur(layer, sig)
         white = np.array([0.97, 0.98, 1.0], dtype=np.float32)
         img += (white - img) * np.clip(layer, 0, 1)[..., None]
 

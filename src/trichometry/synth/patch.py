@@ -89,6 +89,7 @@ class SkinSpec:
         dandruff: ``(K, 3)`` flakes ``(x_um, y_um, radius_um)``.
         vessels: list of ``(M, 2)`` polylines in um.
         redness: 0-1 diffuse erythema.
+        scaling: 0-1 whitish cornified veil (strong in most 70x images).
     """
 
     fitzpatrick: float
@@ -97,6 +98,7 @@ class SkinSpec:
     dandruff: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     vessels: list[np.ndarray] = field(default_factory=list)
     redness: float = 0.0
+    scaling: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -216,6 +218,9 @@ def sample_patch(
         s = p["vellus_fraction"] + p["intermediate_fraction"]
         p["vellus_fraction"] /= s
         p["intermediate_fraction"] /= s
+    p["unclipped_scene"] = float(rng.uniform() < ranges.p_unclipped)
+    if p["unclipped_scene"]:
+        p["clipped_fraction"] = float(rng.uniform(0.0, 0.3))
     p["stream_deg"] = float(rng.uniform(0.0, 360.0))
     w_um, h_um = float(extent_um[0]), float(extent_um[1])
     area_cm2 = w_um * h_um * 1e-8
@@ -234,7 +239,6 @@ def sample_patch(
         empty = uid > len(centres) - n_units_empty
         size = 1 if empty else int(rng.choice(4, p=weights)) + 1
         unit_dir = p["stream_deg"] + rng.normal(0.0, p["direction_spread_deg"])
-        clipped = bool(rng.uniform() < p["clipped_fraction"])
         diams = [_diameter(rng, ranges, p) for _ in range(size)]
         # exits side by side across the growth direction, never overlapping
         perp = math.radians(unit_dir + 90.0)
@@ -247,7 +251,7 @@ def sample_patch(
             along = rng.uniform(-10.0, 10.0)
             ex = cx + offsets[k] * math.cos(perp) + along * math.cos(perp - math.pi / 2)
             ey = cy + offsets[k] * math.sin(perp) + along * math.sin(perp - math.pi / 2)
-            is_clipped = clipped if rng.uniform() > 0.1 else not clipped
+            is_clipped = bool(rng.uniform() < p["clipped_fraction"])
             length = _uniform(rng, ranges.clipped_length_um if is_clipped else ranges.long_length_um)
             curv = (
                 0.0 if is_clipped else _uniform(rng, ranges.curvature_per_mm) * float(rng.choice((-1.0, 1.0)))
@@ -300,4 +304,5 @@ def _sample_skin(rng: np.random.Generator, p: dict[str, float], extent: tuple[fl
         dandruff=flakes,
         vessels=vessels,
         redness=float(rng.uniform(0.0, 0.5)),
+        scaling=float(rng.uniform(0.1, 0.6)),
     )

@@ -76,7 +76,8 @@ class SceneRanges:
             +-12 um around it, kept within 55-130 um).
         vellus_diameter_um, intermediate_diameter_um: per-hair diameter ranges.
         taper_per_mm: relative loss of diameter per mm of length (capped at 30 %).
-        clipped_fraction: share of hairs clipped short (the trial set-up).
+        clipped_fraction: share of hairs clipped short (the trial set-up); a few long
+            hairs from outside the clipped area still cross most frames.
         clipped_length_um: length of clipped hairs.
         long_length_um: length of unclipped hairs.
         curvature_per_mm: absolute curvature of unclipped hairs (rad per mm).
@@ -92,6 +93,9 @@ class SceneRanges:
         noise_sigma: sensor noise (8-bit units).
         jpeg_quality: JPEG quality of the stored image (100 = no JPEG step).
         glare_spots, bubbles: count of specular glare spots and air bubbles.
+        p_unclipped: probability that a scene is unclipped scalp: then its clipped
+            share is drawn from 0-0.3 instead of ``clipped_fraction`` (long hairs
+            crossing the field and each other).
         p_strip, p_scale_bar, p_circle: probability of each burned-in overlay.
     """
 
@@ -107,27 +111,28 @@ class SceneRanges:
     vellus_diameter_um: Range = (10.0, 30.0)
     intermediate_diameter_um: Range = (30.0, 60.0)
     taper_per_mm: Range = (0.0, 0.03)
-    clipped_fraction: Range = (0.5, 1.0)
+    clipped_fraction: Range = (0.97, 1.0)
     clipped_length_um: Range = (300.0, 2000.0)
     long_length_um: Range = (3000.0, 15000.0)
     curvature_per_mm: Range = (0.0, 0.25)
     direction_spread_deg: Range = (5.0, 35.0)
-    pigment: Range = (0.0, 0.6)
-    grey_fraction: Range = (0.0, 0.2)
+    pigment: Range = (0.0, 0.45)
+    grey_fraction: Range = (0.0, 0.1)
     fitzpatrick: Range = (1.0, 6.0)
     halo_strength: Range = (0.2, 1.0)
     dandruff_per_mm2: Range = (0.0, 1.5)
-    vessels_per_mm2: Range = (0.0, 0.3)
+    vessels_per_mm2: Range = (0.0, 0.1)
     rotation_deg: Range = (-180.0, 180.0)
     illumination_gradient: Range = (0.0, 0.25)
     vignetting: Range = (0.0, 0.35)
-    exposure: Range = (0.8, 1.15)
-    white_balance: Range = (-0.12, 0.12)
-    defocus_px: Range = (0.3, 2.0)
+    exposure: Range = (0.95, 1.35)
+    white_balance: Range = (-0.2, 0.06)
+    defocus_px: Range = (0.6, 2.5)
     noise_sigma: Range = (1.0, 5.0)
     jpeg_quality: Range = (75, 97)
     glare_spots: Range = (0, 2)
     bubbles: Range = (0, 2)
+    p_unclipped: float = 0.15
     p_strip: float = 0.3
     p_scale_bar: float = 0.3
     p_circle: float = 0.2

@@ -23,21 +23,21 @@ import numpy as np
 
 @dataclass
 class ShaftRaster:
-    """Per-pixel geometry of one shaft inside a box of the image.
+    """Per-pixel geometry of one shaft, sparse: only pixels the shaft touches.
 
-    All arrays are ``(h, w)`` for the box ``[y0:y0+h, x0:x0+w]``.
+    All arrays are 1-D of length K (one entry per touched pixel).
 
     Attributes:
-        x0, y0: top-left pixel of the box.
-        coverage: float32 anti-aliased coverage in ``[0, 1]``.
+        ys, xs: int pixel rows / columns.
+        coverage: float32 anti-aliased coverage in ``(0, 1]``.
         mask: bool, pixel centre inside the shaft (the target definition).
         u: float32 signed offset across the shaft / local half-width (``-1..1`` on it).
         s_um: float32 arc length from the exit of the closest centreline point.
         diameter_um: float32 local shaft diameter at that point.
     """
 
-    x0: int
-    y0: int
+    ys: np.ndarray
+    xs: np.ndarray
     coverage: np.ndarray
     mask: np.ndarray
     u: np.ndarray
@@ -98,69 +98,73 @@ def rasterise_shaft(
     total = float(s_cum[-1])
     r_max = max(diameter_um, tip_diameter_um) / 2.0 / um_per_px
     pad = r_max + 1.5
-    lo = np.floor(pts.min(axis=0) - pad).astype(int)
-    hi = np.ceil(pts.max(axis=0) + pad).astype(int)
-    bx0, by0 = max(int(lo[0]), 0), max(int(lo[1]), 0)
-    bx1, by1 = min(int(hi[0]), w_img - 1), min(int(hi[1]), h_img - 1)
-    if bx1 < bx0 or by1 < by0:
-        return None
-    bh, bw = by1 - by0 + 1, bx1 - bx0 + 1
-    best = np.full((bh, bw), np.inf, dtype=np.float32)  # distance metric used to pick the segment
-    cov = np.zeros((bh, bw), dtype=np.float32)
-    inside = np.zeros((bh, bw), dtype=bool)
-    u_map = np.zeros((bh, bw), dtype=np.float32)
-    s_map = np.zeros((bh, bw), dtype=np.float32)
-    d_map = np.zeros((bh, bw), dtype=np.float32)
     n_seg = len(pts) - 1
     d0_px, d1_px = diameter_um / um_per_px, tip_diameter_um / um_per_px
+    parts: list[tuple[np.ndarray, ...]] = []
     for i in range(n_seg):
         a, b = pts[i], pts[i + 1]
-        sx0 = max(math.floor(min(a[0], b[0]) - pad), bx0)
-        sy0 = max(math.floor(min(a[1], b[1]) - pad), by0)
-        sx1 = min(math.ceil(max(a[0], b[0]) + pad), bx1)
-        sy1 = min(math.ceil(max(a[1], b[1]) + pad), by1)
+        sx0 = max(math.floor(min(a[0], b[0]) - pad), 0)
+        sy0 = max(math.floor(min(a[1], b[1]) - pad), 0)
+        sx1 = min(math.ceil(max(a[0], b[0]) + pad), w_img - 1)
+        sy1 = min(math.ceil(max(a[1], b[1]) + pad), h_img - 1)
         if sx1 < sx0 or sy1 < sy0:
             continue
-        xs = np.arange(sx0, sx1 + 1, dtype=np.float64)
-        ys = np.arange(sy0, sy1 + 1, dtype=np.float64)
         L = seg_len[i]
         dx, dy = (b - a) / L
-        px = xs[None, :] - a[0]
-        py = ys[:, None] - a[1]
+        yy, xx = np.mgrid[sy0 : sy1 + 1, sx0 : sx1 + 1]
+        px = xx - a[0]
+        py = yy - a[1]
         along = px * dx + py * dy  # px along the segment from a
-        perp = px * (-dy) + py * dx  # signed offset (left of travel is negative y-down)
+        perp = px * (-dy) + py * dx  # signed offset across the segment
         t = along
         if i > 0:
             t = np.maximum(t, 0.0)
         if i < n_seg - 1:
             t = np.minimum(t, L)
-        # distance to the (clamped) closest point; ends are cut square, so beyond
+        # distance to the (clamped) closest point; the ends are cut square, so beyond
         # the first / last vertex only the perpendicular offset counts
         dist = np.hypot(along - t, perp)
+        near = dist < pad
+        if i == 0:
+            near &= along > -1.0
+        if i == n_seg - 1:
+            near &= along < L + 1.0
+        if not near.any():
+            continue
+        along, perp, dist = along[near], perp[near], dist[near]
         s_px = s_cum[i] + np.clip(along, 0.0, L)
-        diam_px = d0_px + (d1_px - d0_px) * (s_px / total)
-        r = diam_px / 2.0
+        r = (d0_px + (d1_px - d0_px) * (s_px / total)) / 2.0
         side = np.clip(r - dist + 0.5, 0.0, 1.0)
-        end = np.ones_like(side)
         in_ends = np.ones(side.shape, dtype=bool)
         if i == 0:
-            end = np.minimum(end, np.clip(along + 0.5, 0.0, 1.0))
+            side = side * np.clip(along + 0.5, 0.0, 1.0)
             in_ends &= along >= 0.0
         if i == n_seg - 1:
-            end = np.minimum(end, np.clip(L - along + 0.5, 0.0, 1.0))
+            side = side * np.clip(L - along + 0.5, 0.0, 1.0)
             in_ends &= along <= L
-        c = side * end
-        m = (dist <= r) & in_ends
-        # closeness key: prefer the segment that actually covers the pixel
-        key = np.where(in_ends, dist, dist + 1e6).astype(np.float32)
-        sl = np.s_[sy0 - by0 : sy1 - by0 + 1, sx0 - bx0 : sx1 - bx0 + 1]
-        upd = key < best[sl]
-        best[sl] = np.where(upd, key, best[sl])
-        cov[sl] = np.where(upd, c, cov[sl])
-        inside[sl] = np.where(upd, m, inside[sl])
-        u_map[sl] = np.where(upd, perp / np.maximum(r, 1e-6), u_map[sl])
-        s_map[sl] = np.where(upd, s_px * um_per_px, s_map[sl])
-        d_map[sl] = np.where(upd, diam_px * um_per_px, d_map[sl])
-    if not cov.any():
+        # closeness key: prefer the segment that actually spans the pixel
+        key = np.where(in_ends, dist, dist + 1e6)
+        parts.append(
+            (yy[near], xx[near], key, side, (dist <= r) & in_ends, perp / np.maximum(r, 1e-6), s_px, 2 * r)
+        )
+    if not parts:
         return None
-    return ShaftRaster(bx0, by0, cov, inside, u_map, s_map, d_map)
+    ys, xs, key, cov, mask, u, s_px, dpx = (np.concatenate(c) for c in zip(*parts))
+    flat = ys.astype(np.int64) * w_img + xs
+    order = np.lexsort((key, flat))
+    flat_sorted = flat[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = flat_sorted[1:] != flat_sorted[:-1]
+    pick = order[first]
+    pick = pick[cov[pick] > 0]
+    if len(pick) == 0:
+        return None
+    return ShaftRaster(
+        ys=ys[pick],
+        xs=xs[pick],
+        coverage=cov[pick].astype(np.float32),
+        mask=mask[pick],
+        u=u[pick].astype(np.float32),
+        s_um=(s_px[pick] * um_per_px).astype(np.float32),
+        diameter_um=(dpx[pick] * um_per_px).astype(np.float32),
+    )

@@ -18,12 +18,12 @@ from trichometry.synth.view import View
 # Skin colour as a 70x polarised dermoscope renders it, Fitzpatrick I..VI (RGB 0-1).
 _TONES = np.array(
     [
-        [0.80, 0.72, 0.69],
-        [0.75, 0.66, 0.60],
-        [0.66, 0.57, 0.50],
-        [0.56, 0.45, 0.36],
-        [0.42, 0.31, 0.24],
-        [0.28, 0.20, 0.16],
+        [0.66, 0.62, 0.61],
+        [0.63, 0.58, 0.55],
+        [0.58, 0.52, 0.48],
+        [0.49, 0.41, 0.35],
+        [0.37, 0.29, 0.23],
+        [0.26, 0.19, 0.15],
     ],
     dtype=np.float32,
 )
@@ -49,11 +49,21 @@ def skin_coords(view: View) -> tuple[np.ndarray, np.ndarray]:
     return sx.astype(np.float32), sy.astype(np.float32)
 
 
-def _blur_um(img: np.ndarray, sigma_um: float, um_per_px: float) -> np.ndarray:
-    s = sigma_um / um_per_px
-    if s < 0.3:
+def soft_blur(img: np.ndarray, sigma_px: float) -> np.ndarray:
+    """Gaussian blur; wide ones run on a reduced copy (same look, a fraction of the cost)."""
+    if sigma_px < 0.3:
         return img
-    return cv2.GaussianBlur(img, (0, 0), s)
+    if sigma_px <= 6.0:
+        return cv2.GaussianBlur(img, (0, 0), sigma_px)
+    h, w = img.shape[:2]
+    f = sigma_px / 3.0
+    small = cv2.resize(img, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma_px / f)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _blur_um(img: np.ndarray, sigma_um: float, um_per_px: float) -> np.ndarray:
+    return soft_blur(img, sigma_um / um_per_px)
 
 
 def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
@@ -69,22 +79,23 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
     tone = skin_tone(skin.fitzpatrick)
     broad = fbm(sx, sy, (1500.0, 600.0), seed, first_octave=0)
     mid = fbm(sx, sy, (180.0, 70.0), seed, min_spacing_um=upp, first_octave=2)
-    fine = fbm(sx, sy, (30.0, 14.0), seed, min_spacing_um=1.5 * upp, first_octave=4)
-    lum = 1.0 + 0.05 * broad + 0.035 * mid + 0.05 * fine
+    fine = fbm(sx, sy, (28.0, 12.0), seed, min_spacing_um=1.5 * upp, first_octave=4)
+    lum = 1.0 + 0.04 * broad + 0.03 * mid + 0.035 * fine
     # skin furrows: thin network where a ridged noise crosses zero
     ridge = value_noise(sx, sy, 260.0, seed, octave=8) + 0.35 * value_noise(sx, sy, 90.0, seed, octave=9)
-    furrow = np.exp(-((ridge / 0.05) ** 2)).astype(np.float32)
-    furrow = _blur_um(furrow, 4.0, upp)
-    lum -= 0.07 * furrow
+    furrow = np.exp(-((ridge / 0.06) ** 2)).astype(np.float32)
+    furrow = _blur_um(furrow, 5.0, upp)
+    lum -= 0.06 * furrow
     img = tone[None, None, :] * lum[..., None]
     # diffuse erythema
     red = np.clip(0.5 + 0.5 * broad, 0, 1) * skin.redness
     img *= 1.0 - 0.12 * red[..., None] * np.array([0.0, 0.6, 0.4], dtype=np.float32)
-    # whitish cornified scaling: a bright, slightly blue veil where mid+fine noise is high
-    scal = np.clip((mid + 0.6 * fine - 0.05) * 2.2, 0.0, 1.0) * (0.35 + 0.3 * (broad + 1))
-    scal = scal.astype(np.float32)
-    white = np.array([0.93, 0.93, 0.96], dtype=np.float32)
-    img += (white - img) * (0.45 * scal)[..., None]
+    # whitish cornified scaling: a bright, slightly blue, granular veil over broad areas
+    veil = np.clip(0.45 + 0.6 * broad + 0.5 * mid, 0.0, 1.0)
+    grain = np.clip(0.5 + 1.4 * fine + 0.6 * mid, 0.0, 1.0)
+    scal = (skin.scaling * veil * (0.35 + 0.65 * grain)).astype(np.float32)
+    white = np.array([0.86, 0.87, 0.90], dtype=np.float32)
+    img += (white - img) * scal[..., None]
     _draw_vessels(img, patch, view)
     _draw_flakes(img, patch, view)
     return img.astype(np.float32)
@@ -94,12 +105,12 @@ def _draw_vessels(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
     if not patch.skin.vessels:
         return
     layer = np.zeros(img.shape[:2], dtype=np.float32)
-    t = max(1, round(18.0 / view.um_per_px))
+    t = max(1, round(12.0 / view.um_per_px))
     for poly in patch.skin.vessels:
         p = view.skin_to_px(poly)
         cv2.polylines(layer, [np.round(p * 16).astype(np.int32)], False, 1.0, t, cv2.LINE_AA, shift=4)
     layer = _blur_um(layer, 8.0, view.um_per_px)
-    img *= 1.0 - 0.35 * layer[..., None] * np.array([0.1, 0.7, 0.6], dtype=np.float32)
+    img *= 1.0 - 0.18 * layer[..., None] * np.array([0.05, 0.7, 0.55], dtype=np.float32)
 
 
 def _draw_flakes(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
@@ -109,28 +120,25 @@ def _draw_flakes(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
     rng = np.random.default_rng(patch.skin.texture_seed + 17)  # persistent flake shapes
     angles = rng.uniform(0, 180, len(flakes))
     aspect = rng.uniform(0.3, 1.0, len(flakes))
-    opac = rng.uniform(0.35, 0.85, len(flakes))
+    opac = rng.uniform(0.25, 0.7, len(flakes))
     centres = view.skin_to_px(flakes[:, :2])
     layer = np.zeros(img.shape[:2], dtype=np.float32)
     h, w = layer.shape
+    ks = np.arange(9)
     for (x, y), r_um, ang, asp, op in zip(centres, flakes[:, 2], angles, aspect, opac):
         r = r_um / view.um_per_px
-        if x < -r or y < -r or x > w + r or y > h + r:
+        if x < -2 * r or y < -2 * r or x > w + 2 * r or y > h + 2 * r or r < 0.7:
             continue
-        axes = (max(1, round(r)), max(1, round(r * asp)))
-        cv2.ellipse(
-            layer,
-            (round(x), round(y)),
-            axes,
-            float(ang - view.rotation_deg),
-            0,
-            360,
-            float(op),
-            -1,
-            cv2.LINE_AA,
+        # irregular flake: a jagged polygon, persistent per flake
+        frng = np.random.default_rng([patch.skin.texture_seed, int(r_um * 1000) & 0xFFFFFF])
+        rad = r * frng.uniform(0.45, 1.0, len(ks))
+        th = np.radians(ang - view.rotation_deg) + 2 * np.pi * (ks + frng.uniform(-0.3, 0.3, len(ks))) / len(
+            ks
         )
-    layer = _blur_um(layer, 5.0, view.um_per_px)
-    col = np.array([0.95, 0.94, 0.88], dtype=np.float32)
+        poly = np.column_stack([x + rad * np.cos(th), y + asp * rad * np.sin(th)])
+        cv2.fillPoly(layer, [np.round(poly * 4).astype(np.int32)], float(op), cv2.LINE_AA, shift=2)
+    layer = _blur_um(layer, 3.0, view.um_per_px)
+    col = np.array([0.93, 0.93, 0.90], dtype=np.float32)
     img += (col - img) * layer[..., None]
 
 
@@ -178,8 +186,9 @@ def draw_follicle_marks(img: np.ndarray, patch: ScalpPatch, view: View, hairs: l
     halo = _blur_um(halo, 60.0, upp)
     sub = _blur_um(sub, 14.0, upp)
     opening = _blur_um(opening, 6.0, upp)
-    blue_grey = np.array([0.50, 0.58, 0.72], dtype=np.float32)
-    dark = np.array([0.35, 0.38, 0.48], dtype=np.float32)
-    img *= 1.0 - (0.35 * strength * halo)[..., None] * (1.0 - blue_grey)
-    img *= 1.0 - (0.75 * (0.3 + 0.7 * strength) * sub)[..., None] * (1.0 - dark)
-    img *= 1.0 - 0.18 * opening[..., None]
+    # subsurface melanin reads blue-grey through the epidermis (Tyndall effect)
+    blue_grey = np.array([0.62, 0.70, 0.86], dtype=np.float32)
+    sub_col = np.array([0.30, 0.40, 0.62], dtype=np.float32)
+    img *= 1.0 - (0.5 * strength * halo)[..., None] * (1.0 - blue_grey)
+    img *= 1.0 - (0.8 * (0.3 + 0.7 * strength) * np.clip(sub, 0, 1))[..., None] * (1.0 - sub_col)
+    img *= 1.0 - 0.12 * opening[..., None]
