@@ -1,0 +1,338 @@
+"""Read a trichoscopy image safely into ``(H, W, 3)`` uint8 RGB with its calibration.
+
+Order of checks, each before the next costs anything:
+
+1. byte-size cap (from ``os.stat`` for paths, before reading);
+2. format from the magic bytes (JPEG, PNG, TIFF, DICOM; the file name is ignored);
+3. width x height from the header against a pixel-count cap (decompression bombs);
+4. decoding; any decoder failure becomes :class:`~trichometry.errors.ImageRejected`.
+
+16-bit data are mapped linearly to 8 bits over their significant bits: DICOM Bits
+Stored when present, else the smallest of 10/12/14/16 bits that holds the image maximum
+(so a 12-bit sensor in a 16-bit container is not rendered nearly black). Greyscale is
+expanded to three channels and alpha is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trichometry.errors import CalibrationError, ImageRejected
+from trichometry.io.calibration import DeviceProfile, resolve_calibration
+from trichometry.io.sniff import header_size, sniff_format
+
+logger = logging.getLogger(__name__)
+
+#: Default caps; a 70x dermoscope image is 1.3 Mpx, the largest cameras about 50 Mpx.
+MAX_PIXELS = 64_000_000
+MAX_BYTES = 256 * 1024 * 1024
+MIN_SIDE_PX = 32
+
+
+@dataclass
+class LoadedImage:
+    """An image ready for analysis.
+
+    Attributes:
+        image: ``(H, W, 3)`` uint8 RGB.
+        um_per_px: micrometres per pixel, or None when uncalibrated.
+        calibration_source: ``"explicit"``, ``"dicom"``, ``"device-profile"`` or ``"none"``.
+        calibration_note: where the scale came from, in words.
+        bit_depth: bits per sample in the file (8, 12, 16, ...).
+        format: ``"jpeg"``, ``"png"``, ``"tiff"``, ``"dicom"`` or ``"array"``.
+        source: the path, or ``"<bytes>"`` / ``"<array>"``.
+        sha256: SHA-256 of the file bytes (of the array bytes for arrays).
+        dicom_um_per_px: the DICOM Pixel Spacing scale even when another source won.
+    """
+
+    image: np.ndarray
+    um_per_px: float | None
+    calibration_source: str
+    calibration_note: str
+    bit_depth: int
+    format: str
+    source: str
+    sha256: str
+    dicom_um_per_px: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def calibrated(self) -> bool:
+        return self.um_per_px is not None
+
+
+def to_rgb8(arr: np.ndarray, significant_bits: int | None = None) -> np.ndarray:
+    """Convert a decoded array to ``(H, W, 3)`` uint8 RGB.
+
+    Args:
+        arr: ``(H, W)``, ``(H, W, 1|2|3|4)`` of any integer or float dtype (float in [0, 1]
+            or, when its maximum exceeds 1, treated like integers).
+        significant_bits: bits that carry data for integer input wider than 8 bits.
+
+    Raises:
+        ImageRejected: a shape that is not an image.
+    """
+    a = np.asarray(arr)
+    if a.ndim == 3 and a.shape[0] in (1, 3, 4) and a.shape[-1] not in (1, 2, 3, 4):
+        a = np.moveaxis(a, 0, -1)  # planar (C, H, W)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[-1] not in (1, 2, 3, 4):
+        raise ImageRejected(f"the image has an unusable pixel layout {a.shape}; export it as an RGB photo.")
+    if a.shape[-1] in (2, 4):  # drop alpha
+        a = a[..., :-1]
+    if a.dtype == np.uint8:
+        out = a
+    elif a.dtype == bool:
+        out = a.astype(np.uint8) * 255
+    elif np.issubdtype(a.dtype, np.floating):
+        a = np.nan_to_num(a.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        hi = float(a.max()) if a.size else 1.0
+        scale = 255.0 if hi <= 1.0 else 255.0 / hi
+        out = np.clip(np.rint(a * scale), 0, 255).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.integer):
+        a = a.astype(np.int64)
+        a = np.clip(a, 0, None)
+        top = int(a.max(initial=0))
+        if significant_bits is None or top >= (1 << significant_bits):
+            significant_bits = next((b for b in (8, 10, 12, 14, 16, 32) if top < (1 << b)), 32)
+        full = (1 << significant_bits) - 1
+        out = np.clip(np.rint(a * (255.0 / full)), 0, 255).astype(np.uint8)
+    else:
+        raise ImageRejected(f"the image has an unsupported pixel type {a.dtype}; export it as 8- or 16-bit.")
+    if out.shape[-1] == 1:
+        out = np.repeat(out, 3, axis=-1)
+    return np.ascontiguousarray(out)
+
+
+def _decode_pil(data: bytes, fmt: str, name: str) -> tuple[np.ndarray, int]:
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data), formats=[fmt.upper()]) as im:
+        im.load()  # raises on truncation (LOAD_TRUNCATED_IMAGES is False)
+        if fmt == "jpeg":
+            im = ImageOps.exif_transpose(im)
+        mode = im.mode
+        if mode in ("I;16", "I;16B", "I;16L", "I"):
+            arr = np.asarray(im)
+            bits = 16
+        elif mode in ("RGB", "L", "RGBA", "LA"):
+            arr = np.asarray(im)
+            bits = 8
+        else:  # palette, CMYK, 1-bit, YCbCr ...
+            arr = np.asarray(im.convert("RGB"))
+            bits = 8
+    return arr, bits
+
+
+def _decode_png16(data: bytes, name: str) -> tuple[np.ndarray, int]:
+    """16-bit colour PNG: Pillow would truncate to 8 bits, so decode with OpenCV."""
+    import cv2
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data), formats=["PNG"]) as im:
+        im.load()  # integrity check with the strict decoder first
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if arr is None:
+        raise ValueError("OpenCV could not decode the PNG")
+    if arr.ndim == 3:
+        arr = arr[..., [2, 1, 0, 3][: arr.shape[-1]]] if arr.shape[-1] == 4 else arr[..., ::-1]
+    return arr, 16
+
+
+def _decode_tiff(data: bytes, name: str) -> tuple[np.ndarray, int]:
+    import tifffile
+
+    with tifffile.TiffFile(io.BytesIO(data)) as tif:
+        page = tif.pages.first
+        if len(tif.pages) > 1:
+            logger.warning("%s has %d pages; only the first is analysed", name, len(tif.pages))
+        arr = page.asarray()
+        bits = int(page.bitspersample)
+    return arr, bits
+
+
+def _decode_dicom(data: bytes, name: str, strict: bool = True) -> tuple[np.ndarray, int, float | None]:
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(data))
+    if "PixelData" not in ds:
+        raise ImageRejected(f"{name} is a DICOM file without pixel data; export the image itself.")
+    try:
+        arr = ds.pixel_array
+    except Exception as exc:
+        ts = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "unknown")
+        raise ImageRejected(
+            f"{name}: cannot decode DICOM pixel data (transfer syntax {getattr(ts, 'name', ts)}: {exc}). "
+            "Export it uncompressed (Explicit VR Little Endian) or as JPEG/PNG/TIFF."
+        ) from exc
+    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    samples = int(getattr(ds, "SamplesPerPixel", 1))
+    if frames > 1:
+        logger.warning("%s has %d frames; only the first is analysed", name, frames)
+        arr = arr[0]
+    bits = int(getattr(ds, "BitsStored", arr.dtype.itemsize * 8))
+    if np.issubdtype(arr.dtype, np.signedinteger):
+        arr = arr.astype(np.int64) + (1 << (bits - 1))  # shift signed data to unsigned
+    if samples == 1 and str(getattr(ds, "PhotometricInterpretation", "")) == "MONOCHROME1":
+        arr = (1 << bits) - 1 - arr.astype(np.int64)  # MONOCHROME1: bright means low values
+    spacing = None
+    ps = ds.get("PixelSpacing")
+    if ps is not None:
+        try:
+            row_mm, col_mm = float(ps[0]), float(ps[1])
+        except (TypeError, ValueError, IndexError) as exc:
+            msg = f"{name}: DICOM Pixel Spacing {ps!r} is unreadable; pass --um-per-px."
+            raise CalibrationError(msg) from exc
+        if row_mm <= 0 or col_mm <= 0:
+            raise CalibrationError(f"{name}: DICOM Pixel Spacing {ps!r} is not positive; pass --um-per-px.")
+        if abs(row_mm - col_mm) > 0.02 * max(row_mm, col_mm) and not strict:
+            logger.warning("%s: non-square DICOM pixels (%g x %g mm) ignored", name, row_mm, col_mm)
+        elif abs(row_mm - col_mm) > 0.02 * max(row_mm, col_mm):
+            raise CalibrationError(
+                f"{name}: DICOM pixels are not square (Pixel Spacing {row_mm} x {col_mm} mm); thickness and "
+                "density would be distorted. Resample to square pixels or pass --um-per-px to override."
+            )
+        spacing = 1000.0 * (row_mm + col_mm) / 2.0
+    return arr, bits, spacing
+
+
+def _read_source(source: str | os.PathLike[str] | bytes, max_bytes: int) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        if len(data) > max_bytes:
+            raise ImageRejected(
+                f"<bytes> is {len(data) / 2**20:.0f} MiB, above the {max_bytes / 2**20:.0f} MiB limit; "
+                "export a smaller image."
+            )
+        return data, "<bytes>"
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise ImageRejected(f"{path} is not a file; give an image file or a folder of images.")
+        if size > max_bytes:
+            raise ImageRejected(
+                f"{path} is {size / 2**20:.0f} MiB, above the {max_bytes / 2**20:.0f} MiB limit; "
+                "export a smaller image."
+            )
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise ImageRejected(f"{path} does not exist; check the path.") from exc
+    except PermissionError as exc:
+        raise ImageRejected(f"{path} cannot be read (permission denied); check its permissions.") from exc
+    except IsADirectoryError as exc:
+        raise ImageRejected(f"{path} is a folder, not an image file.") from exc
+    return data, str(path)
+
+
+def read_image(
+    source: str | os.PathLike[str] | bytes | np.ndarray,
+    *,
+    um_per_px: float | None = None,
+    device: str | None = None,
+    magnification: float | None = None,
+    profiles: dict[str, dict[float, DeviceProfile]] | None = None,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = MAX_BYTES,
+) -> LoadedImage:
+    """Read and calibrate one image.
+
+    Args:
+        source: a path, the file's bytes, or an ``(H, W, 3)`` / ``(H, W)`` array (RGB).
+        um_per_px: explicit scale; wins over everything else.
+        device, magnification: a device profile (see :mod:`trichometry.io.calibration`).
+        profiles: device profiles (the built-in ones when None).
+        max_pixels: refuse images whose header claims more pixels than this.
+        max_bytes: refuse files larger than this.
+
+    Returns:
+        :class:`LoadedImage` with ``image`` ``(H, W, 3)`` uint8 RGB.
+
+    Raises:
+        ImageRejected: unreadable, not an image, unsupported, truncated, too large or too small.
+        CalibrationError, ConfigError: invalid scale or unknown device.
+    """
+    dicom_um = None
+    if isinstance(source, np.ndarray):
+        if source.ndim not in (2, 3) or source.size == 0:
+            raise ImageRejected(f"array of shape {source.shape} is not an image; pass (H, W, 3) RGB.")
+        if source.shape[0] * source.shape[1] > max_pixels:
+            raise ImageRejected(f"array of {source.shape[1]}x{source.shape[0]} px exceeds {max_pixels:,} px.")
+        rgb = to_rgb8(source)
+        name, fmt, bits = "<array>", "array", int(source.dtype.itemsize * 8)
+        digest = hashlib.sha256(np.ascontiguousarray(source).tobytes()).hexdigest()
+    else:
+        data, name = _read_source(source, max_bytes)
+        fmt = sniff_format(data, name)
+        width, height, bits = header_size(data, fmt, name)
+        if width * height > max_pixels:
+            raise ImageRejected(
+                f"{name} claims {width}x{height} px ({width * height / 1e6:.0f} Mpx), above the "
+                f"{max_pixels / 1e6:.0f} Mpx limit; refused before decoding (possible decompression bomb). "
+                "Export a smaller image."
+            )
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if fmt == "dicom":
+                    arr, bits, dicom_um = _decode_dicom(data, name, strict=um_per_px is None)
+                elif fmt == "tiff":
+                    arr, bits = _decode_tiff(data, name)
+                elif fmt == "png" and bits == 16 and data[25] in (2, 6):
+                    arr, bits = _decode_png16(data, name)
+                else:
+                    arr, bits = _decode_pil(data, fmt, name)
+        except (ImageRejected, CalibrationError):
+            raise
+        except MemoryError as exc:
+            raise ImageRejected(f"{name} is too large to decode in the available memory.") from exc
+        except Exception as exc:  # any decoder failure on damaged data
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            raise ImageRejected(
+                f"{name} is truncated or corrupt: the {fmt.upper()} data cannot be decoded ({reason}). "
+                "Re-export or re-take the image."
+            ) from exc
+        rgb = to_rgb8(arr, bits if fmt == "dicom" and bits > 8 else None)
+    h, w = rgb.shape[:2]
+    if min(h, w) < MIN_SIDE_PX:
+        raise ImageRejected(f"{name} is only {w}x{h} px; at least {MIN_SIDE_PX} px per side are needed.")
+    value, src, note = resolve_calibration(
+        width_px=w,
+        explicit_um_per_px=um_per_px,
+        dicom_um_per_px=dicom_um,
+        device=device,
+        magnification=magnification,
+        profiles=profiles,
+    )
+    logger.info("read %s: %dx%d %s %d-bit, %s", name, w, h, fmt, bits, note)
+    return LoadedImage(
+        image=rgb,
+        um_per_px=value,
+        calibration_source=src,
+        calibration_note=note,
+        bit_depth=int(bits),
+        format=fmt,
+        source=name,
+        sha256=digest,
+        dicom_um_per_px=dicom_um,
+    )
