@@ -99,3 +99,21 @@ def write_results(records: list[ImageRecord], folder: Path) -> Path:
                 [r.image_id, r.subject, r.visit, "", r.days_since_baseline, r.site, r.arm, r.image_sha256]
             )
     return manifest
+
+
+@pytest.fixture
+def cohort_factory():
+    """:func:`make_cohort` (tests call it with their own sizes and noise)."""
+    return make_cohort
+
+
+@pytest.fixture
+def measure_dict():
+    """:func:`measurement`: an analyze-style result dict."""
+    return measurement
+
+
+@pytest.fixture
+def results_writer():
+    """:func:`write_results`: records -> results folder + manifest."""
+    return write_results

@@ -44,8 +44,10 @@ def test_missing_per_hair_widths_give_nan_not_zero():
 
 
 def test_library_measurement_with_nested_summary_is_read():
-    m = {"summary": {"hair_count": 4, "area_cm2": 0.2, "density_per_cm2": 20.0, "mean_diameter_um": 45.0},
-         "hairs": [{"thickness_um": w} for w in (20.0, 40.0, 50.0, 70.0)]}  # fmt: skip
+    m = {
+        "summary": {"hair_count": 4, "area_cm2": 0.2, "density_per_cm2": 20.0, "mean_diameter_um": 45.0},
+        "hairs": [{"thickness_um": w} for w in (20.0, 40.0, 50.0, 70.0)],
+    }
     assert value("HAIRCNT", m) == 4
     assert value("MEANDIAM", m) == 45.0
     assert value("NVDENS", m) == pytest.approx(15.0)

@@ -79,6 +79,22 @@ def _quiet(fn, *args, **kwargs) -> float:
     return p if math.isfinite(p) else NAN
 
 
+def wilcoxon_p(changes: Sequence[float]) -> float:
+    """Two-sided Wilcoxon signed-rank p-value of ``changes`` against zero (zeros dropped).
+
+    Exact for up to 50 non-zero changes without ties, else the normal approximation with
+    tie correction: deterministic either way (scipy's default would switch to a slow,
+    random permutation test when there are ties or zeros).
+    """
+    d = np.asarray(changes, dtype=float)
+    d = d[d != 0]
+    if d.size == 0:
+        return NAN
+    ties = np.unique(np.abs(d)).size < d.size
+    method = "exact" if d.size <= 50 and not ties else "asymptotic"
+    return _quiet(sps.wilcoxon, d, method=method)
+
+
 def mean_ci(x: Sequence[float], level: float = 0.95) -> tuple[float, float, float, float]:
     """``(mean, sd, lo, hi)`` with a Student-t interval; NaN where n is too small."""
     a = np.asarray(x, dtype=float)
@@ -175,7 +191,7 @@ def arm_window_stats(
                             ci95_hi=_r(hi),
                             mean_pchg=_r(float(np.mean(pch))) if pch else NAN,
                             t_p=_quiet(sps.ttest_1samp, chg, 0.0) if len(chg) >= 2 else NAN,
-                            wilcoxon_p=_quiet(sps.wilcoxon, chg) if len(chg) >= 1 else NAN,
+                            wilcoxon_p=wilcoxon_p(chg),
                             n_responders=n_resp,
                             responder_share=_r(share),
                         )
