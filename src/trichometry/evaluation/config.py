@@ -1,0 +1,117 @@
+"""Typed configuration of ``evaluate.py`` (registered in Hydra's ConfigStore).
+
+``configs/evaluate.yaml`` composes :class:`EvaluateConfig` with one option of the
+``eval/data`` group (``generated`` or ``dataset``); every field can be overridden on the
+command line, e.g. ``python evaluate.py methods=[truth,classical] data.n_subjects=4``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trichometry.errors import ConfigError
+from trichometry.evaluation.cohort import CohortConfig
+from trichometry.evaluation.detectors import METHODS
+from trichometry.visits import DEFAULT_WINDOWS, MatchConfig, RegistrationConfig, VisitWindow, check_windows
+
+
+@dataclass
+class DataConfig:
+    """Where the evaluated subjects come from."""
+
+    source: str = "generated"  # "generated" (drawn on the fly) or "dataset" (on-disk format)
+    root: str | None = None  # data set folder when source == "dataset"
+    split: str = "test"  # split of the data set
+    n_subjects: int = 8  # generated: subjects
+    seed_start: int = 900_000  # generated: first seed (training must stay below it)
+    photos_per_visit: int = 2  # generated: repeated photos of the area per visit
+    visit_days: list[int] = field(default_factory=lambda: [0, 14, 30, 91, 182])  # generated
+    um_per_px: float = 5.0  # generated: camera scale
+    width: int = 768  # generated: frame width (px)
+    height: int = 576  # generated: frame height (px)
+    shift_um: float = 250.0  # generated: re-positioning error (each axis, um)
+    rotation_deg: float = 8.0  # generated: rotation change between photos
+    overlays: bool = False  # generated: burned-in overlays as in real images
+
+
+@dataclass
+class WindowConfig:
+    name: str = "???"
+    centre_day: float = 0.0
+    tolerance_days: float = 0.0
+
+
+@dataclass
+class EvaluateConfig:
+    """Everything ``evaluate.py`` needs; the report goes to ``out_dir``."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    methods: list[str] = field(default_factory=lambda: ["truth", "classical"])
+    checkpoint: str | None = None  # required for the "model" method
+    radius_um: float = 30.0  # exit-point detection: true positive within this distance
+    match_distance_um: float = 60.0  # hair-to-hair matching distance
+    registration_tolerance_um: float = 30.0  # registration inlier distance
+    thickness_change_um: float = 5.0  # thickened / thinned beyond this
+    windows: list[WindowConfig] = field(
+        default_factory=lambda: [
+            WindowConfig(w.name, w.centre_day, w.tolerance_days) for w in DEFAULT_WINDOWS
+        ]
+    )
+    out_dir: str = "."  # Hydra runs in its own output folder; "." writes there
+    title: str = "trichometry evaluation"
+
+
+def to_objects(
+    cfg: Any,
+) -> tuple[CohortConfig, list[str], tuple[VisitWindow, ...], RegistrationConfig, MatchConfig]:
+    """Turn a (DictConfig or dataclass) :class:`EvaluateConfig` into library objects.
+
+    Raises:
+        ConfigError: unknown method, bad windows or out-of-range values.
+    """
+    methods = [str(m) for m in cfg.methods]
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise ConfigError(f"unknown method(s) {bad or '[]'}; use some of: {', '.join(METHODS)}.")
+    if "model" in methods and not cfg.checkpoint:
+        raise ConfigError("method 'model' needs checkpoint=PATH (a checkpoint written by train.py).")
+    d = cfg.data
+    if d.source not in ("generated", "dataset"):
+        raise ConfigError(f"data.source must be 'generated' or 'dataset', got {d.source!r}.")
+    if d.source == "dataset" and not d.root:
+        raise ConfigError("data.source=dataset needs data.root=FOLDER (a data set in the project's format).")
+    if d.n_subjects < 1 or d.photos_per_visit < 1:
+        raise ConfigError("data.n_subjects and data.photos_per_visit must be >= 1.")
+    days = [int(x) for x in d.visit_days]
+    if not days or days[0] != 0 or sorted(days) != days:
+        raise ConfigError(f"data.visit_days must start with 0 (baseline) and increase, got {days}.")
+    cohort = CohortConfig(
+        n_subjects=int(d.n_subjects),
+        seed_start=int(d.seed_start),
+        visit_days=tuple(days),
+        photos_per_visit=int(d.photos_per_visit),
+        um_per_px=float(d.um_per_px),
+        width=int(d.width),
+        height=int(d.height),
+        shift_um=float(d.shift_um),
+        rotation_deg=float(d.rotation_deg),
+        overlays=bool(d.overlays),
+    )
+    windows = check_windows([VisitWindow(str(w.name), float(w.centre_day), float(w.tolerance_days))
+                             for w in cfg.windows])  # fmt: skip
+    reg = RegistrationConfig(tolerance_um=float(cfg.registration_tolerance_um))
+    match = MatchConfig(max_distance_um=float(cfg.match_distance_um),
+                        thickness_change_um=float(cfg.thickness_change_um))  # fmt: skip
+    if cfg.radius_um <= 0:
+        raise ConfigError(f"radius_um must be > 0, got {cfg.radius_um}.")
+    return cohort, methods, windows, reg, match
+
+
+def register_configs() -> None:
+    """Register the schema in Hydra's ConfigStore (``evaluate_schema``, ``eval/data``)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="evaluate_schema", node=EvaluateConfig)
+    cs.store(group="eval/data", name="schema_data", node=DataConfig)

@@ -1,0 +1,164 @@
+"""Score one method on a cohort: per-photo detection, per-visit change, repeatability.
+
+Change is scored against the truth of the same photos: the change, by follicle identity,
+of the hairs counted in the overlap of the baseline photo and each follow-up photo
+(camera geometry from the generator). Two estimates are compared with it:
+
+* ``matched``: hair-to-hair matching after registration
+  (:func:`trichometry.visits.compare_visit`);
+* ``independent``: whole-photo density at each visit, as counted without matching.
+
+Errors are in percentage points (estimate - truth).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from trichometry.errors import RegistrationError
+from trichometry.evaluation.cohort import Photo, Subject, true_overlap_change, true_transform
+from trichometry.evaluation.detectors import Detection
+from trichometry.evaluation.metrics import cl_dice, dice, point_detection
+from trichometry.visits import (
+    MatchConfig,
+    RegistrationConfig,
+    VisitPhotos,
+    VisitWindow,
+    assign_window,
+    compare_visit,
+    match_hairs,
+    register,
+)
+from trichometry.visits.hairs import HairPoints
+
+logger = logging.getLogger(__name__)
+
+
+def score_photo(photo: Photo, det: Detection, radius_um: float) -> dict[str, Any]:
+    """Detection, count and thickness scores of one photo (JSON-ready row)."""
+    truth = HairPoints.from_truth(photo.truth)
+    upp = truth.um_per_px
+    ps = point_detection(det.points.xy_px, truth.xy_px, radius_um / upp)
+    thick = np.zeros(0)
+    if len(ps.pairs):
+        thick = det.points.diameter_um[ps.pairs[:, 0]] - truth.diameter_um[ps.pairs[:, 1]]
+    row: dict[str, Any] = {
+        "image_id": photo.image_id,
+        "true_count": len(truth),
+        "pred_count": len(det.points),
+        "tp": ps.tp,
+        "fp": ps.fp,
+        "fn": ps.fn,
+        "thickness_errors_um": [round(float(v), 3) for v in thick if math.isfinite(v)],
+        "dice": None,
+        "cl_dice": None,
+    }
+    if det.shaft_mask is not None and photo.targets is not None:
+        target = photo.targets.shaft_mask.astype(bool)
+        row["dice"] = dice(det.shaft_mask, target)
+        row["cl_dice"] = cl_dice(det.shaft_mask, target)
+    return row
+
+
+def _true_thickness_change(base: HairPoints, follow: HairPoints) -> float:
+    """Mean diameter change of the follicles present in both photos, by identity."""
+    assert base.ids is not None and follow.ids is not None
+    common, ib, jf = np.intersect1d(base.ids, follow.ids, return_indices=True)
+    if len(common) == 0:
+        return math.nan
+    return float(np.mean(follow.diameter_um[jf] - base.diameter_um[ib]))
+
+
+def score_subject(
+    subject: Subject,
+    detections: dict[str, Detection],
+    *,
+    windows: Sequence[VisitWindow],
+    registration: RegistrationConfig,
+    matching: MatchConfig,
+) -> list[dict[str, Any]]:
+    """One row per follow-up visit: true change, matched and independent estimates."""
+    base = subject.visits[0]
+    base_photos = [detections[p.image_id].points for p in base.photos]
+    ref_truth = base.photos[0].truth
+    rows: list[dict[str, Any]] = []
+    for visit in subject.visits[1:]:
+        truths = []
+        thick = []
+        for p in visit.photos:
+            m = true_transform(ref_truth, p.truth)
+            if m is not None:
+                truths.append(true_overlap_change(ref_truth, p.truth, m)["change_pct"])
+            thick.append(
+                _true_thickness_change(HairPoints.from_truth(ref_truth), HairPoints.from_truth(p.truth))
+            )
+        row: dict[str, Any] = {
+            "subject": subject.subject_id,
+            "arm": subject.arm,
+            "visit": visit.name,
+            "day": visit.day,
+            "window": assign_window(visit.day, windows),
+            "true_change_pct": float(np.nanmean(truths)) if truths else math.nan,
+            "true_thickness_change_um": float(np.nanmean(thick)) if thick else math.nan,
+        }
+        try:
+            comp = compare_visit(
+                VisitPhotos(base.name, base.date, base_photos),
+                VisitPhotos(visit.name, visit.date, [detections[p.image_id].points for p in visit.photos]),
+                windows=windows,
+                registration=registration,
+                matching=matching,
+            )
+        except RegistrationError as exc:
+            logger.warning("%s %s: registration failed: %s", subject.subject_id, visit.name, exc)
+            row.update(registered=False, matched_change_pct=math.nan, independent_change_pct=math.nan)
+            rows.append(row)
+            continue
+        c = comp.change
+        row.update(
+            registered=True,
+            registration_confidence=float(np.mean([r.confidence for r in comp.registrations])),
+            matched_change_pct=c.density_change_pct.estimate,
+            matched_change_pct_low=c.density_change_pct.low,
+            matched_change_pct_high=c.density_change_pct.high,
+            independent_change_pct=comp.independent_density_change_pct,
+            matched_thickness_change_um=c.mean_thickness_change_um.estimate,
+            lost=c.lost,
+            new=c.new,
+            matched=c.matched,
+        )
+        rows.append(row)
+    return rows
+
+
+def repeat_groups(
+    subject: Subject,
+    detections: dict[str, Detection],
+    registration: RegistrationConfig,
+    matching: MatchConfig,
+) -> tuple[list[list[float]], list[list[float]]]:
+    """Density groups of repeated photos per visit: (independent, matched-in-overlap)."""
+    independent: list[list[float]] = []
+    matched: list[list[float]] = []
+    for visit in subject.visits:
+        pts = [detections[p.image_id].points for p in visit.photos]
+        if len(pts) < 2:
+            continue
+        independent.append([len(p) / p.area_cm2 for p in pts])
+        ref = pts[0]
+        for other in pts[1:]:
+            try:
+                reg = register(ref.xy_px, other.xy_px, um_per_px=ref.um_per_px, base_size=ref.size,
+                               follow_size=other.size, base_image=ref.image, follow_image=other.image,
+                               config=registration)  # fmt: skip
+            except RegistrationError:
+                continue
+            m = match_hairs(ref, other, reg, matching)
+            if m.overlap_area_cm2 > 0:
+                matched.append([m.baseline_count / m.overlap_area_cm2, m.followup_count / m.overlap_area_cm2])
+    return independent, matched
