@@ -160,7 +160,7 @@ class ResponseModel:
     """
 
     control: ArmResponse = ArmResponse(0.0012, 0.009, -0.002)
-    treated: ArmResponse = ArmResponse(0.0008, 0.015, 0.006)
+    treated: ArmResponse = ArmResponse(0.0008, 0.015, 0.004)
     responder_sd: float = 0.5
     natural_sd: float = 0.2
     follicle_diameter_sd: float = 0.01
