@@ -28,7 +28,7 @@ class Trace:
         points: ``(N, 2)`` float ``(x, y)`` from the exit point (row 0) to the visible end.
         direction_deg: initial direction exit -> tip; 0 = +x (right), 90 = up (-y).
         length_px: visible length along the path.
-        ray_score: mean shaft probability along the starting ray (0..1).
+        ray_score: unbroken shaft run along the starting ray, as a fraction of it (0..1).
         reaches_border: the path stopped at the frame edge (length is a lower bound).
     """
 
@@ -47,17 +47,22 @@ def sample(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def angular_profile(
-    shaft: np.ndarray, xy: np.ndarray, r0: float, r1: float, n_angles: int = 180
+    shaft: np.ndarray, xy: np.ndarray, r0: float, r1: float, threshold: float = 0.5, n_angles: int = 180
 ) -> np.ndarray:
-    """Mean shaft probability along rays ``r0..r1`` px from ``xy`` at ``n_angles`` angles.
+    """Unbroken shaft run along rays ``r0..r1`` px from ``xy``, as a fraction of the ray.
 
-    Angle ``k`` points to ``2 pi k / n_angles`` measured from +x towards *up* (-y).
+    A run ends at the first two consecutive samples (1 px apart) below ``threshold``, so a
+    ray that leaves its own shaft and meets another hair further out scores only its
+    own part. Angle ``k`` points to ``2 pi k / n_angles`` from +x towards *up* (-y).
     """
     ang = np.linspace(0.0, 2 * math.pi, n_angles, endpoint=False)[:, None]
     r = np.linspace(r0, r1, max(4, math.ceil((r1 - r0) / 1.0) + 1))[None, :]
     xs = xy[0] + r * np.cos(ang)
     ys = xy[1] - r * np.sin(ang)
-    return sample(shaft, xs, ys).mean(axis=1)
+    off = sample(shaft, xs, ys) < threshold
+    gap = off & np.concatenate([off[:, 1:], np.ones((n_angles, 1), bool)], axis=1)
+    first = np.where(gap.any(axis=1), gap.argmax(axis=1), r.shape[1])
+    return first / r.shape[1]
 
 
 def ray_peaks(profile: np.ndarray, min_score: float, min_sep_deg: float = 20.0) -> list[int]:
@@ -164,10 +169,10 @@ def trace_hairs(
     n = len(exits)
     max_len = float(max_len_px or math.hypot(h, w))
     d = np.maximum(np.asarray(diam_px, dtype=float), 2.0)
-    profiles = [
-        angular_profile(shaft, exits[i], 0.6 * d[i] + 1.0, 0.6 * d[i] + 1.0 + max(3 * d[i], 10.0))
-        for i in range(n)
-    ]
+    r0 = 0.6 * d + 1.0
+    span = np.maximum(3 * d, 10.0)
+    profiles = [angular_profile(shaft, exits[i], r0[i], r0[i] + span[i], threshold) for i in range(n)]
+    min_run = np.maximum(2.0, 0.5 * d) / span  # shortest run (fraction of the ray) that is a shaft
     thetas = np.zeros(n)
     scores = np.zeros(n)
     # exits closer than half a diameter share one opening: share its ray peaks out (exits
@@ -182,11 +187,11 @@ def trace_hairs(
             thetas[i], scores[i] = 2 * math.pi * k / n_ang, profiles[i][round(k) % n_ang]
             continue
         mean_prof = np.mean([profiles[i] for i in members], axis=0)
-        peaks = ray_peaks(mean_prof, min_score=threshold) or [int(np.argmax(mean_prof))]
+        peaks = ray_peaks(mean_prof, min_score=float(min_run[members].max())) or [int(np.argmax(mean_prof))]
         _share_peaks(shaft, exits, d, members, peaks, mean_prof, threshold, thetas, scores)
     traces = []
     for i in range(n):
-        if scores[i] < threshold:
+        if scores[i] < min_run[i]:
             traces.append(
                 Trace(exits[i][None, :].astype(float), math.degrees(thetas[i]), 0.0, float(scores[i]), False)
             )
