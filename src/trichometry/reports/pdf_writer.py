@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +30,7 @@ from trichometry.reports.report import Report
 from trichometry.utils.atomic import atomic_write_bytes
 
 A4 = (8.27, 11.69)
-ROWS_PER_PAGE = 38
+ROWS_PER_PAGE = 80
 _RC = {"pdf.fonttype": 42, "font.family": "DejaVu Sans", "svg.hashsalt": "trichometry", "path.simplify": True}
 
 
@@ -41,12 +42,44 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _text_page(pdf: PdfPages, title: str, lines: Sequence[str]) -> None:
+def _listing(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], cols: Sequence[int], width: int = 40
+) -> list[str]:
+    """Fixed-width lines (a clinical "listing"): header, rule, one line per row; numbers right-aligned."""
+    heads = [str(header[c]) for c in cols]
+    if not rows:
+        return ["  ".join(heads), "(none)"]
+    cells = [[_fmt(r[c])[:width] for c in cols] for r in rows]
+    numeric = [all(isinstance(r[c], int | float) or r[c] is None for r in rows) for c in cols]
+    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(heads)]
+
+    def line(vals: Sequence[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(vals, widths, numeric)
+        ).rstrip()
+
+    return [line(heads), "-" * len(line(heads)), *(line(r) for r in cells)]
+
+
+def _page(pdf: PdfPages, title: str, blocks: Sequence[tuple[str, Sequence[str]]], size: float = 6.5) -> None:
+    """One page: a title, then (note, lines) blocks in monospace."""
     fig = plt.figure(figsize=A4)
-    fig.text(0.06, 0.96, title, fontsize=15, weight="bold", va="top")
-    fig.text(0.06, 0.92, "\n".join(lines), fontsize=8.5, va="top", family="DejaVu Sans Mono", wrap=True)
+    fig.text(0.05, 0.965, title, fontsize=14, weight="bold", va="top")
+    y = 0.93
+    for note, lines in blocks:
+        if note:
+            fig.text(0.05, y, note, fontsize=8, va="top", wrap=True)
+            y -= 0.025
+        fig.text(
+            0.05, y, "\n".join(lines), fontsize=size, va="top", family="DejaVu Sans Mono", linespacing=1.3
+        )
+        y -= (len(lines) + 2) * size * 1.3 / 72 / A4[1]
     pdf.savefig(fig)
     plt.close(fig)
+
+
+def _text_page(pdf: PdfPages, title: str, lines: Sequence[str]) -> None:
+    _page(pdf, title, [("", lines)], size=8)
 
 
 def _table_pages(
@@ -56,18 +89,13 @@ def _table_pages(
     rows: Sequence[Sequence[Any]],
     cols: Sequence[int] | None = None,
     note: str = "",
+    width: int = 40,
 ) -> None:
     cols = list(cols) if cols is not None else list(range(len(header)))
     chunks = [rows[i : i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)] or [[]]
     for k, chunk in enumerate(chunks):
-        fig = plt.figure(figsize=A4)
-        suffix = f" (continued {k + 1}/{len(chunks)})" if len(chunks) > 1 and k else ""
-        fig.text(0.04, 0.97, title + suffix, fontsize=13, weight="bold", va="top")
-        if note:
-            fig.text(0.04, 0.945, note, fontsize=7.5, va="top", wrap=True)
-        _draw_table(fig.add_axes((0.03, 0.05, 0.94, 0.86)), header, chunk, cols)
-        pdf.savefig(fig)
-        plt.close(fig)
+        suffix = f" (continued {k + 1}/{len(chunks)})" if k else ""
+        _page(pdf, title + suffix, [(note, _listing(header, chunk, cols, width))])
 
 
 def _overview(pdf: PdfPages, r: Report) -> None:
@@ -93,15 +121,6 @@ def _overview(pdf: PdfPages, r: Report) -> None:
     _text_page(pdf, "Overview", lines)
 
 
-def _draw_table(ax, header: Sequence[str], rows: Sequence[Sequence[Any]], cols: Sequence[int]) -> None:
-    ax.axis("off")
-    cells = [[_fmt(r[c])[:48] for c in cols] for r in rows] or [["(none)"] + [""] * (len(cols) - 1)]
-    t = ax.table(cellText=cells, colLabels=[header[c] for c in cols], loc="upper center", cellLoc="left")
-    t.auto_set_font_size(False)
-    t.set_fontsize(6.5)
-    t.auto_set_column_width(list(range(len(cols))))
-
-
 _STAT_COLS = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14]
 _COMP_COLS = list(range(1, 12))
 
@@ -114,18 +133,12 @@ def _stats_pages(pdf: PdfPages, r: Report) -> None:
         title = f"Statistics: {prm.code}"
         note = f"{tables.param_title(r, prm.code)}. Change from baseline within each arm and window."
         note_c = "Between arms: difference in mean change (arm A - arm B), Welch 95% CI, two-sided tests."
-        if len(rows) > 24 or len(comp) > 14:  # large cohorts: each table on its own pages
+        if len(rows) + len(comp) > ROWS_PER_PAGE:  # large cohorts: each table on its own pages
             _table_pages(pdf, title, header, rows, _STAT_COLS, note)
             _table_pages(pdf, f"{title} (between arms)", header_c, comp, _COMP_COLS, note_c)
             continue
-        fig = plt.figure(figsize=A4)
-        fig.text(0.04, 0.97, title, fontsize=13, weight="bold", va="top")
-        fig.text(0.04, 0.945, note, fontsize=7.5, va="top")
-        _draw_table(fig.add_axes((0.03, 0.5, 0.94, 0.43)), header, rows, _STAT_COLS)
-        fig.text(0.04, 0.47, note_c, fontsize=7.5, va="top")
-        _draw_table(fig.add_axes((0.03, 0.05, 0.94, 0.4)), header_c, comp, _COMP_COLS)
-        pdf.savefig(fig)
-        plt.close(fig)
+        blocks = [(note, _listing(header, rows, _STAT_COLS)), (note_c, _listing(header_c, comp, _COMP_COLS))]
+        _page(pdf, title, blocks)
 
 
 def _plots(pdf: PdfPages, r: Report) -> None:
@@ -191,6 +204,15 @@ def _trajectories(pdf: PdfPages, r: Report) -> None:
     plt.close(fig)
 
 
+def _provenance_pages(pdf: PdfPages, r: Report) -> None:
+    lines: list[str] = []
+    for item, value in tables.provenance_table(r)[1]:
+        wrapped = textwrap.wrap(str(value), 110) or [""]
+        lines += [f"{item:<20} {wrapped[0]}", *(" " * 21 + w for w in wrapped[1:])]
+    for k in range(0, max(len(lines), 1), ROWS_PER_PAGE):
+        _page(pdf, "Provenance" + (" (continued)" if k else ""), [("", lines[k : k + ROWS_PER_PAGE])])
+
+
 def pdf_bytes(report: Report) -> bytes:
     """The PDF as bytes."""
     when = report.generated_at
@@ -208,8 +230,8 @@ def pdf_bytes(report: Report) -> bytes:
         _plots(pdf, report)
         _trajectories(pdf, report)
         _table_pages(pdf, "Missing visits", *tables.missing_table(report))
-        _table_pages(pdf, "Provenance", *tables.provenance_table(report))
-        _table_pages(pdf, "Images", *tables.images_table(report), cols=[0, 1, 2, 3, 4, 5, 6])
+        _provenance_pages(pdf, report)
+        _table_pages(pdf, "Images", *tables.images_table(report), cols=[0, 1, 2, 3, 4, 5, 6], width=64)
     return buf.getvalue()
 
 

@@ -101,7 +101,7 @@ def _provenance(
 ) -> dict[str, Any]:
     images = sorted(
         {
-            (r.image_id, r.image_sha256, o.subject, o.site, o.visit, o.day, r.model.label(), r.image_path)
+            (o.subject, o.site, o.day, r.image_id, r.image_sha256, o.visit, r.model.label(), r.image_path)
             for o in report_obs
             for r in o.images
         }
@@ -138,7 +138,7 @@ def _provenance(
                 "model": m,
                 "path": p,
             }
-            for i, s, subj, site, v, d, m, p in images
+            for subj, site, d, i, s, v, m, p in images
         ],
     }
 

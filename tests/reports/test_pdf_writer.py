@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from trichometry.reports import RecordListSource, build_report
+from trichometry.reports.parameters import PARAMETERS
+from trichometry.reports.pdf_writer import pdf_bytes
+
+TS = "2026-11-21T08:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def pdf_pair():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from conftest import make_cohort
+
+    records, _ = make_cohort(n_per_arm=2, noise_sd=1.0)
+    report = build_report(RecordListSource(records), generated_at=TS)
+    return report, pdf_bytes(report), pdf_bytes(build_report(RecordListSource(records), generated_at=TS))
+
+
+def test_pdf_opens_with_the_expected_pages(pdf_pair):
+    report, data, _ = pdf_pair
+    reader = PdfReader(io.BytesIO(data))
+    texts = [p.extract_text() for p in reader.pages]
+    titles = [
+        "Overview",
+        *[f"Statistics: {p.code}" for p in PARAMETERS],
+        "Mean change from baseline by window",
+        "Per-subject trajectories",
+        "Missing visits",
+        "Provenance",
+        "Images",
+    ]
+    assert len(texts) == len(titles)
+    for text, title in zip(texts, titles):
+        assert title in text
+    assert "TRI-001" in texts[0] and report.provenance["data_sha256"] in texts[0]
+    assert "2026-11-21T08:00:00Z" in texts[-2] and "ab" * 32 in texts[-2]
+    assert "treated" in texts[1] and "Between arms" in texts[1]
+    meta = reader.metadata
+    assert meta["/CreationDate"] == meta["/ModDate"] == "D:20261121080000Z"
+
+
+def test_pdf_is_byte_identical_when_repeated(pdf_pair):
+    _, a, b = pdf_pair
+    assert a == b
