@@ -35,6 +35,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,7 @@ __all__ = [
     "SubjectTruth",
     "VisitProtocol",
     "VisitTruth",
+    "iter_cohort",
     "parse_visits",
     "simulate_cohort",
     "simulate_subject",
@@ -520,7 +522,7 @@ def simulate_subject(
     return Subject(subject_id=subject_id, arm=arm, patches=patches, views=views, truth=truth)
 
 
-def simulate_cohort(
+def iter_cohort(
     n_subjects: int,
     seed: int,
     *,
@@ -529,29 +531,34 @@ def simulate_cohort(
     protocol: VisitProtocol | None = None,
     response: ResponseModel | None = None,
     prefix: str = "S",
-) -> list[Subject]:
-    """Simulate ``n_subjects`` subjects ``<prefix>001, ...``; arms alternate in the given order.
+) -> Iterator[Subject]:
+    """Yield subjects ``<prefix>001, ...`` one at a time; arms alternate in the given order.
 
     Subject ``i`` uses entropy ``(seed, i)``, so adding subjects never changes earlier ones.
 
     Raises:
-        ConfigError: bad count, seed or arm.
+        ConfigError: bad count, seed or arm (before any subject is made).
     """
     if not isinstance(n_subjects, int) or isinstance(n_subjects, bool) or not 1 <= n_subjects <= 10000:
         raise ConfigError(f"number of subjects {n_subjects!r} must be a whole number in 1..10000.")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"seed {seed!r} must be a non-negative integer.")
     arms = tuple(arms)
     if not arms or any(a not in ARMS for a in arms):
         raise ConfigError(f"arms {arms!r} must be chosen from {', '.join(ARMS)}.")
-    return [
-        simulate_subject(
-            f"{prefix}{i + 1:03d}",
-            (seed, i)
-            if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0
-            else seed,
+    width = max(3, len(str(n_subjects)))
+    for i in range(n_subjects):
+        yield simulate_subject(
+            f"{prefix}{i + 1:0{width}d}",
+            (int(seed), i),
             arm=arms[i % len(arms)],
             ranges=ranges,
             protocol=protocol,
             response=response,
         )
-        for i in range(n_subjects)
-    ]
+
+
+def simulate_cohort(n_subjects: int, seed: int, **kwargs: Any) -> list[Subject]:
+    """All subjects of :func:`iter_cohort` as a list (same arguments)."""
+    it = iter_cohort(n_subjects, seed, **kwargs)
+    return list(it)
