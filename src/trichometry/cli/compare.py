@@ -1,0 +1,187 @@
+"""``trichometry compare BASELINE FOLLOWUP --out DIR``: hair-to-hair change between two visits.
+
+Both photos are read and calibrated, their hairs found (``--method``), the follow-up
+registered onto the baseline, hairs matched one to one, and the change written to
+``DIR/compare.json`` with a side-by-side ``DIR/compare_overlay.png``. Everything is
+computed before anything is written; each file is written atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from trichometry.errors import CalibrationError, ConfigError, DataFormatError
+
+logger = logging.getLogger(__name__)
+
+
+def detect_hairs(image: np.ndarray, um_per_px: float, method: str, checkpoint: str | None) -> Any:
+    """Hairs of one photo as :class:`~trichometry.visits.HairPoints` (exit points + diameters).
+
+    Uses :func:`trichometry.analyze` when it is installed, else the detector and
+    :func:`trichometry.measure.measure` directly.
+    """
+    from trichometry.visits import HairPoints
+
+    analyze = None
+    try:
+        from trichometry import analyze  # type: ignore[attr-defined,no-redef]
+    except ImportError:
+        pass
+    if callable(analyze):
+        kw: dict[str, Any] = {"um_per_px": um_per_px, "method": method}
+        if checkpoint:
+            kw["checkpoint"] = checkpoint
+        return HairPoints.from_analysis(analyze(image, **kw), image=image)
+    from trichometry.measure import measure
+
+    if method == "classical":
+        from trichometry.classical import ClassicalDetector
+
+        pred = ClassicalDetector().predict(image, um_per_px=um_per_px)
+    else:
+        try:
+            from trichometry.inference import Predictor  # type: ignore[attr-defined]
+        except ImportError as exc:
+            raise ConfigError(
+                "--method model needs the model predictor, which this installation lacks; "
+                "use --method classical."
+            ) from exc
+        if not checkpoint:
+            raise ConfigError("--method model needs --checkpoint PATH (a checkpoint written by train.py).")
+        loader = getattr(Predictor, "from_checkpoint", None)
+        predictor = loader(checkpoint) if loader is not None else Predictor(checkpoint)
+        pred = predictor.predict(image, um_per_px=um_per_px)
+    m = measure(image, pred, um_per_px=um_per_px)
+    dia = [np.nan if h.thickness_um is None else float(h.thickness_um) for h in m.hairs]
+    h, w = image.shape[:2]
+    return HairPoints(m.exit_points(), np.asarray(dia, dtype=np.float64), um_per_px, w, h, image=image)
+
+
+def _date(value: str | None, what: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise DataFormatError(f"{what} {value!r} is not a date; write it as YYYY-MM-DD.") from exc
+
+
+def run_compare(
+    baseline: str,
+    followup: str,
+    out: str,
+    *,
+    um_per_px: float | None = None,
+    baseline_um_per_px: float | None = None,
+    followup_um_per_px: float | None = None,
+    method: str = "classical",
+    checkpoint: str | None = None,
+    max_distance_um: float = 60.0,
+    rescale: bool = False,
+    baseline_date: str | None = None,
+    followup_date: str | None = None,
+) -> dict[str, Any]:
+    """Compare two photos of one target area and write ``compare.json`` + ``compare_overlay.png``.
+
+    Returns:
+        The record written to ``compare.json``.
+
+    Raises:
+        TrichometryError subclasses for unreadable images, missing or mismatched
+        calibration, a follow-up dated before baseline, or photos of different areas.
+    """
+    from trichometry.io import read_image
+    from trichometry.utils.atomic import atomic_write_bytes, atomic_write_text, ensure_writable_dir
+    from trichometry.visits import MatchConfig, change_from_matching, days_since, match_hairs, register
+    from trichometry.visits.overlay import comparison_record, render_overlay
+
+    d0, d1 = _date(baseline_date, "--baseline-date"), _date(followup_date, "--followup-date")
+    day = days_since(d0, d1) if d0 and d1 else None
+    out_dir = ensure_writable_dir(out)
+    b_img = read_image(baseline, um_per_px=baseline_um_per_px or um_per_px)
+    f_img = read_image(followup, um_per_px=followup_um_per_px or um_per_px)
+    for name, img in (("baseline", b_img), ("follow-up", f_img)):
+        if img.um_per_px is None:
+            raise CalibrationError(
+                f"the {name} photo has no calibration; give --um-per-px (or "
+                f"--{name.replace('-', '')}-um-per-px) so counts become densities per cm2."
+            )
+    assert b_img.um_per_px is not None and f_img.um_per_px is not None
+    rel = abs(f_img.um_per_px - b_img.um_per_px) / b_img.um_per_px
+    if rel > 0.02 and not rescale:
+        raise CalibrationError(
+            f"baseline is at {b_img.um_per_px:.4g} um/px but follow-up at {f_img.um_per_px:.4g} um/px "
+            f"({100 * rel:.1f} % apart); check the calibrations, or add --rescale if both are right."
+        )
+    base = detect_hairs(b_img.image, b_img.um_per_px, method, checkpoint)
+    foll = detect_hairs(f_img.image, f_img.um_per_px, method, checkpoint)
+    if foll.um_per_px != base.um_per_px:
+        foll = foll.rescaled(foll.um_per_px / base.um_per_px)
+    reg = register(
+        base.xy_px,
+        foll.xy_px,
+        um_per_px=base.um_per_px,
+        base_size=base.size,
+        follow_size=foll.size,
+        base_image=base.image,
+        follow_image=foll.image,
+    )
+    matching = match_hairs(base, foll, reg, MatchConfig(max_distance_um=max_distance_um))
+    change = change_from_matching(matching)
+    record = comparison_record(matching, change)
+    record["inputs"] = {
+        "baseline": {"path": str(baseline), "sha256": b_img.sha256, "um_per_px": b_img.um_per_px,
+                     "calibration": b_img.calibration_note, "date": baseline_date},
+        "followup": {"path": str(followup), "sha256": f_img.sha256, "um_per_px": f_img.um_per_px,
+                     "calibration": f_img.calibration_note, "date": followup_date},
+        "days_since_baseline": day,
+        "method": method,
+        "checkpoint": checkpoint,
+    }  # fmt: skip
+    png = render_overlay(matching, base.image, foll.image,
+                         title=f"{Path(baseline).name} -> {Path(followup).name} ({method})")  # fmt: skip
+    text = json.dumps(record, indent=1, allow_nan=False, default=lambda o: None)
+    atomic_write_bytes(out_dir / "compare_overlay.png", png)
+    atomic_write_text(out_dir / "compare.json", text)
+    return record
+
+
+@click.command("compare")
+@click.argument("baseline", type=click.Path(dir_okay=False))
+@click.argument("followup", type=click.Path(dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option(
+    "--um-per-px", type=float, default=None, help="Calibration of both photos (micrometres per pixel)."
+)
+@click.option("--baseline-um-per-px", type=float, default=None, help="Calibration of the baseline only.")
+@click.option("--followup-um-per-px", type=float, default=None, help="Calibration of the follow-up only.")
+@click.option("--method", type=click.Choice(["model", "classical"]), default="classical", show_default=True)
+@click.option(
+    "--checkpoint", type=click.Path(dir_okay=False), default=None, help="Model checkpoint (--method model)."
+)
+@click.option(
+    "--max-distance-um", type=float, default=60.0, show_default=True, help="Hair matching distance."
+)
+@click.option("--rescale", is_flag=True, help="Allow different calibrations (resample the follow-up).")
+@click.option(
+    "--baseline-date", default=None, help="Baseline date YYYY-MM-DD (checked against the follow-up)."
+)
+@click.option("--followup-date", default=None, help="Follow-up date YYYY-MM-DD.")
+def command(baseline: str, followup: str, out: str, **kw: Any) -> None:
+    """Match the hairs of a FOLLOWUP photo to the BASELINE photo of the same area and report the change."""
+    rec = run_compare(baseline, followup, out, **kw)
+    reg = rec["registration"]
+    click.echo(
+        f"baseline {rec['baseline_count']} hairs, follow-up {rec['followup_count']} in the common field: "
+        f"{rec['matched']} matched, {rec['lost']} lost, {rec['new']} new; density change "
+        f"{rec['density_change_pct']} % ({rec['density_change_per_cm2']} /cm2); registration confidence "
+        f"{reg['confidence']}. Written to {Path(out) / 'compare.json'}"
+    )
