@@ -143,7 +143,7 @@ class SceneRanges:
             if f.name.startswith("p_"):
                 _check_probability(f.name, value)
             elif f.name == "unit_size_weights":
-                _check_weights(value)
+                object.__setattr__(self, f.name, _check_weights(value))
             else:
                 object.__setattr__(self, f.name, _check_range(f.name, value))
 
@@ -195,7 +195,7 @@ def _check_probability(name: str, value: Any) -> None:
         )
 
 
-def _check_weights(value: Any) -> None:
+def _check_weights(value: Any) -> tuple[float, float, float, float]:
     try:
         w = [float(x) for x in value]
     except (TypeError, ValueError):
@@ -207,6 +207,7 @@ def _check_weights(value: Any) -> None:
             f"scene parameter unit_size_weights={value!r} must be 4 non-negative numbers with a positive sum "
             "(relative frequency of units of 1, 2, 3, 4 hairs)."
         )
+    return (w[0], w[1], w[2], w[3])
 
 
 def _check_range(name: str, value: Any) -> Range:

@@ -1,0 +1,59 @@
+"""render: image properties, overlays, optics, texture persistence."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from trichometry.synth import generate_sample, render
+
+
+def test_image_is_rgb_uint8_and_hairs_are_darker_than_skin():
+    s = generate_sample(
+        21, width=160, height=120, um_per_px=8.0, density_per_cm2=300, pigment=0.0, grey_fraction=0
+    )
+    assert s.image.shape == (120, 160, 3) and s.image.dtype == np.uint8
+    m = s.targets.shaft_mask.astype(bool)
+    core = m & (s.targets.overlay_mask == 0)
+    assert core.sum() > 50
+    lum = s.image.mean(axis=2)
+    assert lum[core].mean() < lum[~m].mean() - 30
+
+
+def test_overlays_are_burned_in_and_masked(make_patch, plain_view):
+    view = plain_view(
+        2.8, 320, 256, strip="bottom", strip_text="2024-01-01 70x", scale_bar=True, circle=(100, 90, 200)
+    )
+    s = render(make_patch(), view, seed=0)
+    om = s.targets.overlay_mask
+    assert om.dtype == np.uint8 and om[-8:].all()  # the strip
+    assert np.all(s.image[-8:, -20:] == 220)
+    red = (s.image[..., 0] > 150) & (s.image[..., 1] < 90)
+    assert red.sum() > 100  # the measurement circle
+    assert om.sum() < om.size * 0.2
+
+
+def test_texture_is_keyed_to_skin_position(make_patch, plain_view):
+    patch = make_patch()
+    a = render(patch, plain_view(4.0, 100, 80), seed=0).image.astype(int)
+    b = render(patch, plain_view(4.0, 100, 80, centre_um=(40.0, 0.0)), seed=0).image.astype(int)
+    # a 10 px shift: the overlapping parts agree up to rounding
+    assert np.abs(a[:, 10:] - b[:, :-10]).max() <= 2
+    assert np.abs(a[:, 10:] - b[:, 10:]).mean() > 0.2
+
+
+def test_noise_seed_changes_only_the_noise(make_hair, make_patch, plain_view):
+    patch = make_patch(make_hair(1, (0.0, 0.0), 30.0))
+    view = dataclasses.replace(plain_view(4.0, 100, 80), noise_sigma=4.0)
+    a, b = render(patch, view, seed=1), render(patch, view, seed=2)
+    assert a.image.tobytes() != b.image.tobytes()
+    assert np.abs(a.image.astype(int) - b.image.astype(int)).mean() < 6
+    assert np.array_equal(a.targets.shaft_mask, b.targets.shaft_mask)
+
+
+def test_any_small_size_works():
+    for w, h in [(1, 1), (7, 3), (33, 64)]:
+        s = generate_sample(3, width=w, height=h)
+        assert s.image.shape == (h, w, 3)
+        assert s.targets.shaft_mask.shape == (h, w)
