@@ -1,0 +1,87 @@
+"""Validation metrics: exit-point matching, counts, Dice, diameter error."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist
+
+
+def match_points(pred: np.ndarray, true: np.ndarray, max_dist: float) -> tuple[int, int, int]:
+    """One-to-one matching of ``(N, 2)`` points within ``max_dist`` px: ``(tp, fp, fn)``.
+
+    Example:
+        >>> match_points(np.array([[0, 0], [9, 9]]), np.array([[1, 0]]), 3.0)
+        (1, 1, 0)
+    """
+    pred = np.asarray(pred, dtype=float).reshape(-1, 2)
+    true = np.asarray(true, dtype=float).reshape(-1, 2)
+    if len(pred) == 0 or len(true) == 0:
+        return 0, len(pred), len(true)
+    d = cdist(pred, true)
+    cost = np.where(d <= max_dist, d, 1e6)
+    r, c = linear_sum_assignment(cost)
+    tp = int((d[r, c] <= max_dist).sum())
+    return tp, len(pred) - tp, len(true) - tp
+
+
+def f1_score(tp: int, fp: int, fn: int) -> float:
+    """F1 from counts; 1.0 when there is nothing to find and nothing was found."""
+    denom = 2 * tp + fp + fn
+    return 1.0 if denom == 0 else 2 * tp / denom
+
+
+def dice(pred_mask: np.ndarray, true_mask: np.ndarray) -> float:
+    """Dice of two boolean masks; 1.0 when both are empty."""
+    p, t = np.asarray(pred_mask, bool), np.asarray(true_mask, bool)
+    s = p.sum() + t.sum()
+    return 1.0 if s == 0 else float(2 * (p & t).sum() / s)
+
+
+class MetricAccumulator:
+    """Sums detections, masks and diameter errors over images; :meth:`result` gives the figures."""
+
+    def __init__(self, match_px: float) -> None:
+        self.match_px = match_px
+        self.tp = self.fp = self.fn = 0
+        self.inter = self.psum = self.tsum = 0
+        self.count_err: list[float] = []
+        self.diam_err: list[float] = []
+
+    def add(
+        self,
+        pred_points: np.ndarray,
+        true_points: np.ndarray,
+        pred_mask: np.ndarray | None = None,
+        true_mask: np.ndarray | None = None,
+        pred_diam: np.ndarray | None = None,
+        true_diam: np.ndarray | None = None,
+    ) -> None:
+        """Add one image (diameters in any one unit; compared on true shaft pixels > 0)."""
+        tp, fp, fn = match_points(pred_points, true_points, self.match_px)
+        self.tp, self.fp, self.fn = self.tp + tp, self.fp + fp, self.fn + fn
+        self.count_err.append(float(len(pred_points) - len(true_points)))
+        if pred_mask is not None and true_mask is not None:
+            p, t = np.asarray(pred_mask, bool), np.asarray(true_mask, bool)
+            self.inter += int((p & t).sum())
+            self.psum += int(p.sum())
+            self.tsum += int(t.sum())
+        if pred_diam is not None and true_diam is not None:
+            m = np.asarray(true_diam) > 0
+            if m.any():
+                self.diam_err.extend(np.abs(np.asarray(pred_diam)[m] - np.asarray(true_diam)[m]).tolist())
+
+    def result(self) -> dict[str, float]:
+        """``f1``, ``precision``, ``recall``, ``count_mae``, ``count_bias``, ``dice``, ``diameter_mae``."""
+        ce = np.asarray(self.count_err) if self.count_err else np.zeros(1)
+        s = self.psum + self.tsum
+        return {
+            "f1": f1_score(self.tp, self.fp, self.fn),
+            "precision": self.tp / max(self.tp + self.fp, 1),
+            "recall": self.tp / max(self.tp + self.fn, 1),
+            "count_mae": float(np.abs(ce).mean()),
+            "count_bias": float(ce.mean()),
+            "dice": 1.0 if s == 0 else 2 * self.inter / s,
+            "diameter_mae": float(np.mean(self.diam_err)) if self.diam_err else float("nan"),
+            "images": len(self.count_err),
+        }

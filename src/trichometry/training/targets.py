@@ -1,0 +1,140 @@
+"""Training targets at the canonical scale: dense maps from synthetic truth or from boxes.
+
+Every item is a dict of ``(H, W)`` numpy arrays plus exit points:
+
+* ``image``: uint8 RGB ``(H, W, 3)``.
+* ``shaft``: float32 0/1 shaft mask; ``shaft_weight``: 1 where the mask is certain, 0 = ignore.
+* ``exit_weight``: 1 where the exit heatmap is certain (known positives and negatives).
+* ``diameter``: float32 shaft diameter in canonical px, 0 where unknown.
+* ``mil``: int32, ``k`` on the pixels where box ``k``'s exit point must lie (0 = none).
+* ``points``: ``(N, 2)`` float exit points ``(x, y)`` (the heatmap is drawn after augmentation).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from trichometry.synth.truth import Sample
+
+
+def _scale_size(width: int, height: int, factor: float) -> tuple[int, int]:
+    return max(1, round(width * factor)), max(1, round(height * factor))
+
+
+def resample_image(image: np.ndarray, factor: float) -> np.ndarray:
+    """Scale an image by ``factor`` (area to shrink, linear to grow); ``factor == 1`` copies nothing."""
+    if abs(factor - 1.0) < 1e-6:
+        return image
+    h, w = image.shape[:2]
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, _scale_size(w, h, factor), interpolation=interp)
+
+
+def scale_points(points: np.ndarray, factor: float) -> np.ndarray:
+    """Map ``(x, y)`` pixel centres through a resize by ``factor`` (pixel centres at integers)."""
+    return (np.asarray(points, dtype=np.float64) + 0.5) * factor - 0.5
+
+
+def sample_to_item(sample: Sample, canonical_um_per_px: float) -> dict[str, np.ndarray]:
+    """A generated :class:`Sample` resampled to the canonical scale, as a training item."""
+    factor = sample.truth.um_per_px / canonical_um_per_px
+    image = resample_image(sample.image, factor)
+    h, w = image.shape[:2]
+    size = (w, h)
+    t = sample.targets
+    shaft = t.shaft_mask.astype(np.float32)
+    if abs(factor - 1.0) >= 1e-6:
+        shaft = cv2.resize(shaft, size, interpolation=cv2.INTER_LINEAR)
+    shaft = (shaft >= 0.5).astype(np.float32)
+    diam_um = t.diameter_um.astype(np.float32)
+    if abs(factor - 1.0) >= 1e-6:
+        diam_um = cv2.resize(diam_um, size, interpolation=cv2.INTER_NEAREST)
+    diameter = np.where(shaft > 0, diam_um / canonical_um_per_px, 0.0).astype(np.float32)
+    pts = np.asarray([h_.exit_xy for h_ in sample.truth.inside_hairs], dtype=np.float64).reshape(-1, 2)
+    return {
+        "image": image,
+        "shaft": shaft,
+        "shaft_weight": np.ones((h, w), np.float32),
+        "exit_weight": np.ones((h, w), np.float32),
+        "diameter": diameter,
+        "mil": np.zeros((h, w), np.int32),
+        "points": scale_points(pts, factor),
+    }
+
+
+def boxes_to_item(
+    image: np.ndarray,
+    boxes: np.ndarray,
+    um_per_px: float,
+    canonical_um_per_px: float,
+    border_ignore_px: int = 24,
+    margin_px: int = 4,
+) -> dict[str, np.ndarray]:
+    """Weak targets from one-box-per-hair annotations, honest about what a box tells.
+
+    A box covers one hair shaft; the shaft runs along one of the box's diagonals and the
+    exit point lies at one end of it: which of the four corners is unknown. So:
+
+    * shaft mask: certain background outside every box (plus ``margin_px``) and away from
+      the frame (hairs cut by the border are often unlabelled); ignored inside boxes.
+    * exit heatmap: certain background in the same region; ignored inside boxes.
+    * ``mil``: four corner squares per box; the loss asks for one high exit value in
+      them (multiple-instance), not for a peak at a guessed place.
+    * diameter: no supervision.
+
+    Args:
+        image: ``(H, W, 3)`` uint8 RGB at ``um_per_px``.
+        boxes: ``(N, 4)`` ``[xmin, ymin, xmax, ymax]`` in the image's pixels.
+    """
+    factor = um_per_px / canonical_um_per_px
+    img = resample_image(image, factor)
+    h, w = img.shape[:2]
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4) * factor
+    known = np.ones((h, w), np.float32)
+    bi = border_ignore_px
+    known[:bi, :] = 0
+    known[-bi:, :] = 0
+    known[:, :bi] = 0
+    known[:, -bi:] = 0
+    mil = np.zeros((h, w), np.int32)
+    for k, (x0, y0, x1, y1) in enumerate(b, start=1):
+        xa, ya = max(int(np.floor(x0)) - margin_px, 0), max(int(np.floor(y0)) - margin_px, 0)
+        xb, yb = min(int(np.ceil(x1)) + margin_px + 1, w), min(int(np.ceil(y1)) + margin_px + 1, h)
+        known[ya:yb, xa:xb] = 0
+        side = int(np.clip(0.4 * min(x1 - x0, y1 - y0), 3, 24))
+        for cx, cy in ((x0, y0), (x1, y0), (x0, y1), (x1, y1)):
+            cx0 = int(np.clip(round(cx) - side // 2, 0, w - 1))
+            cy0 = int(np.clip(round(cy) - side // 2, 0, h - 1))
+            mil[cy0 : min(cy0 + side, h), cx0 : min(cx0 + side, w)] = k
+    return {
+        "image": img,
+        "shaft": np.zeros((h, w), np.float32),
+        "shaft_weight": known.copy(),
+        "exit_weight": known,
+        "diameter": np.zeros((h, w), np.float32),
+        "mil": mil,
+        "points": np.zeros((0, 2), np.float64),
+    }
+
+
+def render_heatmap(points: np.ndarray, height: int, width: int, sigma_px: float) -> np.ndarray:
+    """Exit-point target: a unit Gaussian at each ``(x, y)`` (max where they overlap).
+
+    Returns:
+        ``(height, width)`` float32 in ``[0, 1]``; exactly 1 at the pixel nearest each point.
+    """
+    heat = np.zeros((height, width), np.float32)
+    r = max(1, int(np.ceil(3 * sigma_px)))
+    for x, y in np.asarray(points, dtype=np.float64).reshape(-1, 2):
+        cx, cy = round(x), round(y)
+        x0, x1 = max(cx - r, 0), min(cx + r + 1, width)
+        y0, y1 = max(cy - r, 0), min(cy + r + 1, height)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        g = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * sigma_px**2)).astype(np.float32)
+        if 0 <= cy < height and 0 <= cx < width:
+            g[cy - y0, cx - x0] = 1.0  # the peak pixel is exactly 1 (focal-loss positive)
+        np.maximum(heat[y0:y1, x0:x1], g, out=heat[y0:y1, x0:x1])
+    return heat
