@@ -53,46 +53,36 @@ class Subject:
     site: str
     arm: str
     visits: list[Visit]  # sorted by day; visits[0] is the baseline
+    target: dict[str, dict[str, float]] = field(default_factory=dict)  # true target-circle numbers per visit
 
 
 @dataclass(frozen=True)
 class CohortConfig:
-    """How :func:`generate_cohort` draws subjects.
+    """How :func:`generate_cohort` draws subjects (via :mod:`trichometry.synth.longitudinal`).
 
     Attributes:
-        n_subjects: subjects in the cohort.
-        seed_start: first seed; training must use seeds below it (held-out range).
-        visit_days: days since baseline of the visits (0 = baseline).
-        day_jitter: visits happen up to this many days off schedule.
-        photos_per_visit: repeated photos of the target area per visit.
+        n_subjects: subjects in the cohort (arms alternate: treated, control).
+        seed_start: cohort seed; training must use other seeds (held-out range).
+        visits: visit names, baseline first (``2w``, ``1m``, ``3m``, ``6m``, ``<n>d`` ...).
+        photos_per_visit: repeated photos of the target area per visit (the extra photos
+            re-position the camera as a new visit would).
         um_per_px, width, height: camera scale and frame.
         density_per_cm2: range of baseline densities.
-        shift_um: largest re-positioning error of the camera (each axis).
-        rotation_deg: largest rotation change between photos.
-        loss_per_month: share of active follicles that go dormant per 30 days.
-        gain_per_month: ``{arm: share}`` of dormant follicles that become active per 30 days.
-        thickening_um_per_month: ``{arm: um}`` mean diameter change of hairs per 30 days.
-        arms: arms assigned in turn.
+        shift_sd_um: per-axis spread of the camera centre around the tattoo.
+        rotation_sd_deg: spread of the camera rotation between photos.
         overlays: allow burned-in overlays (strip, scale bar, circle) as in real images.
     """
 
     n_subjects: int = 8
     seed_start: int = 900_000
-    visit_days: tuple[int, ...] = (0, 14, 30, 91, 182)
-    day_jitter: int = 3
+    visits: tuple[str, ...] = ("baseline", "2w", "1m", "3m", "6m")
     photos_per_visit: int = 2
     um_per_px: float = 5.0
     width: int = 768
     height: int = 576
     density_per_cm2: tuple[float, float] = (120.0, 260.0)
-    shift_um: float = 250.0
-    rotation_deg: float = 8.0
-    loss_per_month: float = 0.02
-    gain_per_month: dict[str, float] = field(default_factory=lambda: {"treated": 0.5, "control": 0.05})
-    thickening_um_per_month: dict[str, float] = field(
-        default_factory=lambda: {"treated": 1.0, "control": 0.0}
-    )
-    arms: tuple[str, ...] = ("treated", "control")
+    shift_sd_um: float = 100.0
+    rotation_sd_deg: float = 3.0
     overlays: bool = False
 
 
@@ -104,69 +94,54 @@ def _ranges(cfg: CohortConfig) -> Any:
         "width": (cfg.width, cfg.width),
         "height": (cfg.height, cfg.height),
         "density_per_cm2": cfg.density_per_cm2,
-        "clipped_fraction": (0.8, 1.0),
-        "empty_follicle_fraction": (0.1, 0.2),
     }
     if not cfg.overlays:
         kw.update(p_strip=0.0, p_scale_bar=0.0, p_circle=0.0)
     return SceneRanges().with_overrides(**kw)
 
 
-def _evolve(hairs: tuple, rng: np.random.Generator, months: float, arm: str, cfg: CohortConfig) -> tuple:
-    """Per-follicle fates over ``months``: dormancy, activation, thickness drift."""
-    p_loss = 1 - (1 - cfg.loss_per_month) ** months
-    p_gain = 1 - (1 - cfg.gain_per_month.get(arm, 0.0)) ** months
-    drift = cfg.thickening_um_per_month.get(arm, 0.0) * months
-    out = []
-    for h in hairs:
-        u = rng.random()
-        active = (u >= p_loss) if h.active else (u < p_gain)
-        d = h.diameter_um
-        if active and h.active:
-            d = float(np.clip(d + drift + rng.normal(0.0, 0.5), 8.0, 140.0))
-        out.append(dataclasses.replace(h, active=bool(active), diameter_um=d))
-    return tuple(out)
+def _extra_view(base: Any, ranges: Any, cfg: CohortConfig, rng: np.random.Generator) -> Any:
+    """Another photo at the same visit: camera re-positioned around the tattoo, relit."""
+    from trichometry.synth import sample_view
 
-
-def generate_subject(index: int, cfg: CohortConfig) -> Subject:
-    """Draw subject ``index`` of the cohort (deterministic for a given config)."""
-    from trichometry.synth import View, patch_extent_for, render, sample_patch, sample_view
-
-    seed = cfg.seed_start + index
-    rng = np.random.default_rng(seed)
-    ranges = _ranges(cfg)
-    arm = cfg.arms[index % len(cfg.arms)]
-    base_rot = float(rng.uniform(-180, 180))
-    probe = View(um_per_px=cfg.um_per_px, width=cfg.width, height=cfg.height, rotation_deg=45.0)
-    ew, eh = patch_extent_for(probe, ranges)
-    patch = sample_patch(ranges, rng, extent_um=(ew + 2 * cfg.shift_um, eh + 2 * cfg.shift_um))
-    start = dt.date(2026, 1, 5) + dt.timedelta(days=int(rng.integers(0, 60)))
-    visits: list[Visit] = []
-    hairs, last_day = patch.hairs, 0
-    for vi, nominal in enumerate(cfg.visit_days):
-        day = nominal if vi == 0 else max(1, nominal + int(rng.integers(-cfg.day_jitter, cfg.day_jitter + 1)))
-        if vi > 0:
-            hairs = _evolve(hairs, rng, (day - last_day) / 30.0, arm, cfg)
-        last_day = day
-        state = dataclasses.replace(patch, hairs=hairs)
-        photos = []
-        for k in range(cfg.photos_per_visit):
-            view = sample_view(ranges, rng, centre_um=tuple(rng.uniform(-cfg.shift_um, cfg.shift_um, 2)))
-            view = dataclasses.replace(
-                view, rotation_deg=base_rot + float(rng.uniform(-1, 1) * cfg.rotation_deg)
-            )
-            image_id = f"s{seed}-v{vi}-p{k}"
-            sample = render(state, view, seed=seed * 100 + vi * 10 + k, image_id=image_id)
-            photos.append(Photo(image_id, sample.image, sample.truth, sample.targets))
-        name = "baseline" if vi == 0 else f"d{nominal}"
-        visits.append(Visit(name, day, start + dt.timedelta(days=day), photos))
-    return Subject(f"s{seed}", "target", arm, visits)
+    shift = rng.normal(0.0, cfg.shift_sd_um, 2)
+    v = sample_view(ranges, rng, centre_um=(float(shift[0]), float(shift[1])))
+    keep = ("um_per_px", "width", "height", "strip", "strip_text", "scale_bar", "circle")
+    rot = base.rotation_deg + float(rng.normal(0.0, cfg.rotation_sd_deg))
+    return dataclasses.replace(v, rotation_deg=rot, **{k: getattr(base, k) for k in keep})
 
 
 def generate_cohort(cfg: CohortConfig) -> Iterator[Subject]:
-    """Yield the cohort's subjects one at a time (images are rendered on demand)."""
-    for i in range(cfg.n_subjects):
-        yield generate_subject(i, cfg)
+    """Yield the cohort's subjects one at a time (images are rendered on demand).
+
+    Each subject comes from :func:`trichometry.synth.longitudinal.iter_cohort`; its
+    ``target`` dict holds the true count and density in the fixed target circle per visit.
+    """
+    from trichometry.synth import render
+    from trichometry.synth.longitudinal import VisitProtocol, iter_cohort
+
+    ranges = _ranges(cfg)
+    protocol = VisitProtocol(
+        visits=tuple(cfg.visits), shift_sd_um=cfg.shift_sd_um, rotation_sd_deg=cfg.rotation_sd_deg
+    )
+    for sub in iter_cohort(cfg.n_subjects, cfg.seed_start, ranges=ranges, protocol=protocol, prefix="E"):
+        rng = np.random.default_rng([cfg.seed_start, int(sub.subject_id[1:])])
+        visits = []
+        for k, vt in enumerate(sub.truth.visits):
+            photos = []
+            for j in range(cfg.photos_per_visit):
+                if j == 0:
+                    sample = sub.render(k)
+                else:
+                    view = _extra_view(sub.views[k], ranges, cfg, rng)
+                    sample = render(
+                        sub.patches[k], view, seed=vt.render_seed + j, image_id=f"{vt.image_id}_p{j}"
+                    )
+                photos.append(Photo(sample.truth.image_id, sample.image, sample.truth, sample.targets))
+            visits.append(Visit(vt.name, vt.day, dt.date.fromisoformat(vt.date), photos))
+        target = {v.name: {"count": v.target_count, "density_per_cm2": v.target_density_per_cm2}
+                  for v in sub.truth.visits}  # fmt: skip
+        yield Subject(sub.subject_id, sub.truth.site, sub.arm, visits, target)
 
 
 def dataset_cohort(root: str, split: str = "test") -> Iterator[Subject]:

@@ -26,12 +26,12 @@ class DataConfig:
     n_subjects: int = 8  # generated: subjects
     seed_start: int = 900_000  # generated: first seed (training must stay below it)
     photos_per_visit: int = 2  # generated: repeated photos of the area per visit
-    visit_days: list[int] = field(default_factory=lambda: [0, 14, 30, 91, 182])  # generated
+    visits: list[str] = field(default_factory=lambda: ["baseline", "2w", "1m", "3m", "6m"])  # generated
     um_per_px: float = 5.0  # generated: camera scale
     width: int = 768  # generated: frame width (px)
     height: int = 576  # generated: frame height (px)
-    shift_um: float = 250.0  # generated: re-positioning error (each axis, um)
-    rotation_deg: float = 8.0  # generated: rotation change between photos
+    shift_sd_um: float = 100.0  # generated: camera re-positioning spread (each axis, um)
+    rotation_sd_deg: float = 3.0  # generated: camera rotation spread between photos
     overlays: bool = False  # generated: burned-in overlays as in real images
 
 
@@ -83,19 +83,19 @@ def to_objects(
         raise ConfigError("data.source=dataset needs data.root=FOLDER (a data set in the project's format).")
     if d.n_subjects < 1 or d.photos_per_visit < 1:
         raise ConfigError("data.n_subjects and data.photos_per_visit must be >= 1.")
-    days = [int(x) for x in d.visit_days]
-    if not days or days[0] != 0 or sorted(days) != days:
-        raise ConfigError(f"data.visit_days must start with 0 (baseline) and increase, got {days}.")
+    visits = [str(v) for v in d.visits]
+    if len(visits) < 2 or visits[0] != "baseline":
+        raise ConfigError(f"data.visits must start with 'baseline' and have a follow-up, got {visits}.")
     cohort = CohortConfig(
         n_subjects=int(d.n_subjects),
         seed_start=int(d.seed_start),
-        visit_days=tuple(days),
+        visits=tuple(visits),
         photos_per_visit=int(d.photos_per_visit),
         um_per_px=float(d.um_per_px),
         width=int(d.width),
         height=int(d.height),
-        shift_um=float(d.shift_um),
-        rotation_deg=float(d.rotation_deg),
+        shift_sd_um=float(d.shift_sd_um),
+        rotation_sd_deg=float(d.rotation_sd_deg),
         overlays=bool(d.overlays),
     )
     windows = check_windows([VisitWindow(str(w.name), float(w.centre_day), float(w.tolerance_days))

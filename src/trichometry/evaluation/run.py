@@ -51,6 +51,8 @@ def summarise_visits(rows: list[dict[str, Any]], window_names: Iterable[str]) ->
         m_err = [r["matched_change_pct"] - r["true_change_pct"] for r in ok]
         i_err = [r["independent_change_pct"] - r["true_change_pct"] for r in ok]
         t_err = [r["matched_thickness_change_um"] - r["true_thickness_change_um"] for r in ok]
+        m_tgt = [r["matched_change_pct"] - r["target_change_pct"] for r in ok]
+        i_tgt = [r["independent_change_pct"] - r["target_change_pct"] for r in ok]
         covered = [
             r["matched_change_pct_low"] <= r["true_change_pct"] <= r["matched_change_pct_high"]
             for r in ok
@@ -63,6 +65,8 @@ def summarise_visits(rows: list[dict[str, Any]], window_names: Iterable[str]) ->
             "matched_error_pp": error_summary(m_err),
             "independent_error_pp": error_summary(i_err),
             "thickness_change_error_um": error_summary(t_err),
+            "matched_error_vs_target_pp": error_summary(m_tgt),
+            "independent_error_vs_target_pp": error_summary(i_tgt),
             "matched_interval_coverage": float(np.mean(covered)) if covered else None,
         }
     return out

@@ -74,6 +74,15 @@ def _true_thickness_change(base: HairPoints, follow: HairPoints) -> float:
     return float(np.mean(follow.diameter_um[jf] - base.diameter_um[ib]))
 
 
+def _target_change(subject: Subject, visit: str) -> float:
+    """True change (%) of the hair count in the fixed target circle, when the truth has it."""
+    t = subject.target
+    base = subject.visits[0].name
+    if visit not in t or base not in t or not t[base]["count"]:
+        return math.nan
+    return 100.0 * (t[visit]["count"] - t[base]["count"]) / t[base]["count"]
+
+
 def score_subject(
     subject: Subject,
     detections: dict[str, Detection],
@@ -105,6 +114,7 @@ def score_subject(
             "window": assign_window(visit.day, windows),
             "true_change_pct": float(np.nanmean(truths)) if truths else math.nan,
             "true_thickness_change_um": float(np.nanmean(thick)) if thick else math.nan,
+            "target_change_pct": _target_change(subject, visit.name),
         }
         try:
             comp = compare_visit(
