@@ -32,5 +32,5 @@ def test_custom_convention_and_dict():
 
 @pytest.mark.parametrize("bad", ["nope", "custom:", "custom:60,30", "custom:a,b", "custom:-5"])
 def test_bad_convention_says_what_to_do(bad):
-    with pytest.raises(ConfigError, match="convention|cut-offs|custom"):
+    with pytest.raises(ConfigError, match=r"convention|cut-offs|custom"):
         get_convention(bad)

@@ -52,7 +52,8 @@ def test_polygon_area_and_contains():
 
 
 @pytest.mark.parametrize(
-    "spec", ["circle:1,2", "circle:a,b,c", "polygon:0,0;1,1", "polygon:0,0;1,1;2,2", "square:1", "circle:1,1,-3"]
+    "spec",
+    ["circle:1,2", "circle:a,b,c", "polygon:0,0;1,1", "polygon:0,0;1,1;2,2", "square:1", "circle:1,1,-3"],
 )
 def test_bad_specs(spec):
     with pytest.raises(ConfigError):

@@ -35,6 +35,7 @@ class MeasureConfig:
     profile_sections: int = 7
     profile_method: str = "edge"  # "edge" or "half_depth"
     min_contrast: float = 8.0  # grey levels
+    max_disagreement: float = 0.15  # profile used only within this relative difference from the map
     max_turn_deg: float = 15.0
     default_diameter_px: float = 6.0  # used where the map gives no diameter near an exit
 
@@ -135,13 +136,13 @@ def measure(
             shaft_threshold=cfg.shaft_threshold,
         )
         d_map = _map_diameter(dmap, tr.points, hints[i], cfg)
-        if pw.width_px is not None:
+        agree = (pw.width_px / d_map - 1.0) if (pw.width_px is not None and d_map) else None
+        if pw.width_px is not None and (agree is None or abs(agree) <= cfg.max_disagreement):
             t_px, src = pw.width_px, "profile"
         elif d_map is not None:
             t_px, src = d_map, "map"
         else:
             t_px, src = None, None
-        agree = (pw.width_px / d_map - 1.0) if (pw.width_px is not None and d_map) else None
         t_um = t_px * um_per_px if (t_px is not None and um_per_px is not None) else None
         hairs.append(
             HairMeasurement(

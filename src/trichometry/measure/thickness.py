@@ -70,8 +70,7 @@ def _arc_positions(points: np.ndarray, s_query: np.ndarray) -> tuple[np.ndarray,
 
 def section_width(prof: np.ndarray, t: np.ndarray, d: float) -> tuple[float, float, float] | None:
     """``(half_depth_px, edge_px, contrast)`` of one profile of darkness over offsets ``t``."""
-    margin = max(1.5, 0.3 * d)
-    band = max(d, 4.0)
+    margin, band = _margin(d), _band(d)
     left = prof[(t <= -(0.5 * d + margin)) & (t >= -(0.5 * d + margin + band))]
     right = prof[(t >= 0.5 * d + margin) & (t <= 0.5 * d + margin + band)]
     if len(left) < 3 or len(right) < 3:
@@ -168,7 +167,7 @@ def profile_width(
     s1 = min(s0 + search_d * d, 0.85 * total)
     n_try = max(n_sections, round(n_sections * search_d / max(span_d, 1e-6)))
     s = np.linspace(s0, s1, n_try) if s1 > s0 else np.array([s0])
-    half = max(0.5 * d + max(1.5, 0.3 * d) + max(d, 4.0) + 1.0, 6.0)
+    half = max(0.5 * d + _margin(d) + _band(d) + 1.0, 6.0)
     t = np.arange(-half, half + STEP / 2, STEP)
     tan_x0, tan_y0 = _arc_positions(points, np.clip(s - 0.5 * d, 0, total))
     tan_x1, tan_y1 = _arc_positions(points, np.clip(s + 0.5 * d, 0, total))
@@ -181,7 +180,7 @@ def profile_width(
             continue
         tx, ty = tx / norm, ty / norm
         nx, ny = -ty, tx
-        if shaft is not None and _run_width(shaft, cx[k], cy[k], nx, ny, d, shaft_threshold) > 1.5 * d:
+        if shaft is not None and not _isolated(shaft, cx[k], cy[k], nx, ny, d, shaft_threshold, half):
             continue
         prof = np.zeros_like(t)
         for off in (-1.0, 0.0, 1.0):
@@ -219,16 +218,32 @@ def profile_width(
     )
 
 
-def _run_width(shaft: np.ndarray, x: float, y: float, nx: float, ny: float, d: float, thr: float) -> float:
-    """Width of the run of shaft pixels across the hair through ``(x, y)`` (px)."""
-    t = np.arange(-2.5 * d, 2.5 * d + 0.25, 0.5)
+def _margin(d: float) -> float:
+    """Gap between the shaft edge and the skin band of a profile (blur, halo)."""
+    return max(1.5, 0.2 * d)
+
+
+def _band(d: float) -> float:
+    """Width of the skin band on each side of a profile."""
+    return max(0.6 * d, 4.0)
+
+
+def _isolated(
+    shaft: np.ndarray, x: float, y: float, nx: float, ny: float, d: float, thr: float, half: float
+) -> bool:
+    """Whether the cross-section through ``(x, y)`` meets one shaft only: the run of shaft
+    pixels at the centre is at most ``d + max(2, 0.2 d)`` wide (not two touching hairs)
+    and no other shaft lies within ``half`` px on either side (both skin bands are skin)."""
+    t = np.arange(-half, half + 0.25, 0.5)
     on = sample(shaft, x + nx * t, y + ny * t) >= thr
     c = len(t) // 2
     if not on[c]:
-        return 0.0
+        return False
     lo = hi = c
     while lo > 0 and on[lo - 1]:
         lo -= 1
     while hi < len(t) - 1 and on[hi + 1]:
         hi += 1
-    return float(t[hi] - t[lo]) + 0.5
+    if lo == 0 or hi == len(t) - 1 or (t[hi] - t[lo]) > d + max(2.0, 0.2 * d):
+        return False
+    return not (on[:lo].any() or on[hi + 1 :].any())

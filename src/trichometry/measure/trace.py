@@ -183,11 +183,13 @@ def trace_hairs(
         members = list(np.flatnonzero(groups == g))
         if len(members) == 1:
             i = members[0]
-            k = plateau_centre(profiles[i])
+            k = plateau_centre(_asym(profiles[i]))
             thetas[i], scores[i] = 2 * math.pi * k / n_ang, profiles[i][round(k) % n_ang]
             continue
         mean_prof = np.mean([profiles[i] for i in members], axis=0)
-        peaks = ray_peaks(mean_prof, min_score=float(min_run[members].max())) or [int(np.argmax(mean_prof))]
+        peaks = ray_peaks(_asym(mean_prof), min_score=float(min_run[members].max())) or [
+            int(np.argmax(mean_prof))
+        ]
         _share_peaks(shaft, exits, d, members, peaks, mean_prof, threshold, thetas, scores)
     traces = []
     for i in range(n):
@@ -201,6 +203,12 @@ def trace_hairs(
         length = float(np.hypot(seg[:, 0], seg[:, 1]).sum()) if len(pts) > 1 else 0.0
         traces.append(Trace(pts, _direction(pts, d[i], thetas[i]), length, float(scores[i]), border))
     return traces
+
+
+def _asym(profile: np.ndarray) -> np.ndarray:
+    """Run along a ray minus half the run straight behind: a hair *starts* at its exit,
+    while another hair passing over the exit runs both ways."""
+    return profile - 0.5 * np.roll(profile, len(profile) // 2)
 
 
 def plateau_centre(profile: np.ndarray, rel: float = 0.98) -> float:
