@@ -91,12 +91,32 @@ def write_results(records: list[ImageRecord], folder: Path) -> Path:
     with manifest.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(
-            ["image_id", "subject", "visit", "date", "days_since_baseline", "site", "arm", "image_sha256"]
+            [
+                "image_id",
+                "subject",
+                "visit",
+                "date",
+                "days_since_baseline",
+                "site",
+                "arm",
+                "image_sha256",
+                "study_id",
+            ]
         )
         for r in records:
             (res / f"{r.image_id}.json").write_text(json.dumps(dict(r.measurement)))
             w.writerow(
-                [r.image_id, r.subject, r.visit, "", r.days_since_baseline, r.site, r.arm, r.image_sha256]
+                [
+                    r.image_id,
+                    r.subject,
+                    r.visit,
+                    "",
+                    r.days_since_baseline,
+                    r.site,
+                    r.arm,
+                    r.image_sha256,
+                    r.study_id,
+                ]
             )
     return manifest
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import importlib.util
 import io
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -14,13 +16,10 @@ TS = "2026-11-21T08:00:00Z"
 
 @pytest.fixture(scope="module")
 def pdf_pair():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from conftest import make_cohort
-
-    records, _ = make_cohort(n_per_arm=2, noise_sd=1.0)
+    spec = importlib.util.spec_from_file_location("reports_cohort", Path(__file__).with_name("conftest.py"))
+    cohort = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cohort)  # module-scoped fixture: conftest helpers by path
+    records, _ = cohort.make_cohort(n_per_arm=2, noise_sd=1.0)
     report = build_report(RecordListSource(records), generated_at=TS)
     return report, pdf_bytes(report), pdf_bytes(build_report(RecordListSource(records), generated_at=TS))
 
