@@ -1,0 +1,165 @@
+"""Adding photos to visits: checked, content-addressed, all-or-nothing.
+
+Order of an upload (:meth:`UploadsMixin.add_image`):
+
+1. check the bytes (:func:`trichometry.store.images.inspect_image`); nothing is written
+   for a rejected file;
+2. write them to a temporary file and fsync;
+3. under the store lock: rename into the content store, then commit the database rows;
+   if the commit fails, the newly placed file is removed again.
+
+So a failed upload leaves no record and no file, and a committed record always has its
+file. The same bytes are one :class:`~trichometry.store.models.Image`, however often and
+to whichever visits they are uploaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import unicodedata
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from trichometry.store import audit
+from trichometry.store.errors import InvalidInput, NotFound
+from trichometry.store.images import MAX_BYTES, inspect_image
+from trichometry.store.models import Analysis, Image, User, Visit, VisitImage
+
+if TYPE_CHECKING:
+    from trichometry.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def safe_filename(name: str | None) -> str:
+    """A display name without folders, control characters or odd symbols (max 120 chars)."""
+    base = os.path.basename((name or "").replace("\\", "/").replace("\x00", ""))
+    base = unicodedata.normalize("NFKC", base)
+    base = re.sub(r"[^A-Za-z0-9._ -]+", "_", base).strip(" .")
+    return base[-120:] or "upload"
+
+
+class UploadsMixin:
+    """Image uploads; mixed into :class:`~trichometry.store.store.Store`."""
+
+    max_upload_bytes: int = MAX_BYTES
+
+    def add_image(
+        self: Store,
+        actor: User | None,
+        visit_id: int,
+        data: bytes,
+        filename: str | None = None,
+        um_per_px: float | None = None,
+    ) -> tuple[VisitImage, bool]:
+        """Store a photo taken at a visit.
+
+        Args:
+            actor: uploading user (``None`` only for trusted command-line ingest).
+            visit_id: the visit.
+            data: the file's bytes, kept unchanged.
+            filename: the uploaded name (sanitised; for display only).
+            um_per_px: scale of the photo, when known.
+
+        Returns:
+            ``(visit_image, created)``; ``created`` is ``False`` when these bytes were
+            already attached to this visit.
+
+        Raises:
+            ImageRejected / ImageTooLarge: the bytes are not an acceptable image.
+            NotFound / AccessDenied: the visit does not exist or is not the actor's.
+        """
+        if actor is not None:
+            visit = self.get_visit(actor, visit_id)
+            self.check_write(actor, visit.subject)
+        else:
+            with self.session() as s:
+                if s.get(Visit, visit_id) is None:
+                    raise NotFound(f"no visit with id {visit_id}; create the visit first.")
+        if um_per_px is not None and not (0.05 <= float(um_per_px) <= 100.0):
+            raise InvalidInput(f"um_per_px={um_per_px} is outside 0.05-100; check the device calibration.")
+        info = inspect_image(data, max_bytes=self.max_upload_bytes)
+        staged = self.blobs.stage(data)
+        try:
+            with self.blobs.lock():
+                newly_placed = self.blobs.publish(staged)
+                try:
+                    result = self._commit_upload(
+                        actor, visit_id, staged.sha256, info, data, filename, um_per_px
+                    )
+                except BaseException:
+                    if newly_placed:
+                        self._drop_if_unreferenced(staged.sha256)
+                    raise
+        finally:
+            self.blobs.discard(staged)
+        return result
+
+    def _commit_upload(self: Store, actor, visit_id, sha, info, data, filename, um_per_px):
+        with self.session() as s:
+            image = s.execute(select(Image).where(Image.sha256 == sha)).scalar()
+            if image is None:
+                image = Image(
+                    sha256=sha, size_bytes=len(data), format=info.format, width=info.width, height=info.height
+                )
+                s.add(image)
+                s.flush()
+                audit.record(
+                    s, actor, "image.store", f"image:{sha[:16]}", f"{info.format} {info.width}x{info.height}"
+                )
+            link = s.execute(
+                select(VisitImage).where(VisitImage.visit_id == visit_id, VisitImage.image_id == image.id)
+            ).scalar()
+            if link is not None:
+                return link, False
+            link = VisitImage(
+                visit_id=visit_id,
+                image_id=image.id,
+                filename=safe_filename(filename),
+                um_per_px=um_per_px,
+                uploaded_by=actor.id if actor is not None else None,
+            )
+            s.add(link)
+            s.flush()
+            audit.record(
+                s, actor, "image.upload", f"visit_image:{link.id}", f"visit:{visit_id} image:{sha[:16]}"
+            )
+            s.refresh(link)
+            return link, True
+
+    def _drop_if_unreferenced(self: Store, sha: str) -> None:
+        with self.session() as s:
+            referenced = s.execute(select(Image.id).where(Image.sha256 == sha)).scalar() is not None
+        if not referenced:
+            self.blobs.remove_unreferenced(sha)
+
+    def list_visit_images(self: Store, actor: User, visit_id: int) -> list[VisitImage]:
+        """The photos of a visit, in upload order."""
+        visit = self.get_visit(actor, visit_id)
+        with self.session() as s:
+            q = select(VisitImage).where(VisitImage.visit_id == visit.id).order_by(VisitImage.id)
+            return list(s.execute(q).scalars())
+
+    def get_visit_image(self: Store, actor: User | None, visit_image_id: int) -> VisitImage:
+        """One visit photo the actor may read (``actor=None``: trusted internal use)."""
+        with self.session() as s:
+            vi = s.get(VisitImage, visit_image_id)
+        if vi is None:
+            raise NotFound(f"no image with id {visit_image_id}; open the visit to see its images.")
+        if actor is not None:
+            self.check_read(actor, vi.visit.subject)
+        return vi
+
+    def image_bytes(self: Store, sha256: str) -> bytes:
+        """The original bytes of a stored image, verified against their hash."""
+        return self.blobs.read(sha256)
+
+    def orphan_files(self: Store) -> set[str]:
+        """Hashes in the file store that no image or analysis refers to (left by a crash)."""
+        with self.session() as s:
+            known = set(s.execute(select(Image.sha256)).scalars())
+            known |= {h for h in s.execute(select(Analysis.overlay_sha256)).scalars() if h}
+        return self.blobs.all_hashes() - known
