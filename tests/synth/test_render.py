@@ -38,9 +38,11 @@ def test_texture_is_keyed_to_skin_position(make_patch, plain_view):
     patch = make_patch()
     a = render(patch, plain_view(4.0, 100, 80), seed=0).image.astype(int)
     b = render(patch, plain_view(4.0, 100, 80, centre_um=(40.0, 0.0)), seed=0).image.astype(int)
-    # a 10 px shift: the overlapping parts agree up to rounding
-    assert np.abs(a[:, 10:] - b[:, :-10]).max() <= 2
-    assert np.abs(a[:, 10:] - b[:, 10:]).mean() > 0.2
+    # a 10 px shift: the overlapping parts agree up to rounding and the bilinear
+    # enlargement of the smooth fields (computed on a reduced grid)
+    same = np.abs(a[:, 10:] - b[:, :-10])
+    assert same.mean() < 0.2 and same.max() <= 6
+    assert np.abs(a[:, 10:] - b[:, 10:]).mean() > 5 * same.mean()
 
 
 def test_noise_seed_changes_only_the_noise(make_hair, make_patch, plain_view):

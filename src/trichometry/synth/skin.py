@@ -11,7 +11,7 @@ import math
 import cv2
 import numpy as np
 
-from trichometry.synth.noise import fbm, value_noise
+from trichometry.synth.noise import fbm
 from trichometry.synth.patch import HairSpec, ScalpPatch
 from trichometry.synth.view import View
 
@@ -37,16 +37,47 @@ def skin_tone(fitzpatrick: float) -> np.ndarray:
     return (1 - t) * _TONES[i] + t * _TONES[i + 1]
 
 
-def skin_coords(view: View) -> tuple[np.ndarray, np.ndarray]:
-    """Skin-frame coordinates (um) of every pixel centre, two ``(H, W)`` float32 arrays."""
+def skin_coords(view: View, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Skin-frame coordinates (um) of pixel centres, two float32 arrays.
+
+    Args:
+        step: 1 for every pixel ``(H, W)``; ``f > 1`` for a grid reduced by ``f`` of
+            shape ``(ceil(H/f), ceil(W/f))`` whose cell k covers pixels
+            ``[k f, (k+1) f)`` (so ``cv2.resize`` by exactly ``f`` restores alignment).
+    """
     a = math.radians(view.rotation_deg)
     cx, cy = (view.width - 1) / 2.0, (view.height - 1) / 2.0
-    xs = (np.arange(view.width, dtype=np.float32) - np.float32(cx)) * np.float32(view.um_per_px)
-    ys = (np.arange(view.height, dtype=np.float32) - np.float32(cy)) * np.float32(view.um_per_px)
+    f = int(step)
+    nx, ny = -(-view.width // f), -(-view.height // f)
+    px = np.arange(nx, dtype=np.float64) * f + (f - 1) / 2.0
+    py = np.arange(ny, dtype=np.float64) * f + (f - 1) / 2.0
+    xs = ((px - cx) * view.um_per_px).astype(np.float32)
+    ys = ((py - cy) * view.um_per_px).astype(np.float32)
     ca, sa = np.float32(math.cos(a)), np.float32(math.sin(a))
-    sx = view.centre_um[0] + xs[None, :] * ca - ys[:, None] * sa
-    sy = view.centre_um[1] + xs[None, :] * sa + ys[:, None] * ca
+    sx = np.float32(view.centre_um[0]) + xs[None, :] * ca - ys[:, None] * sa
+    sy = np.float32(view.centre_um[1]) + xs[None, :] * sa + ys[:, None] * ca
     return sx.astype(np.float32), sy.astype(np.float32)
+
+
+def noise_field(
+    view: View, spacings_um: tuple[float, ...], seed: int, first_octave: int, min_spacing_um: float = 0.0
+) -> np.ndarray:
+    """:func:`fbm` over the view's pixels, computed on a reduced grid when it is smooth.
+
+    The grid is reduced so the finest used octave keeps at least 4 samples per
+    lattice cell, then enlarged bilinearly; the field stays keyed to skin position.
+
+    Returns:
+        ``(H, W)`` float32.
+    """
+    used = [sp for sp in spacings_um if sp >= min_spacing_um] or [max(spacings_um)]
+    f = int(np.clip(min(used) / (4.0 * view.um_per_px), 1, 16))
+    sx, sy = skin_coords(view, f)
+    field = fbm(sx, sy, spacings_um, seed, min_spacing_um=min_spacing_um, first_octave=first_octave)
+    if f == 1:
+        return field
+    big = cv2.resize(field, (field.shape[1] * f, field.shape[0] * f), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(big[: view.height, : view.width])
 
 
 def soft_blur(img: np.ndarray, sigma_px: float) -> np.ndarray:
@@ -75,15 +106,14 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
     skin = patch.skin
     seed = skin.texture_seed
     upp = view.um_per_px
-    sx, sy = skin_coords(view)
     tone = skin_tone(skin.fitzpatrick)
-    broad = fbm(sx, sy, (1500.0, 600.0), seed, first_octave=0)
-    mid = fbm(sx, sy, (180.0, 70.0), seed, min_spacing_um=upp, first_octave=2)
-    fine = fbm(sx, sy, (28.0, 12.0), seed, min_spacing_um=1.5 * upp, first_octave=4)
+    broad = noise_field(view, (1500.0, 600.0), seed, first_octave=0)
+    mid = noise_field(view, (180.0, 70.0), seed, first_octave=2, min_spacing_um=upp)
+    fine = noise_field(view, (28.0, 12.0), seed, first_octave=4, min_spacing_um=1.5 * upp)
     lum = 1.0 + 0.04 * broad + 0.03 * mid + 0.035 * fine
     # skin furrows: thin network where a ridged noise crosses zero
-    ridge = value_noise(sx, sy, 260.0, seed, octave=8) + 0.35 * value_noise(sx, sy, 90.0, seed, octave=9)
-    furrow = np.exp(-((ridge / 0.06) ** 2)).astype(np.float32)
+    ridge = noise_field(view, (260.0, 90.0), seed, first_octave=8)
+    furrow = np.exp(-((ridge / 0.045) ** 2)).astype(np.float32)
     furrow = _blur_um(furrow, 5.0, upp)
     lum -= 0.06 * furrow
     img = tone[None, None, :] * lum[..., None]
@@ -105,9 +135,12 @@ def _draw_vessels(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
     if not patch.skin.vessels:
         return
     layer = np.zeros(img.shape[:2], dtype=np.float32)
+    h, w = layer.shape
     t = max(1, round(12.0 / view.um_per_px))
     for poly in patch.skin.vessels:
         p = view.skin_to_px(poly)
+        if p[:, 0].max() < -5 or p[:, 1].max() < -5 or p[:, 0].min() > w + 5 or p[:, 1].min() > h + 5:
+            continue
         cv2.polylines(layer, [np.round(p * 16).astype(np.int32)], False, 1.0, t, cv2.LINE_AA, shift=4)
     layer = _blur_um(layer, 8.0, view.um_per_px)
     img *= 1.0 - 0.18 * layer[..., None] * np.array([0.05, 0.7, 0.55], dtype=np.float32)
@@ -124,6 +157,20 @@ def _draw_flakes(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
     centres = view.skin_to_px(flakes[:, :2])
     layer = np.zeros(img.shape[:2], dtype=np.float32)
     h, w = layer.shape
+    r_px = flakes[:, 2] / view.um_per_px
+    near = (
+        (centres[:, 0] > -2 * r_px) & (centres[:, 1] > -2 * r_px)
+        & (centres[:, 0] < w + 2 * r_px) & (centres[:, 1] < h + 2 * r_px) & (r_px >= 0.7)
+    )  # fmt: skip
+    if not near.any():
+        return
+    flakes, centres, angles, aspect, opac = (
+        flakes[near],
+        centres[near],
+        angles[near],
+        aspect[near],
+        opac[near],
+    )
     ks = np.arange(9)
     for (x, y), r_um, ang, asp, op in zip(centres, flakes[:, 2], angles, aspect, opac):
         r = r_um / view.um_per_px
