@@ -26,6 +26,14 @@ def test_visit_names():
     assert [visit_day(v) for v in ("baseline", "2w", "1m", "3m", "6m")] == [0, 14, 30, 91, 182]
     assert visit_day("10d") == 10 and visit_day("12w") == 84 and visit_day("1y") == 365
     assert parse_visits("baseline, 2w,45d") == (("baseline", 0), ("2w", 14), ("45d", 45))
+    assert parse_visits("baseline,2025-03-14", start_date="2025-01-06") == (
+        ("baseline", 0),
+        ("2025-03-14", 67),
+    )
+    with pytest.raises(ConfigError, match="before the baseline"):
+        parse_visits("baseline,2024-12-01", start_date="2025-01-06")
+    with pytest.raises(ConfigError, match="unknown visit"):
+        parse_visits("baseline,2025-03-14")  # a date needs the start date
     for bad, match in [
         ("3x", "unknown visit"),
         ("2w,baseline", "baseline"),
@@ -183,3 +191,19 @@ def test_clipped_regrowth_length():
     assert kept and all(s.length_um == pytest.approx(1600.0) for s in kept)
     new = [f.states[1] for f in truth.follicles if f.states[1].fate == "new"]
     assert all(50.0 <= s.length_um <= 1600.0 for s in new)
+
+
+def test_visits_on_arbitrary_dates_and_extra_photos():
+    proto = VisitProtocol(visits=("baseline", "2025-02-01"), start_date="2025-01-06")
+    subject = simulate_subject("S005", 1, ranges=SMALL, protocol=proto)
+    v = subject.truth.visits[1]
+    assert (v.day, v.date, v.image_id) == (26, "2025-02-01", "S005_2025-02-01")
+    main, extra = subject.render(1), subject.extra_photo(1, 1)
+    assert extra.truth.image_id == "S005_2025-02-01_p1"
+    assert np.array_equal(extra.image, subject.extra_photo(1, 1).image)  # deterministic
+    assert not np.array_equal(extra.image, main.image)  # another framing
+    # the same follicles carry the same diameters in both photos
+    d_main = {h.follicle_id: h.diameter_um for h in main.truth.hairs}
+    for h in extra.truth.hairs:
+        if h.follicle_id in d_main:
+            assert h.diameter_um == d_main[h.follicle_id]

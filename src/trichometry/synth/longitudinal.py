@@ -19,11 +19,9 @@ in the fixed target circle, so visit matching and change estimates can be scored
 
 Example::
 
-    subject = simulate_subject("S001", seed=7, arm="treated",
-                               ranges=SceneRanges().with_overrides(width=256, height=192))
+    subject = simulate_subject("S001", seed=7, ranges=SceneRanges().with_overrides(width=256))
     for visit, sample in subject.iter_samples():
         print(visit.name, visit.target_count, sample.truth.count)
-    subject.truth.density_change_per_cm2("6m")
 """
 
 from __future__ import annotations
@@ -69,32 +67,49 @@ VISIT_PRESETS: dict[str, int] = {"baseline": 0, "2w": 14, "1m": 30, "3m": 91, "6
 DEFAULT_VISITS = ("baseline", "2w", "1m", "3m", "6m")
 ARMS = ("treated", "control")
 _VISIT_RE = re.compile(r"^(\d{1,4})([dwmy])$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNIT_DAYS = {"d": 1.0, "w": 7.0, "m": 30.4375, "y": 365.25}
 _DAYS_PER_MONTH = 30.4375
 _MAX_LENGTH_UM = 20000.0
 _MIN_LENGTH_UM = 50.0
 
 
-def visit_day(name: str) -> int:
-    """Days after baseline of a visit name: ``baseline``, or ``<n>d``/``<n>w``/``<n>m``/``<n>y``.
+def visit_day(name: str, start_date: str | None = None) -> int:
+    """Days after baseline of a visit: ``baseline``, ``<n>d``/``<n>w``/``<n>m``/``<n>y``, or a date.
 
-    Months are 30.4375 days and years 365.25 days, rounded to whole days (``3m`` = 91).
+    Months are 30.4375 days and years 365.25 days, rounded to whole days (``3m`` = 91). A
+    visit given as an ISO date (``2025-03-14``) counts from ``start_date``.
 
     Raises:
-        ConfigError: for any other name.
+        ConfigError: for any other name, or a date without (or before) ``start_date``.
     """
     if name in VISIT_PRESETS:
         return VISIT_PRESETS[name]
     m = _VISIT_RE.match(name) if isinstance(name, str) else None
-    if m is None:
-        raise ConfigError(
-            f"unknown visit {name!r}; use baseline, 2w, 1m, 3m, 6m or a delay like 10d, 12w, 9m, 1y."
-        )
-    return round(int(m.group(1)) * _UNIT_DAYS[m.group(2)])
+    if m is not None:
+        return round(int(m.group(1)) * _UNIT_DAYS[m.group(2)])
+    if isinstance(name, str) and _DATE_RE.match(name) and start_date is not None:
+        try:
+            day = (dt.date.fromisoformat(name) - dt.date.fromisoformat(start_date)).days
+        except ValueError:
+            raise ConfigError(
+                f"visit date {name!r} or start date {start_date!r} is not a valid date."
+            ) from None
+        if day < 0:
+            raise ConfigError(f"visit date {name} is before the baseline date {start_date}.")
+        return day
+    raise ConfigError(
+        f"unknown visit {name!r}; use baseline, 2w, 1m, 3m, 6m, a delay like 10d, 12w, 9m, 1y, "
+        "or a date YYYY-MM-DD on or after the start date."
+    )
 
 
-def parse_visits(spec: str | Sequence[str]) -> tuple[tuple[str, int], ...]:
+def parse_visits(spec: str | Sequence[str], start_date: str | None = None) -> tuple[tuple[str, int], ...]:
     """Parse ``"baseline,2w,1m"`` (or a list) into ``((name, day), ...)``, baseline first.
+
+    Args:
+        spec: visit names (see :func:`visit_day`), comma-separated or a sequence.
+        start_date: the baseline date, needed for visits given as dates.
 
     Raises:
         ConfigError: unknown names, duplicates, no baseline first, or days not increasing.
@@ -102,7 +117,7 @@ def parse_visits(spec: str | Sequence[str]) -> tuple[tuple[str, int], ...]:
     names = [s.strip() for s in spec.split(",")] if isinstance(spec, str) else [str(s).strip() for s in spec]
     if not names or any(not n for n in names):
         raise ConfigError(f"visit list {spec!r} is empty or has an empty name; e.g. baseline,2w,1m,3m,6m.")
-    visits = tuple((n, visit_day(n)) for n in names)
+    visits = tuple((n, visit_day(n, start_date)) for n in names)
     if visits[0][1] != 0:
         raise ConfigError(f"the first visit must be the baseline (day 0), got {visits[0][0]!r}.")
     days = [d for _, d in visits]
@@ -217,11 +232,11 @@ class VisitProtocol:
     site: str = "vertex"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "visits", tuple(n for n, _ in parse_visits(self.visits)))
         try:
             dt.date.fromisoformat(self.start_date)
         except (TypeError, ValueError):
             raise ConfigError(f"start_date {self.start_date!r} must be an ISO date YYYY-MM-DD.") from None
+        object.__setattr__(self, "visits", tuple(n for n, _ in parse_visits(self.visits, self.start_date)))
         _check("clip_length_um", self.clip_length_um, 50.0, 5000.0)
         _check("clip_to_photo_days", self.clip_to_photo_days, 0.0, 30.0)
         _check("shift_sd_um", self.shift_sd_um, 0.0, 2000.0)
@@ -231,7 +246,7 @@ class VisitProtocol:
 
     @property
     def schedule(self) -> tuple[tuple[str, int], ...]:
-        return parse_visits(self.visits)
+        return parse_visits(self.visits, self.start_date)
 
 
 @dataclass
@@ -243,6 +258,8 @@ class Subject:
     patches: list[ScalpPatch]
     views: list[View]
     truth: SubjectTruth
+    ranges: SceneRanges | None = None
+    protocol: VisitProtocol | None = None
 
     def render(self, index: int) -> Sample:
         """Photograph visit ``index``; ``truth.image_id`` is ``<subject>_<visit>``."""
@@ -253,6 +270,21 @@ class Subject:
         """Yield ``(visit truth, rendered sample)`` for every visit in order."""
         for i, v in enumerate(self.truth.visits):
             yield v, self.render(i)
+
+    def extra_photo(self, index: int, photo: int) -> Sample:
+        """Another photo of visit ``index`` (``photo`` >= 1): re-positioned and relit, same hairs.
+
+        Clinics take several photos per visit; each is deterministic in ``(render_seed, photo)``.
+        Its ``image_id`` is ``<subject>_<visit>_p<photo>``.
+        """
+        if photo < 1:
+            raise ConfigError(f"photo {photo} must be >= 1 (photo 0 is render(index)).")
+        v = self.truth.visits[index]
+        rng = np.random.default_rng([v.render_seed, photo, 0xE7])
+        view = _visit_view(self.views[0], self.ranges or SceneRanges(), self.protocol or VisitProtocol(), rng)
+        return render(
+            self.patches[index], view, seed=v.render_seed + photo, image_id=f"{v.image_id}_p{photo}"
+        )
 
 
 @dataclass
@@ -519,7 +551,7 @@ def simulate_subject(
         visits=visits,
         follicles=[f.track for f in fols],
     )
-    return Subject(subject_id=subject_id, arm=arm, patches=patches, views=views, truth=truth)
+    return Subject(subject_id, arm, patches, views, truth, ranges=ranges, protocol=protocol)
 
 
 def iter_cohort(
