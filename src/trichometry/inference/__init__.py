@@ -1,1 +1,25 @@
-"""Turning an image into per-pixel hair maps (model or classical)."""
+"""Turning an image into per-pixel hair maps (model or classical).
+
+* :class:`~trichometry.inference.prediction.Prediction`: the dense maps every detector returns.
+* :class:`~trichometry.inference.predictor.Predictor` / :func:`load_default_predictor`: the model.
+* :func:`~trichometry.inference.peaks.find_exit_points`: exit points from the heatmap.
+
+Heavy modules (torch) are imported only when the predictor is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trichometry.inference.peaks import find_exit_points
+from trichometry.inference.prediction import Prediction
+
+__all__ = ["Prediction", "Predictor", "find_exit_points", "load_default_predictor"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Predictor", "load_default_predictor", "default_model_path"):
+        from trichometry.inference import predictor
+
+        return getattr(predictor, name)
+    raise AttributeError(f"module 'trichometry.inference' has no attribute {name!r}")

@@ -15,20 +15,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from trichometry.inference.resample import resample_image
 from trichometry.synth.truth import Sample
-
-
-def _scale_size(width: int, height: int, factor: float) -> tuple[int, int]:
-    return max(1, round(width * factor)), max(1, round(height * factor))
-
-
-def resample_image(image: np.ndarray, factor: float) -> np.ndarray:
-    """Scale an image by ``factor`` (area to shrink, linear to grow); ``factor == 1`` copies nothing."""
-    if abs(factor - 1.0) < 1e-6:
-        return image
-    h, w = image.shape[:2]
-    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-    return cv2.resize(image, _scale_size(w, h, factor), interpolation=interp)
 
 
 def scale_points(points: np.ndarray, factor: float) -> np.ndarray:

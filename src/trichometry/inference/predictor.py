@@ -1,0 +1,206 @@
+"""Run a trained hair network on an image of any size and scale.
+
+The image is resampled to the model's canonical um per pixel, cut into overlapping tiles
+(batched through the network on CPU or GPU), blended back with tapered weights (no seams),
+and the maps are resampled to the input resolution: :class:`Prediction` is always aligned
+with the input image, and ``diameter_px`` is in input pixels.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from trichometry.errors import CalibrationError, CheckpointError, ImageRejected
+from trichometry.inference.prediction import Prediction
+from trichometry.inference.resample import resample_image, resize_map
+from trichometry.models.checkpoint import model_from_checkpoint, source_info
+
+logger = logging.getLogger(__name__)
+
+ENV_MODEL = "TRICHOMETRY_MODEL"
+DEFAULT_MODEL_NAME = "hairnet_tiny.pt"
+MAX_CANONICAL_PIXELS = 80_000_000  # refuse images that would need more after resampling
+
+
+def default_model_path() -> Path:
+    """The checkpoint :func:`load_default_predictor` uses: ``$TRICHOMETRY_MODEL`` or the shipped one."""
+    env = os.environ.get(ENV_MODEL)
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parents[3] / "models" / DEFAULT_MODEL_NAME
+
+
+def _tile_starts(size: int, tile: int, step: int) -> list[int]:
+    if size <= tile:
+        return [0]
+    starts = list(range(0, size - tile, step))
+    starts.append(size - tile)
+    return starts
+
+
+def _taper(tile: int, overlap: int) -> np.ndarray:
+    """``(tile, tile)`` blending weight: 1 inside, ramping down over ``overlap`` px at each edge."""
+    if overlap <= 0:
+        return np.ones((tile, tile), np.float32)
+    r = np.minimum(np.arange(tile) + 0.5, tile - np.arange(tile) - 0.5) / overlap
+    r = np.clip(r, 1e-3, 1.0).astype(np.float32)
+    return np.outer(r, r)
+
+
+def _check_image(image: Any) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise ImageRejected(f"image must be a numpy array (H, W, 3) uint8 RGB, got {type(image).__name__}.")
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ImageRejected(
+            f"image must have shape (H, W, 3) RGB, got {image.shape}; convert it to RGB first."
+        )
+    if image.shape[2] == 4:
+        image = image[..., :3]
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ImageRejected(f"image is empty (shape {image.shape}).")
+    if image.dtype != np.uint8:
+        raise ImageRejected(f"image must be uint8 (0-255), got {image.dtype}; scale and convert it first.")
+    return np.ascontiguousarray(image)
+
+
+class Predictor:
+    """A trained network ready to turn RGB images into :class:`Prediction` maps.
+
+    Args:
+        checkpoint: path of a checkpoint written by training.
+        device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+        tile_px: tile side in canonical px (rounded up to the network stride).
+        overlap_px: overlap between neighbouring tiles; blended with a linear taper.
+        batch_size: tiles per forward pass.
+
+    Example::
+
+        pred = Predictor("models/hairnet_tiny.pt").predict(image, um_per_px=2.8)
+        pred.exit_prob.shape == image.shape[:2]
+    """
+
+    def __init__(
+        self,
+        checkpoint: str | os.PathLike[str],
+        device: str = "auto",
+        tile_px: int = 512,
+        overlap_px: int = 64,
+        batch_size: int = 4,
+    ) -> None:
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cuda" and not torch.cuda.is_available():
+            raise CheckpointError("device='cuda' was asked for but no CUDA GPU is visible; use device='cpu'.")
+        self.device = torch.device(device)
+        self.model, self.checkpoint = model_from_checkpoint(checkpoint, map_location=self.device)
+        self.path = Path(checkpoint)
+        self.canonical_um_per_px = float(self.checkpoint["preprocessing"]["canonical_um_per_px"])
+        stride = self.model.stride
+        self.tile_px = max(stride, math.ceil(tile_px / stride) * stride)
+        self.overlap_px = int(min(max(overlap_px, 0), self.tile_px // 4))
+        self.batch_size = max(1, int(batch_size))
+        self.source = source_info(self.checkpoint, self.path)
+
+    def predict(self, image_rgb: np.ndarray, um_per_px: float | None = None) -> Prediction:
+        """Dense maps for one image.
+
+        Args:
+            image_rgb: ``(H, W, 3)`` uint8 RGB (grey ``(H, W)`` and RGBA are accepted).
+            um_per_px: the image's scale. ``None``: assume it is already at the model's
+                canonical scale (recorded in ``source["um_per_px_assumed"]``).
+
+        Returns:
+            :class:`Prediction` with ``(H, W)`` maps; ``diameter_px`` in input pixels.
+
+        Raises:
+            ImageRejected: not an RGB uint8 image, or too large after resampling.
+            CalibrationError: ``um_per_px`` is not a positive finite number.
+        """
+        image = _check_image(image_rgb)
+        assumed = um_per_px is None
+        if assumed:
+            um_per_px = self.canonical_um_per_px
+            logger.warning("no um_per_px given: assuming the model's scale %.2f um/px", um_per_px)
+        try:
+            um = float(um_per_px)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise CalibrationError(f"um_per_px must be a number, got {um_per_px!r}.") from exc
+        if not (math.isfinite(um) and 0.05 <= um <= 100.0):
+            raise CalibrationError(
+                f"um_per_px={um_per_px!r} is not a plausible scale (0.05-100 um per pixel); "
+                "check the device calibration."
+            )
+        h, w = image.shape[:2]
+        factor = um / self.canonical_um_per_px
+        if h * w * factor * factor > MAX_CANONICAL_PIXELS:
+            raise ImageRejected(
+                f"a {w}x{h} image at {um} um/px needs {h * w * factor**2 / 1e6:.0f} Mpx at the model scale "
+                f"(limit {MAX_CANONICAL_PIXELS / 1e6:.0f}); crop it or check um_per_px."
+            )
+        canon = resample_image(image, factor)
+        maps = self._predict_canonical(canon)  # (3, h', w')
+        shaft = resize_map(maps[0], w, h)
+        exit_ = resize_map(maps[1], w, h, keep_peaks=True)
+        diameter = resize_map(maps[2], w, h) * (self.canonical_um_per_px / um)
+        source = {**self.source, "um_per_px": um, "um_per_px_assumed": assumed, "tile_px": self.tile_px}
+        return Prediction(
+            shaft_prob=np.clip(shaft, 0, 1).astype(np.float32),
+            exit_prob=np.clip(exit_, 0, 1).astype(np.float32),
+            diameter_px=np.maximum(diameter, 0).astype(np.float32),
+            source=source,
+        )
+
+    @torch.inference_mode()
+    def _predict_canonical(self, image: np.ndarray) -> np.ndarray:
+        """``(H, W, 3)`` uint8 at the canonical scale -> ``(3, H, W)`` float32 activated maps."""
+        h, w = image.shape[:2]
+        t = self.tile_px
+        ph, pw = max(t - h, 0), max(t - w, 0)
+        if ph or pw:  # small images: pad to one tile (reflect keeps the statistics)
+            mode = "reflect" if h > 1 and w > 1 and ph < h and pw < w else "edge"
+            image = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode=mode)
+        hp, wp = image.shape[:2]
+        step = t - 2 * self.overlap_px if t > 2 * self.overlap_px else t
+        coords = [(y, x) for y in _tile_starts(hp, t, step) for x in _tile_starts(wp, t, step)]
+        weight = _taper(t, self.overlap_px)
+        acc = np.zeros((3, hp, wp), np.float32)
+        norm = np.zeros((hp, wp), np.float32)
+        x_all = torch.from_numpy(image).to(self.device).permute(2, 0, 1).float().div_(255.0)
+        for i in range(0, len(coords), self.batch_size):
+            chunk = coords[i : i + self.batch_size]
+            batch = torch.stack([x_all[:, y : y + t, x : x + t] for y, x in chunk])
+            out = self.model.activate(self.model(batch)).float().cpu().numpy()
+            for (y, x), o in zip(chunk, out):
+                acc[:, y : y + t, x : x + t] += o * weight
+                norm[y : y + t, x : x + t] += weight
+        return (acc / norm)[:, :h, :w]
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str, device: str) -> Predictor:
+    return Predictor(path, device=device)
+
+
+def load_default_predictor(device: str = "auto") -> Predictor:
+    """The shipped default model (or ``$TRICHOMETRY_MODEL``), loaded once per process.
+
+    Raises:
+        CheckpointError: the checkpoint is missing or unreadable.
+    """
+    path = default_model_path()
+    if not path.is_file():
+        raise CheckpointError(
+            f"default model {path} not found; set {ENV_MODEL}=/path/to/checkpoint.pt "
+            "or train one with `python train.py experiment=shipped_cpu`."
+        )
+    return _cached(str(path.resolve()), device)
