@@ -4,9 +4,10 @@ Pipeline (at a working scale where the thinnest expected shaft is about 3 px wid
 
 1. darkness ``255 - luminance``; background flattening by a white top-hat with a disc
    wider than the widest shaft (removes illumination gradients and skin tone);
-2. shaft mask: hysteresis on the flattened darkness in robust noise units, united with
-   a multi-scale Hessian ridge response tuned to the expected widths (thin, faint hairs);
-   small or compact components (flakes, dots, follicle openings) are dropped;
+2. shaft mask: hysteresis on a multi-scale Hessian ridge response tuned to the expected
+   widths, kept where the flattened darkness is clearly above the skin noise (halos,
+   shadows, follicle openings and flakes are blobs, not ridges); small or compact
+   components are dropped;
 3. skeleton, split at junctions and rejoined across crossings (straight continuation);
    paths shorter than ``min_length_um`` are dropped;
 4. per path: width from the distance transform; paths much wider than the image's
@@ -14,9 +15,11 @@ Pipeline (at a working scale where the thinnest expected shaft is about 3 px wid
    shaft map is each kept path drawn as a tube of its width (so blobs, halos and
    flakes that gave no hair path do not reach measurement);
 5. the exit end: a path with both ends on the frame border has its exit outside (not
-   counted); an end on the border is never the exit; else the end that fades into the
-   skin (the shaft dives under it) and is wider (tips taper, cuts are sharp) wins, and
-   an end shared with other branches (one opening) is preferred.
+   counted); an end on the border is never the exit; otherwise the end with the
+   perifollicular halo (bluish opening), that fades into the skin (the shaft dives under
+   it) and is wider (tips taper, cuts are sharp) wins. A path whose chosen end meets
+   other shafts (a junction) must show a clear halo there, else it is a piece of a
+   crossing hair and is not counted.
 
 The result is a :class:`~trichometry.inference.prediction.Prediction`, so measurement is
 the same code as for the model.
@@ -37,7 +40,6 @@ from trichometry.classical.ridge import flatten, ridge
 from trichometry.classical.skeleton import Path, skeleton_paths
 from trichometry.errors import CalibrationError, ConfigError, ImageRejected
 from trichometry.inference.prediction import Prediction
-from trichometry.measure.thickness import darkness
 from trichometry.measure.trace import sample
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ class ClassicalConfig:
     max_bend_deg: float = 30.0  # join branches across a junction within this bend
     multi_width_ratio: float = 2.2  # a path this much wider than typical holds several hairs
     exit_sigma_px: float = 1.5  # exit heatmap peak width (input px)
+    halo_weight: float = 1.0  # weight of the perifollicular halo cue in the exit-end score
+    min_halo_z: float = 2.0  # an end at a junction is an exit only with a halo this strong
 
 
 class ClassicalDetector:
@@ -109,8 +113,18 @@ class ClassicalDetector:
         wmin, wmax = self._widths_px(um_per_px)
         f = min(1.0, c.work_min_width_px / max(wmin, 1e-6))
         h, w = img.shape[:2]
-        dark = darkness(img)
-        small = cv2.resize(dark, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else dark
+        # value darkness (255 - max channel): shafts are dark in every channel, while the
+        # bluish perifollicular halos and shadows are not dark in blue
+        dark = 255.0 - img.max(axis=2).astype(np.float32)
+        rgb = img.astype(np.float32)
+        blue = rgb[..., 2] - 0.5 * (rgb[..., 0] + rgb[..., 1])
+        if f < 1:
+            small = cv2.resize(dark, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+            blue = cv2.resize(blue, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        else:
+            small = dark
+        b_med = float(np.median(blue))
+        blue_z = (blue - b_med) / max(1.4826 * float(np.median(np.abs(blue - b_med))), 1.0)
         f_y, f_x = small.shape[0] / h, small.shape[1] / w
         sw_min, sw_max = max(wmin * f, 1.5), max(wmax * f, 3.0)
 
@@ -137,7 +151,7 @@ class ClassicalDetector:
         shaft = np.zeros((h, w), dtype=np.uint8)
         diam_full = np.zeros((h, w), dtype=np.float32)
         for p, pw in zip(paths, path_w):
-            ends = self._exit_end(p, flat, dt, sigma)
+            ends = self._exit_end(p, flat, dt, blue_z)
             if ends is None:
                 continue
             xy, u = ends
@@ -204,18 +218,19 @@ class ClassicalDetector:
             keep[i] = extent >= min_len and area >= 0.5 * min_len * sw_min
         return keep[lab]
 
-    def _exit_end(self, p: Path, flat: np.ndarray, dt: np.ndarray, sigma: float):
+    def _exit_end(self, p: Path, flat: np.ndarray, dt: np.ndarray, blue_z: np.ndarray):
         """``(exit_xy, unit direction exit -> tip)`` in working px, or ``None`` (exit outside)."""
         pts = p.points
         kinds = p.end_kinds
-        if kinds[0] == "border" and kinds[1] == "border":
-            return None
+        if all(k == "border" for k in kinds):
+            return None  # crosses the frame: its exit lies outside
         seg = np.diff(pts, axis=0)
         s = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
         total = s[-1]
         wid = 2 * sample(dt, pts[:, 0], pts[:, 1]) - 1
         wmed = max(float(np.median(wid)), 1.0)
-        scores = []
+        scores: list[float] = []
+        halos: list[float] = []
         outs = []
         for end in (0, 1):
             o = pts[0] if end == 0 else pts[-1]
@@ -228,6 +243,7 @@ class ClassicalDetector:
             outs.append((o + u * tip_r, -u))
             if kinds[end] == "border":
                 scores.append(-np.inf)
+                halos.append(-np.inf)
                 continue
             # fade: contrast along the axis from 2 widths inside to 2 widths outside the end
             t = np.linspace(-2 * wmed, 2 * wmed, 41)
@@ -240,8 +256,24 @@ class ClassicalDetector:
                 fade = (t[lo_i[lo_i > hi_i.max()][0]] - t[hi_i.max()]) / wmed
             n_end = max(2, int(len(wid) * 0.15))
             w_end = float(np.mean(wid[:n_end] if end == 0 else wid[-n_end:]))
-            scores.append(fade + 2.0 * w_end / wmed + (1.5 if kinds[end] == "junction" else 0.0))
+            # the opening: perifollicular halo (bluish) just beyond the end
+            r_h = max(wmed, 3.0)
+            cx, cy = o + u * 0.5 * r_h
+            ys, xs = np.ogrid[: flat.shape[0], : flat.shape[1]]
+            y0, y1 = max(int(cy - r_h), 0), min(int(cy + r_h) + 2, flat.shape[0])
+            x0, x1 = max(int(cx - r_h), 0), min(int(cx + r_h) + 2, flat.shape[1])
+            disc = (xs[:, x0:x1] - cx) ** 2 + (ys[y0:y1] - cy) ** 2 <= r_h * r_h
+            halo = float(blue_z[y0:y1, x0:x1][disc].mean()) if disc.any() else 0.0
+            halos.append(halo)
+            scores.append(
+                self.config.halo_weight * np.clip(halo, -3, 6)
+                + fade
+                + 2.0 * w_end / wmed
+                - (1.0 if kinds[end] == "junction" else 0.0)
+            )
         best = int(np.argmax(scores))
+        if kinds[best] != "free" and halos[best] < self.config.min_halo_z:
+            return None  # a piece between crossings with no opening at its end
         return outs[best]
 
 

@@ -66,11 +66,14 @@ def _order_branch(coords: set[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _end_dir(pts: np.ndarray, at_start: bool, span: int) -> np.ndarray:
-    """Unit vector pointing out of the branch at one end."""
+    """Unit vector pointing out of the branch at one end, measured between ``span / 2``
+    and ``2 span`` points from the end (the skeleton bends where thick shafts cross)."""
+    n = len(pts)
+    near, far = min(span // 2, n // 3), min(2 * span, n - 1)
     if at_start:
-        a, b = pts[min(span, len(pts) - 1)], pts[0]
+        a, b = pts[far], pts[near]
     else:
-        a, b = pts[max(len(pts) - 1 - span, 0)], pts[-1]
+        a, b = pts[n - 1 - far], pts[n - 1 - near]
     v = b - a
     n = float(np.hypot(*v))
     return v / n if n > 0 else v
