@@ -19,7 +19,6 @@ def test_defaults_turn_into_library_objects():
     ("change", "msg"),
     [
         ({"methods": ["magic"]}, "unknown method"),
-        ({"methods": ["model"]}, "checkpoint"),
         ({"data": DataConfig(source="dataset")}, "data.root"),
         ({"data": DataConfig(source="web")}, "data.source"),
         ({"data": DataConfig(visits=["3m"])}, "baseline"),

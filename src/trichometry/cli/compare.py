@@ -17,7 +17,7 @@ from typing import Any
 import click
 import numpy as np
 
-from trichometry.errors import CalibrationError, ConfigError, DataFormatError
+from trichometry.errors import CalibrationError, DataFormatError
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +47,10 @@ def detect_hairs(image: np.ndarray, um_per_px: float, method: str, checkpoint: s
 
         pred = ClassicalDetector().predict(image, um_per_px=um_per_px)
     else:
-        try:
-            from trichometry.inference import Predictor  # type: ignore[attr-defined]
-        except ImportError as exc:
-            raise ConfigError(
-                "--method model needs the model predictor, which this installation lacks; "
-                "use --method classical."
-            ) from exc
-        if not checkpoint:
-            raise ConfigError("--method model needs --checkpoint PATH (a checkpoint written by train.py).")
-        loader = getattr(Predictor, "from_checkpoint", None)
-        predictor = loader(checkpoint) if loader is not None else Predictor(checkpoint)
+        from trichometry.inference import Predictor, load_default_predictor
+
+        # No checkpoint: the shipped model (or $TRICHOMETRY_MODEL); a CheckpointError says how to get one.
+        predictor = Predictor(checkpoint) if checkpoint else load_default_predictor()
         pred = predictor.predict(image, um_per_px=um_per_px)
     m = measure(image, pred, um_per_px=um_per_px)
     dia = [np.nan if h.thickness_um is None else float(h.thickness_um) for h in m.hairs]

@@ -48,7 +48,7 @@ class EvaluateConfig:
 
     data: DataConfig = field(default_factory=DataConfig)
     methods: list[str] = field(default_factory=lambda: ["truth", "classical"])
-    checkpoint: str | None = None  # required for the "model" method
+    checkpoint: str | None = None  # "model" method: checkpoint path (None: the shipped model)
     radius_um: float = 30.0  # exit-point detection: true positive within this distance
     match_distance_um: float = 60.0  # hair-to-hair matching distance
     registration_tolerance_um: float = 30.0  # registration inlier distance
@@ -74,8 +74,6 @@ def to_objects(
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise ConfigError(f"unknown method(s) {bad or '[]'}; use some of: {', '.join(METHODS)}.")
-    if "model" in methods and not cfg.checkpoint:
-        raise ConfigError("method 'model' needs checkpoint=PATH (a checkpoint written by train.py).")
     d = cfg.data
     if d.source not in ("generated", "dataset"):
         raise ConfigError(f"data.source must be 'generated' or 'dataset', got {d.source!r}.")

@@ -3,7 +3,7 @@
 * ``truth``: the generator's exit points and diameters (an oracle: isolates the error of
   registration, matching and the statistics from detection error);
 * ``classical``: :class:`trichometry.classical.ClassicalDetector` + :func:`trichometry.measure.measure`;
-* ``model``: the learned network from a checkpoint (:mod:`trichometry.inference`) +
+* ``model``: the learned network from ``checkpoint`` (default: the shipped model) +
   :func:`trichometry.measure.measure`.
 """
 
@@ -57,16 +57,10 @@ def _predictor_detector(predict: Callable[[np.ndarray, float], object]) -> Detec
     return detect
 
 
-def _model_predict(checkpoint: str) -> Callable[[np.ndarray, float], object]:
-    try:
-        from trichometry.inference import Predictor  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise ConfigError(
-            "method 'model' needs trichometry.inference.Predictor, which this installation lacks; "
-            "evaluate the 'classical' or 'truth' methods instead."
-        ) from exc
-    loader = getattr(Predictor, "from_checkpoint", None)
-    predictor = loader(checkpoint) if loader is not None else Predictor(checkpoint)
+def _model_predict(checkpoint: str | None) -> Callable[[np.ndarray, float], object]:
+    from trichometry.inference import Predictor, load_default_predictor
+
+    predictor = Predictor(checkpoint) if checkpoint else load_default_predictor()
     return lambda image, upp: predictor.predict(image, um_per_px=upp)
 
 
@@ -90,7 +84,5 @@ def get_detector(name: str, checkpoint: str | None = None) -> Detector:
         det = ClassicalDetector()
         return _predictor_detector(lambda image, upp: det.predict(image, um_per_px=upp))
     if name == "model":
-        if not checkpoint:
-            raise ConfigError("method 'model' needs a checkpoint: set checkpoint=PATH (a .pt from train.py).")
         return _predictor_detector(_model_predict(checkpoint))
     raise ConfigError(f"unknown evaluation method {name!r}; use one of: {', '.join(METHODS)}.")
