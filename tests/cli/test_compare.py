@@ -127,3 +127,21 @@ def test_unreadable_image_is_refused(tmp_path):
         cli, ["compare", str(bad), str(bad), "--um-per-px", "5", "--out", str(tmp_path / "o")]
     )
     assert res.exit_code != 0 and "Traceback" not in res.output
+
+
+def test_real_classical_detection_runs_end_to_end(tmp_path, scene):
+    """No monkeypatch: the classical detector's hairs go through registration and matching.
+
+    Either the comparison is written in full, or registration refuses it with one clear
+    line and nothing is written (the classical baseline may find too few consistent hairs).
+    """
+    (base, follow), _, _ = scene
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["compare", base, follow, "--um-per-px", "5", "--out", str(out)])
+    if res.exit_code == 0:
+        rec = json.loads((out / "compare.json").read_text())
+        assert rec["baseline_count"] == rec["matched"] + rec["lost"]
+        assert (out / "compare_overlay.png").is_file()
+    else:
+        assert "cannot be aligned" in res.output and "Traceback" not in res.output
+        assert not (out / "compare.json").exists()
