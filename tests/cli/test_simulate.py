@@ -122,3 +122,14 @@ def test_failure_mid_way_leaves_nothing(tmp_path, monkeypatch):
     assert res.exit_code != 0 and isinstance(res.exception, MemoryError)
     assert calls["n"] == 3
     assert os.listdir(tmp_path) == []
+
+
+def test_several_photos_per_visit(tmp_path):
+    out = tmp_path / "c"
+    res = _run("--out", str(out), "--subjects", "1", "--photos-per-visit", "2", *SMALL)
+    assert res.exit_code == 0, res.output
+    ds = Dataset(out)
+    assert ds.ids() == ["S001_baseline", "S001_baseline_p1", "S001_1m", "S001_1m_p1"]
+    a, b = ds.row("S001_1m"), ds.row("S001_1m_p1")
+    assert (a.visit, a.date, a.subject) == (b.visit, b.date, b.subject)
+    assert a.image_sha256 != b.image_sha256

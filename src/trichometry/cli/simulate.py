@@ -69,6 +69,13 @@ def build_ranges(width: int | None, height: int | None, um_per_px: float | None,
     "--clip-to-photo-days", default=0.0, show_default=True, type=float, help="Regrowth days before the photo."
 )
 @click.option(
+    "--photos-per-visit",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 20),
+    help="Re-positioned repeats.",
+)
+@click.option(
     "--split", default="auto", show_default=True, type=click.Choice(["auto", "train", "val", "test"])
 )
 @click.option("--val-fraction", default=0.1, show_default=True, type=float, help="With --split auto.")
@@ -96,6 +103,7 @@ def command(
     start_date: str,
     clip: bool,
     clip_to_photo_days: float,
+    photos_per_visit: int,
     split: str,
     val_fraction: float,
     test_fraction: float,
@@ -135,6 +143,7 @@ def command(
         "start_date": start_date,
         "clip": clip,
         "clip_to_photo_days": clip_to_photo_days,
+        "photos_per_visit": photos_per_visit,
         "scene_overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(overrides.items())},
     }
     rows = write_cohort(
@@ -145,7 +154,8 @@ def command(
         provenance=provenance,
         overwrite=overwrite,
         progress=not quiet,
-        total_images=n_subjects * len(protocol.visits),
+        total_images=n_subjects * len(protocol.visits) * photos_per_visit,
+        photos_per_visit=photos_per_visit,
     )
     per_split = {s: sum(r.split == s for r in rows) for s in ("train", "val", "test")}
     click.echo(

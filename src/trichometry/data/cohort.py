@@ -62,6 +62,7 @@ def write_cohort(
     overwrite: bool = False,
     progress: bool = True,
     total_images: int | None = None,
+    photos_per_visit: int = 1,
 ) -> list[ManifestRow]:
     """Render every visit of every subject and write them, with truth, as a data set.
 
@@ -75,6 +76,8 @@ def write_cohort(
         overwrite: replace an existing ``out`` once the new one is complete.
         progress: show a tqdm bar (one step per image).
         total_images: expected number of images, for the bar (grows as subjects come if None).
+        photos_per_visit: photos per visit; photos after the first are re-positioned and
+            relit (:meth:`Subject.extra_photo`, ids ``<subject>_<visit>_p<j>``).
 
     Returns:
         The manifest rows written, in order.
@@ -86,6 +89,8 @@ def write_cohort(
     per_subject = [splits] * n_subjects if isinstance(splits, str) else list(splits)
     if len(per_subject) != n_subjects:
         raise ConfigError(f"got {len(per_subject)} splits for {n_subjects} subjects.")
+    if not isinstance(photos_per_visit, int) or not 1 <= photos_per_visit <= 20:
+        raise ConfigError(f"photos per visit {photos_per_visit!r} must be a whole number in 1..20.")
     bad = sorted(set(per_subject) - set(SPLITS))
     if bad:
         raise ConfigError(f"unknown split(s) {', '.join(bad)}; use {', '.join(SPLITS)}.")
@@ -99,21 +104,23 @@ def write_cohort(
             for subject, split in zip(subjects, per_subject):
                 truth = subject.truth
                 if total_images is None:
-                    bar.total = (bar.total or 0) + len(truth.visits)
+                    bar.total = (bar.total or 0) + len(truth.visits) * photos_per_visit
                     bar.refresh()
                 writer.add_subject(subject.subject_id, truth.to_dict())
-                for visit, sample in subject.iter_samples():
-                    writer.add_sample(
-                        sample,
-                        subject=subject.subject_id,
-                        visit=visit.name,
-                        date=visit.date,
-                        days_since_baseline=visit.day,
-                        site=truth.site,
-                        arm=subject.arm,
-                        split=split,
-                    )
-                    bar.update(1)
+                for k, visit in enumerate(truth.visits):
+                    for j in range(photos_per_visit):
+                        sample = subject.render(k) if j == 0 else subject.extra_photo(k, j)
+                        writer.add_sample(
+                            sample,
+                            subject=subject.subject_id,
+                            visit=visit.name,
+                            date=visit.date,
+                            days_since_baseline=visit.day,
+                            site=truth.site,
+                            arm=subject.arm,
+                            split=split,
+                        )
+                        bar.update(1)
                 count += 1
             if count != n_subjects:
                 raise ConfigError(f"expected {n_subjects} subjects, got {count}.")
