@@ -23,7 +23,7 @@ _PIGMENT = np.array(
     [[0.07, 0.075, 0.09], [0.17, 0.13, 0.11], [0.36, 0.25, 0.17], [0.70, 0.57, 0.38]],
     dtype=np.float32,
 )
-_GREY = np.array([0.74, 0.75, 0.77], dtype=np.float32)
+_GREY = np.array([0.70, 0.71, 0.73], dtype=np.float32)
 
 
 def hair_colour(pigment: float, grey: float) -> np.ndarray:
@@ -131,9 +131,10 @@ def _composite(img: np.ndarray, ras: ShaftRaster, hs: HairSpec) -> None:
     depth = np.sqrt(np.maximum(1.0 - uu * uu, 0.0))  # cylinder thickness across the shaft
     light = float(base.mean())
     # darker rims (grazing view through more cortex), lighter core
-    shade = (0.55 + 0.45 * depth) * (1.0 + 0.25 * light)
+    tone = 0.85 + 0.3 * ((hs.follicle_id * 0.618034) % 1.0)  # hair-to-hair variation
+    shade = (0.6 + 0.4 * depth) * (1.0 + 0.25 * light) * tone
     # specular streak on the lit side; fainter on light hair, bluish white
-    spec_str = 0.22 * (1.0 - 0.6 * light) * (0.5 + 0.5 * min(1.0, hs.diameter_um / 60.0))
+    spec_str = 0.12 * (1.0 - 0.6 * light) * (0.5 + 0.5 * min(1.0, hs.diameter_um / 60.0))
     spec = spec_str * np.exp(-(((uu + 0.35) / 0.22) ** 2))
     # cuticle / pigment irregularity along the shaft
     phase = (hs.follicle_id * 2.399) % (2 * math.pi)
@@ -142,6 +143,6 @@ def _composite(img: np.ndarray, ras: ShaftRaster, hs: HairSpec) -> None:
     col = base[None, :] * (shade * along)[:, None] + spec[:, None] * np.array(
         [0.85, 0.9, 1.0], dtype=np.float32
     )
-    alpha = (ras.coverage * (0.97 - 0.45 * hs.grey * depth))[:, None]
+    alpha = (ras.coverage * (0.97 - 0.6 * hs.grey * depth))[:, None]
     px = img[ras.ys, ras.xs]
     img[ras.ys, ras.xs] = px * (1.0 - alpha) + alpha * col.astype(np.float32)

@@ -1,7 +1,8 @@
 """Burned-in overlays as trichoscopy software draws them.
 
 Styles copied from real 70x device images: a light grey strip (RGB 220) along the
-bottom or top, optionally with dark text; an L-shaped scale bar of thin dark lines
+bottom, optionally with dark text, or a header row of dark boxes with light text
+(patient code, size, date, unit, magnification); an L-shaped scale bar of thin dark lines
 with a "1.0 mm" label in white on a dark grey box; a thin red measurement circle with
 a pale text box of blue lines (``RC0``, circumference, area, radius).
 """
@@ -34,23 +35,33 @@ def draw_overlays(img: np.ndarray, view: View) -> np.ndarray:
         _circle(img, view, scale)
     if view.scale_bar:
         _scale_bar(img, view, scale)
-    if view.strip is not None:
+    if view.strip == "bottom":
         sh = max(2, round(32 * h / 1024))
-        y0 = h - sh if view.strip == "bottom" else 0
-        img[y0 : y0 + sh] = 220
+        img[h - sh :] = 220
         if view.strip_text and sh >= 10:
-            fs = 0.45 * sh / 32 * 1.6
-            cv2.putText(
-                img,
-                view.strip_text,
-                (round(10 * scale), y0 + round(sh * 0.7)),
-                _FONT,
-                fs,
-                (60, 60, 60),
-                1,
-                cv2.LINE_AA,
-            )
+            fs = 0.7 * sh / 32
+            org = (round(10 * scale), h - sh + round(sh * 0.7))
+            cv2.putText(img, view.strip_text, org, _FONT, fs, (60, 60, 60), 1, cv2.LINE_AA)
+    elif view.strip == "top":
+        _header(img, view, scale)
     return np.any(img != before, axis=2).astype(np.uint8)
+
+
+def _header(img: np.ndarray, view: View, scale: float) -> None:
+    """A row of dark boxes with light text at the top, as capture software burns in."""
+    h, w = img.shape[:2]
+    fields = (view.strip_text or "").split("|")
+    fields = [f.strip() for f in fields if f.strip()] or [f"{w}x{h}"]
+    fs = 0.9 * scale
+    x = round(8 * scale)
+    y = round(32 * scale)
+    for k, text in enumerate(fields):
+        (tw, _), _ = cv2.getTextSize(text, _FONT, fs, 1)
+        fg = (40, 230, 230) if k == 0 else (235, 235, 235)
+        _label(img, text, (x, y), fs, fg, (80, 80, 80), 0.92)
+        x += tw + round(14 * scale)
+        if x > w:
+            break
 
 
 def _label(

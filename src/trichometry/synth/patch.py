@@ -222,6 +222,7 @@ def sample_patch(
     if p["unclipped_scene"]:
         p["clipped_fraction"] = float(rng.uniform(0.0, 0.3))
     p["stream_deg"] = float(rng.uniform(0.0, 360.0))
+    p["clip_length_um"] = _uniform(rng, ranges.clipped_length_um)
     w_um, h_um = float(extent_um[0]), float(extent_um[1])
     area_cm2 = w_um * h_um * 1e-8
 
@@ -252,7 +253,13 @@ def sample_patch(
             ex = cx + offsets[k] * math.cos(perp) + along * math.cos(perp - math.pi / 2)
             ey = cy + offsets[k] * math.sin(perp) + along * math.sin(perp - math.pi / 2)
             is_clipped = bool(rng.uniform() < p["clipped_fraction"])
-            length = _uniform(rng, ranges.clipped_length_um if is_clipped else ranges.long_length_um)
+            if is_clipped:
+                # one clipper height per patch; the visible length varies with the
+                # hair's elevation from the skin (foreshortening) and the cut
+                lo_c, hi_c = ranges.clipped_length_um
+                length = float(np.clip(p["clip_length_um"] * rng.uniform(0.45, 1.0), lo_c, hi_c))
+            else:
+                length = _uniform(rng, ranges.long_length_um)
             curv = (
                 0.0 if is_clipped else _uniform(rng, ranges.curvature_per_mm) * float(rng.choice((-1.0, 1.0)))
             )
@@ -287,7 +294,7 @@ def _sample_skin(rng: np.random.Generator, p: dict[str, float], extent: tuple[fl
         [
             rng.uniform(-w / 2, w / 2, n_flakes),
             rng.uniform(-h / 2, h / 2, n_flakes),
-            rng.lognormal(math.log(45.0), 0.6, n_flakes),
+            rng.lognormal(math.log(30.0), 0.6, n_flakes),
         ]
     ).reshape(-1, 3)
     vessels = []

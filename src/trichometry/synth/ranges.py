@@ -78,7 +78,8 @@ class SceneRanges:
         taper_per_mm: relative loss of diameter per mm of length (capped at 30 %).
         clipped_fraction: share of hairs clipped short (the trial set-up); a few long
             hairs from outside the clipped area still cross most frames.
-        clipped_length_um: length of clipped hairs.
+        clipped_length_um: visible length of clipped hairs (a patch draws one clipper
+            length from the range; each hair shows 45-100 % of it, kept in the range).
         long_length_um: length of unclipped hairs.
         curvature_per_mm: absolute curvature of unclipped hairs (rad per mm).
         direction_spread_deg: spread of hair directions around the patch's stream.
@@ -107,11 +108,11 @@ class SceneRanges:
     empty_follicle_fraction: Range = (0.0, 0.15)
     vellus_fraction: Range = (0.0, 0.25)
     intermediate_fraction: Range = (0.05, 0.35)
-    terminal_diameter_um: Range = (60.0, 110.0)
+    terminal_diameter_um: Range = (60.0, 95.0)
     vellus_diameter_um: Range = (10.0, 30.0)
     intermediate_diameter_um: Range = (30.0, 60.0)
     taper_per_mm: Range = (0.0, 0.03)
-    clipped_fraction: Range = (0.97, 1.0)
+    clipped_fraction: Range = (0.985, 1.0)
     clipped_length_um: Range = (300.0, 2000.0)
     long_length_um: Range = (3000.0, 15000.0)
     curvature_per_mm: Range = (0.0, 0.25)
@@ -119,19 +120,19 @@ class SceneRanges:
     pigment: Range = (0.0, 0.45)
     grey_fraction: Range = (0.0, 0.1)
     fitzpatrick: Range = (1.0, 6.0)
-    halo_strength: Range = (0.2, 1.0)
+    halo_strength: Range = (0.4, 1.0)
     dandruff_per_mm2: Range = (0.0, 1.5)
     vessels_per_mm2: Range = (0.0, 0.1)
     rotation_deg: Range = (-180.0, 180.0)
     illumination_gradient: Range = (0.0, 0.25)
     vignetting: Range = (0.0, 0.35)
-    exposure: Range = (0.95, 1.35)
+    exposure: Range = (0.88, 1.25)
     white_balance: Range = (-0.2, 0.06)
-    defocus_px: Range = (0.6, 2.5)
+    defocus_px: Range = (0.8, 2.8)
     noise_sigma: Range = (1.0, 5.0)
     jpeg_quality: Range = (75, 97)
     glare_spots: Range = (0, 2)
-    bubbles: Range = (0, 2)
+    bubbles: Range = (0, 1)
     p_unclipped: float = 0.15
     p_strip: float = 0.3
     p_scale_bar: float = 0.3

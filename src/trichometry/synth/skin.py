@@ -109,23 +109,29 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
     tone = skin_tone(skin.fitzpatrick)
     broad = noise_field(view, (1500.0, 600.0), seed, first_octave=0)
     mid = noise_field(view, (180.0, 70.0), seed, first_octave=2, min_spacing_um=upp)
-    fine = noise_field(view, (28.0, 12.0), seed, first_octave=4, min_spacing_um=1.5 * upp)
-    lum = 1.0 + 0.04 * broad + 0.03 * mid + 0.035 * fine
+    fine = noise_field(view, (28.0, 12.0, 6.0), seed, first_octave=4, min_spacing_um=1.5 * upp)
+    lum = 1.0 + 0.05 * broad + 0.03 * mid + 0.02 * fine
     # skin furrows: thin network where a ridged noise crosses zero
     ridge = noise_field(view, (260.0, 90.0), seed, first_octave=8)
-    furrow = np.exp(-((ridge / 0.045) ** 2)).astype(np.float32)
-    furrow = _blur_um(furrow, 5.0, upp)
-    lum -= 0.06 * furrow
+    furrow = np.exp(-((ridge / 0.04) ** 2)).astype(np.float32)
+    furrow = _blur_um(furrow, 6.0, upp)
+    lum -= 0.035 * furrow
     img = tone[None, None, :] * lum[..., None]
     # diffuse erythema
     red = np.clip(0.5 + 0.5 * broad, 0, 1) * skin.redness
     img *= 1.0 - 0.12 * red[..., None] * np.array([0.0, 0.6, 0.4], dtype=np.float32)
-    # whitish cornified scaling: a bright, slightly blue, granular veil over broad areas
+    # whitish cornified scaling: a bright, slightly blue veil over broad areas ...
     veil = np.clip(0.45 + 0.6 * broad + 0.5 * mid, 0.0, 1.0)
-    grain = np.clip(0.5 + 1.4 * fine + 0.6 * mid, 0.0, 1.0)
-    scal = (skin.scaling * veil * (0.35 + 0.65 * grain)).astype(np.float32)
+    grain = np.clip(0.5 + 0.8 * fine + 0.6 * mid, 0.0, 1.0)
+    scal = (skin.scaling * veil * (0.45 + 0.55 * grain)).astype(np.float32)
     white = np.array([0.86, 0.87, 0.90], dtype=np.float32)
     img += (white - img) * scal[..., None]
+    # ... with glossy blue-white sparkles where the fine relief catches the light
+    patches = np.clip((0.6 * broad + mid + 0.1) * 2.5, 0.0, 1.0)
+    gloss = np.clip((fine - 0.15) * 2.5, 0.0, 1.0) * patches
+    gloss = _blur_um((skin.scaling * 0.55 * gloss).astype(np.float32), 3.5, upp)
+    sparkle = np.array([0.86, 0.88, 1.0], dtype=np.float32)
+    img += (sparkle - img) * np.clip(gloss, 0.0, 0.85)[..., None]
     _draw_vessels(img, patch, view)
     _draw_flakes(img, patch, view)
     return img.astype(np.float32)
@@ -153,7 +159,7 @@ def _draw_flakes(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
     rng = np.random.default_rng(patch.skin.texture_seed + 17)  # persistent flake shapes
     angles = rng.uniform(0, 180, len(flakes))
     aspect = rng.uniform(0.3, 1.0, len(flakes))
-    opac = rng.uniform(0.25, 0.7, len(flakes))
+    opac = rng.uniform(0.2, 0.5, len(flakes))
     centres = view.skin_to_px(flakes[:, :2])
     layer = np.zeros(img.shape[:2], dtype=np.float32)
     h, w = layer.shape
@@ -184,7 +190,7 @@ def _draw_flakes(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
         )
         poly = np.column_stack([x + rad * np.cos(th), y + asp * rad * np.sin(th)])
         cv2.fillPoly(layer, [np.round(poly * 4).astype(np.int32)], float(op), cv2.LINE_AA, shift=2)
-    layer = _blur_um(layer, 3.0, view.um_per_px)
+    layer = _blur_um(layer, 7.0, view.um_per_px)
     col = np.array([0.93, 0.93, 0.90], dtype=np.float32)
     img += (col - img) * layer[..., None]
 
@@ -210,7 +216,7 @@ def draw_follicle_marks(img: np.ndarray, patch: ScalpPatch, view: View, hairs: l
         ang = math.radians(view.angle_to_px(hs.direction_deg))
         if hs.unit_id not in seen_units:
             seen_units.add(hs.unit_id)
-            r = (90.0 + 1.2 * hs.diameter_um) / upp
+            r = (70.0 + 1.0 * hs.diameter_um) / upp
             back = 0.6 * r
             c = (ex - back * math.cos(ang), ey - back * math.sin(ang))
             cv2.ellipse(
@@ -220,7 +226,7 @@ def draw_follicle_marks(img: np.ndarray, patch: ScalpPatch, view: View, hairs: l
             orad = max(1, round(0.7 * hs.diameter_um / upp + 12.0 / upp))
             cv2.circle(opening, (round(ex * 4), round(ey * 4)), orad * 4, 1.0, -1, cv2.LINE_AA, shift=2)
         if hs.active:
-            depth = (250.0 + 3.0 * hs.diameter_um) / upp
+            depth = (110.0 + 1.6 * hs.diameter_um) / upp
             thick = max(1, round(hs.diameter_um / upp))
             for k, f in enumerate((1.0, 0.7, 0.45, 0.25)):
                 a0, a1 = depth * k / 4, depth * (k + 1) / 4
@@ -231,7 +237,7 @@ def draw_follicle_marks(img: np.ndarray, patch: ScalpPatch, view: View, hairs: l
                     f, thick, cv2.LINE_AA, shift=2,
                 )  # fmt: skip
     halo = _blur_um(halo, 60.0, upp)
-    sub = _blur_um(sub, 14.0, upp)
+    sub = _blur_um(sub, 18.0, upp)
     opening = _blur_um(opening, 6.0, upp)
     # subsurface melanin reads blue-grey through the epidermis (Tyndall effect)
     blue_grey = np.array([0.62, 0.70, 0.86], dtype=np.float32)

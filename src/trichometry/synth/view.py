@@ -38,8 +38,9 @@ class View:
         jpeg_quality: JPEG quality, or ``None`` for no compression.
         glare: ``(K, 4)`` spots ``(x_px, y_px, radius_px, strength)``.
         bubbles: ``(K, 3)`` air bubbles ``(x_px, y_px, radius_px)``.
-        strip: burned-in text strip: ``None``, ``"top"`` or ``"bottom"``.
-        strip_text: text in the strip.
+        strip: burned-in text: ``None``, ``"bottom"`` (light grey strip) or ``"top"``
+            (a header row of dark text boxes).
+        strip_text: the text; for ``"top"`` boxes are separated by ``|``.
         scale_bar: draw the L-shaped scale bar.
         circle: measurement circle ``(x_px, y_px, radius_px)`` or ``None``.
     """
@@ -180,13 +181,18 @@ def sample_view(
     ).reshape(-1, 3)
     strip = None
     if rng.uniform() < r.p_strip:
-        strip = "bottom" if rng.uniform() < 0.8 else "top"
+        strip = "bottom" if rng.uniform() < 0.6 else "top"
+    stamp = (
+        f"{int(rng.integers(2019, 2026))}/{int(rng.integers(1, 13)):02d}/{int(rng.integers(1, 29)):02d} "
+        f"{int(rng.integers(8, 19)):02d}:{int(rng.integers(0, 60)):02d}:{int(rng.integers(0, 60)):02d}"
+    )
+    mag = f"{round(70 * 2.8 / upp)}x"
     strip_text = ""
-    if strip is not None and rng.uniform() < 0.5:
-        strip_text = (
-            f"{int(rng.integers(2019, 2026))}-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d} "
-            f"{int(rng.integers(8, 19)):02d}:{int(rng.integers(0, 60)):02d}  {round(70 * 2.8 / upp)}x"
-        )
+    if strip == "top":
+        code = f"{'AB'[int(rng.integers(0, 2))]}{int(rng.integers(1, 999)):03d}"
+        strip_text = f"{code} | {width}x{height} | {stamp} | unit: mm | mag: {mag} | no calibration"
+    elif strip == "bottom" and rng.uniform() < 0.5:
+        strip_text = f"{stamp}  {mag}"
     scale_bar = bool(rng.uniform() < r.p_scale_bar)
     circle = None
     if rng.uniform() < r.p_circle:
