@@ -51,3 +51,16 @@ def test_visit_repeatability_uses_photo_spread(make_paired):
     rep = visit_repeatability([VisitPhotos("v0", D0, [a, b])])
     d = np.array([len(a), len(b)]) / a.area_cm2
     assert rep.sem == pytest.approx(abs(d[0] - d[1]) / np.sqrt(2))
+
+
+def test_several_followup_photos_are_combined_with_their_spread(make_paired):
+    pf = make_paired(seed=12, p_lost=0.1, p_new=0.0)
+    other = make_paired(seed=12, p_lost=0.1, p_new=0.0, rotation_deg=9.0, shift_px=(30.0, 20.0))
+    base = VisitPhotos("v0", D0, [pf.base])
+    later = VisitPhotos("v2", D0 + dt.timedelta(days=30), [pf.follow, other.follow])
+    res = compare_visit(base, later)
+    assert res.change.n_photos == 2 and len(res.registrations) == 2
+    assert res.repeatability is not None and res.repeatability.n_photos == 2
+    single = [compare_visit(base, VisitPhotos("v", later.date, [p])).change for p in later.photos]
+    assert res.change.lost == pytest.approx(np.mean([c.lost for c in single]))
+    assert res.to_dict()["repeatability"]["n_groups"] == 1

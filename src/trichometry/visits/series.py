@@ -54,6 +54,7 @@ class VisitComparison:
     independent_density_change_pct: float
     registrations: list[Registration]
     matchings: list[HairMatching] = field(repr=False, default_factory=list)
+    repeatability: Repeatability | None = None  # spread of the follow-up's photos (>= 2 photos)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +65,7 @@ class VisitComparison:
             "independent_density_change_per_cm2": round(self.independent_density_change_per_cm2, 4),
             "independent_density_change_pct": round(self.independent_density_change_pct, 4),
             "registrations": [r.to_dict() for r in self.registrations],
+            "repeatability": None if self.repeatability is None else self.repeatability.to_dict(),
         }
 
 
@@ -159,6 +161,7 @@ def compare_visit(
         independent_density_change_pct=100.0 * (d1 - d0) / d0 if d0 else float("nan"),
         registrations=regs,
         matchings=matches,
+        repeatability=visit_repeatability([followup]) if len(followup.photos) > 1 else None,
     )
 
 
