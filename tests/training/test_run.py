@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import open_dict
+
+from trichometry.errors import CheckpointError, ConfigError
+from trichometry.models import load_checkpoint, model_from_checkpoint
+from trichometry.training import register_configs, train
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def _cfg(out: Path, *overrides: str):
+    register_configs()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=["debug=fast", *overrides])
+    with open_dict(cfg):
+        cfg.output_dir = str(out)
+        cfg.data.cache_dir = str(out.parent / "cache")
+        cfg.trainer.num_threads = 1
+    return cfg
+
+
+def test_two_steps_write_a_self_describing_checkpoint(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    metrics = train(_cfg(out))
+    assert metrics["step"] == 2
+    ckpt = load_checkpoint(out / "checkpoints" / "last.pt")
+    assert ckpt["step"] == 2 and ckpt["model"]["name"] == "tiny"
+    assert ckpt["config"]["trainer"]["max_steps"] == 2
+    assert ckpt["data"]["synthetic"]["train_scenes"] == 8
+    assert "f1" in ckpt["metrics"] and "optimizer" in ckpt
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [int(r["step"]) for r in rows] == [1, 2] and float(rows[0]["loss"]) > 0
+    model, _ = model_from_checkpoint(out / "checkpoints" / "best.pt")
+    assert model(torch.rand(1, 3, 64, 64)).shape == (1, 3, 64, 64)
+
+
+def test_resume_continues_from_the_saved_step(tmp_path: Path) -> None:
+    first = tmp_path / "a"
+    train(_cfg(first))
+    second = tmp_path / "b"
+    resume = str(first / "checkpoints" / "last.pt")
+    metrics = train(_cfg(second, f"trainer.resume={resume}", "trainer.max_steps=4"))
+    assert metrics["step"] == 4
+    rows = list(csv.DictReader((second / "metrics.csv").open()))
+    assert [int(r["step"]) for r in rows] == [3, 4]
+    assert load_checkpoint(second / "checkpoints" / "last.pt")["step"] == 4
+    with pytest.raises(ConfigError, match="max_steps"):
+        train(_cfg(tmp_path / "c", f"trainer.resume={resume}"))
+
+
+def test_resume_from_another_architecture_is_refused(tmp_path: Path) -> None:
+    first = tmp_path / "a"
+    train(_cfg(first))
+    resume = str(first / "checkpoints" / "last.pt")
+    with pytest.raises(CheckpointError, match="'tiny' but 'small'"):
+        train(_cfg(tmp_path / "b", f"trainer.resume={resume}", "model=small", "trainer.max_steps=4"))
+    (tmp_path / "broken.pt").write_bytes(b"\x00" * 100)
+    with pytest.raises(CheckpointError):
+        train(_cfg(tmp_path / "c", f"trainer.resume={tmp_path / 'broken.pt'}"))

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trichometry.training.config import AugmentationConfig, DataConfig
+from trichometry.training.targets import boxes_to_item, render_heatmap, sample_to_item
+from trichometry.training.transforms import MASK_KEYS, apply_transform, build_transform
+
+
+def _item(point: tuple[int, int]) -> dict[str, np.ndarray]:
+    shape = (64, 64)
+    item = {k: np.zeros(shape, np.float32) for k in MASK_KEYS}
+    item["mil"] = np.zeros(shape, np.int32)
+    item["image"] = np.zeros((*shape, 3), np.uint8)
+    item["points"] = np.array([point], dtype=float)
+    item["shaft"][point[1], point[0]] = 1
+    item["mil"][point[1], point[0]] = 3
+    return item
+
+
+def test_transform_keeps_points_on_their_pixels() -> None:
+    tf = build_transform(AugmentationConfig(name="strong", hue_saturation=1, blur_p=0.5, noise_p=0.5), 48)
+    for _ in range(60):
+        out = apply_transform(tf, _item((20, 30)))
+        ys, xs = np.nonzero(out["shaft"])
+        assert out["mil"].dtype == np.int32
+        if len(ys):
+            assert out["points"].tolist() == [[float(xs[0]), float(ys[0])]]
+            assert out["mil"][ys[0], xs[0]] == 3
+        else:
+            assert len(out["points"]) == 0
+
+
+def test_heatmap_peaks_are_exactly_one() -> None:
+    heat = render_heatmap(np.array([[3.2, 4.0], [10.0, 10.0], [-30.0, 5.0]]), 16, 16, 2.0)
+    assert heat[4, 3] == 1.0 and heat[10, 10] == 1.0 and (heat == 1.0).sum() == 2
+
+
+def test_boxes_give_ignore_inside_and_corner_candidates() -> None:
+    img = np.zeros((100, 120, 3), np.uint8)
+    item = boxes_to_item(img, np.array([[40, 30, 70, 60]]), 3.0, 3.0, border_ignore_px=10, margin_px=2)
+    assert item["shaft_weight"][45, 55] == 0 and item["exit_weight"][45, 55] == 0  # inside: unknown
+    assert item["shaft_weight"][80, 100] == 1 and item["shaft"].sum() == 0  # outside: background
+    assert item["shaft_weight"][5, 50] == 0  # border band: unlabelled hairs possible
+    for x, y in ((40, 30), (70, 30), (40, 60), (70, 60)):  # all four diagonal ends are candidates
+        assert item["mil"][y, x] == 1
+    assert item["mil"][45, 55] == 0 and item["diameter"].sum() == 0
+
+
+def test_synthetic_sample_is_resampled_to_canonical_scale() -> None:
+    synth = pytest.importorskip("trichometry.synth")
+    s = synth.generate_sample(5, width=96, height=80, um_per_px=6.0, density_per_cm2=(300, 300))
+    item = sample_to_item(s, canonical_um_per_px=3.0)
+    assert item["image"].shape == (160, 192, 3) and item["shaft"].shape == (160, 192)
+    assert len(item["points"]) == s.truth.count
+    d = item["diameter"][item["shaft"] > 0]
+    if d.size:  # diameters are in canonical px: um / 3
+        assert d.max() <= s.targets.diameter_um.max() / 3.0 + 1e-4
+
+
+def test_data_config_defaults_are_consistent() -> None:
+    cfg = DataConfig()
+    assert cfg.crop_px <= cfg.scene_px and cfg.canonical_um_per_px == 3.0
