@@ -1,0 +1,250 @@
+"""The JSON API under ``/api`` (documented at ``/docs``).
+
+Authentication: ``POST /api/login`` sets the session cookie and returns a CSRF token;
+send it as ``X-CSRF-Token`` on every POST. Unauthenticated calls get 401.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from trichometry.store import Store
+from trichometry.store.models import User
+from trichometry.web.auth import api_csrf, api_user, log_in
+from trichometry.web.timeline import METRICS, matched_comparisons, subject_timeline
+from trichometry.web.uploads import parse_um_per_px, read_upload_form, store_uploads
+from trichometry.web.views import analysis_view, image_view, job_view, latest_jobs, subject_view, visit_view
+
+ApiUser = Annotated[User, Depends(api_user)]
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+class LoginIn(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class SubjectIn(BaseModel):
+    code: str = Field(max_length=64, description="pseudonymous code, e.g. S-0042; never a name")
+    site: str | None = Field(default=None, max_length=32, description="site code (admins)")
+
+
+class VisitIn(BaseModel):
+    date: str = Field(description="YYYY-MM-DD")
+    target_site: str = Field(default="frontal", max_length=64)
+    arm: str | None = Field(default=None, max_length=64)
+
+
+class CorrectionIn(BaseModel):
+    changes: dict[str, Any]
+    reason: str = Field(max_length=2000)
+
+
+class UserIn(BaseModel):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    role: str
+    site: str | None = None
+
+
+@router.post("/login")
+def login(body: LoginIn, request: Request) -> dict[str, Any]:
+    """Log in; returns the CSRF token to send as ``X-CSRF-Token``."""
+    user = _store(request).authenticate(body.username, body.password)
+    token = log_in(request, user)
+    return {"user": {"id": user.id, "username": user.username, "role": user.role}, "csrf_token": token}
+
+
+@router.post("/logout", dependencies=[Depends(api_csrf)])
+def logout(request: Request) -> dict[str, str]:
+    request.session.clear()
+    return {"status": "logged out"}
+
+
+@router.get("/me")
+def me(user: ApiUser) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "role": user.role,
+        "site": user.site.code if user.site else None,
+    }
+
+
+@router.post("/users", dependencies=[Depends(api_csrf)], status_code=201)
+def create_user(body: UserIn, request: Request, user: ApiUser) -> dict[str, Any]:
+    """Add a user (admins only)."""
+    new = _store(request).create_user(body.username, body.password, body.role, body.site, actor=user)
+    return {"id": new.id, "username": new.username, "role": new.role}
+
+
+@router.get("/subjects")
+def list_subjects(request: Request, user: ApiUser) -> list[dict[str, Any]]:
+    return [subject_view(s) for s in _store(request).list_subjects(user)]
+
+
+@router.post("/subjects", dependencies=[Depends(api_csrf)], status_code=201)
+def create_subject(body: SubjectIn, request: Request, user: ApiUser) -> dict[str, Any]:
+    return subject_view(_store(request).create_subject(user, body.code, body.site))
+
+
+@router.get("/subjects/{subject_id}")
+def get_subject(subject_id: int, request: Request, user: ApiUser) -> dict[str, Any]:
+    store = _store(request)
+    subject = store.get_subject(user, subject_id)
+    return {**subject_view(subject), "visits": [visit_view(v) for v in store.list_visits(user, subject.id)]}
+
+
+@router.get("/subjects/{subject_id}/timeline")
+def timeline(subject_id: int, request: Request, user: ApiUser, compare: bool = False):
+    """Per-visit numbers and change since baseline; ``compare=true`` adds hair-to-hair matching."""
+    store = _store(request)
+    rows = subject_timeline(store, user, subject_id)
+    out: dict[str, Any] = {
+        "metrics": {k: {"label": v[0], "unit": v[1]} for k, v in METRICS.items()},
+        "visits": [r.to_dict() for r in rows],
+    }
+    if compare:
+        out["matched"] = matched_comparisons(store, rows)
+    return out
+
+
+@router.post("/subjects/{subject_id}/visits", dependencies=[Depends(api_csrf)], status_code=201)
+def create_visit(subject_id: int, body: VisitIn, request: Request, user: ApiUser):
+    return visit_view(_store(request).create_visit(user, subject_id, body.date, body.target_site, body.arm))
+
+
+@router.get("/visits/{visit_id}")
+def get_visit(visit_id: int, request: Request, user: ApiUser) -> dict[str, Any]:
+    store = _store(request)
+    visit = store.get_visit(user, visit_id)
+    jobs = latest_jobs(store, visit.id)
+    images = [image_view(store, user, vi, jobs) for vi in store.list_visit_images(user, visit.id)]
+    return {**visit_view(visit), "images": images}
+
+
+@router.post("/visits/{visit_id}/images", dependencies=[Depends(api_csrf)], status_code=201)
+async def upload_images(visit_id: int, request: Request, user: ApiUser) -> list[dict[str, Any]]:
+    """Upload photos (multipart ``files``, optional ``um_per_px``); analysis runs in the background."""
+    store = _store(request)
+    store.get_visit(user, visit_id)  # 404/403 before reading the body
+    settings = request.app.state.settings
+    files, form = await read_upload_form(request, settings.max_files, settings.max_upload_bytes)
+    um = parse_um_per_px(form.get("um_per_px"))
+    return store_uploads(store, request.app.state.runner, user, visit_id, files, um)
+
+
+@router.get("/visits/{visit_id}/jobs")
+def visit_jobs(visit_id: int, request: Request, user: ApiUser) -> list[dict[str, Any]]:
+    store = _store(request)
+    store.get_visit(user, visit_id)
+    return [job_view(j) for j in latest_jobs(store, visit_id).values()]
+
+
+@router.get("/jobs/{job_id}")
+def get_job(job_id: int, request: Request, user: ApiUser) -> dict[str, Any] | None:
+    return job_view(_store(request).get_job(user, job_id))
+
+
+@router.get("/images/{image_id}")
+def get_image(image_id: int, request: Request, user: ApiUser) -> dict[str, Any]:
+    store = _store(request)
+    vi = store.get_visit_image(user, image_id)
+    return image_view(store, user, vi, latest_jobs(store, vi.visit_id))
+
+
+@router.get("/images/{image_id}/result.json")
+def image_result(image_id: int, request: Request, user: ApiUser) -> JSONResponse:
+    """The newest analysis' full result with provenance (download)."""
+    store = _store(request)
+    vi = store.get_visit_image(user, image_id)
+    latest = store.latest_analysis(vi.id)
+    body = {"image": image_view(store, user, vi), "result": latest.result if latest else None}
+    name = f"trichometry-image-{vi.id}.json"
+    return JSONResponse(body, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/analyses/{analysis_id}")
+def get_analysis(analysis_id: int, request: Request, user: ApiUser):
+    store = _store(request)
+    return analysis_view(store, store.get_analysis(user, analysis_id))
+
+
+@router.post("/analyses/{analysis_id}/corrections", dependencies=[Depends(api_csrf)], status_code=201)
+def correct(analysis_id: int, body: CorrectionIn, request: Request, user: ApiUser):
+    """Correct an analysis' numbers; the original stays, the correction is a new row."""
+    store = _store(request)
+    store.correct_analysis(user, analysis_id, body.changes, body.reason)
+    return analysis_view(store, store.get_analysis(user, analysis_id))
+
+
+def _csv_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas (cells starting with = + - @)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@router.get("/export.csv")
+def export_csv(request: Request, user: ApiUser) -> Response:
+    """One row per visit of every subject the user may read (pseudonymised: codes only)."""
+    store = _store(request)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    keys = list(METRICS)
+    writer.writerow(
+        [
+            "subject",
+            "site",
+            "visit_date",
+            "target_site",
+            "arm",
+            "day",
+            "window",
+            "photos",
+            "analysed",
+            *keys,
+            *[f"change_{k}" for k in keys],
+        ]
+    )
+    for subject in store.list_subjects(user):
+        for r in subject_timeline(store, user, subject.id):
+            v = r.visit
+            writer.writerow(
+                [
+                    _csv_cell(x)
+                    for x in [
+                        subject.code,
+                        subject.site.code,
+                        v.visit_date.isoformat(),
+                        v.target_site,
+                        v.arm or "",
+                        r.day,
+                        r.window or "",
+                        r.photos,
+                        r.analysed,
+                        *[r.values.get(k) for k in keys],
+                        *[r.change.get(k) for k in keys],
+                    ]
+                ]
+            )
+    from trichometry.store import audit
+
+    with store.session() as s:
+        audit.record(s, user, "export.csv", "subjects", f"{len(store.list_subjects(user))} subjects")
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="trichometry-export.csv"'},
+    )

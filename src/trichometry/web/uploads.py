@@ -1,0 +1,90 @@
+"""Receiving photo uploads (shared by the pages and the JSON API).
+
+A request is all-or-nothing: every file is checked before the first one is stored, so
+one bad file in a batch stores nothing and the answer names the file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+
+from trichometry.errors import ImageRejected
+from trichometry.store import InvalidInput, Store
+from trichometry.store.errors import ImageTooLarge
+from trichometry.store.images import inspect_image
+from trichometry.store.models import User
+from trichometry.store.uploads import safe_filename
+
+
+async def read_upload_form(
+    request: Request, max_files: int, max_bytes: int
+) -> tuple[list[tuple[str, bytes]], Any]:
+    """The uploaded files ``[(name, bytes)]`` and the form, within the limits.
+
+    Raises:
+        InvalidInput: malformed form, no file, or too many parts.
+        ImageTooLarge: a file above ``max_bytes``.
+    """
+    try:
+        form = await request.form(max_files=max_files, max_fields=20)
+    except MultiPartException as exc:
+        raise InvalidInput(
+            f"the upload form is malformed or has too many parts ({exc}); send at most "
+            f"{max_files} photos at once."
+        ) from exc
+    files: list[tuple[str, bytes]] = []
+    for value in form.getlist("files"):
+        if not isinstance(value, UploadFile):
+            continue
+        data = await value.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ImageTooLarge(
+                f"{safe_filename(value.filename)} is larger than {max_bytes:,} bytes; "
+                "upload the native-size photo."
+            )
+        if value.filename or data:
+            files.append((value.filename or "upload", data))
+    if not files:
+        raise InvalidInput("no photo was attached; choose or drop one or more JPEG/PNG/TIFF files.")
+    return files, form
+
+
+def parse_um_per_px(value: Any) -> float | None:
+    """The optional scale field (empty means unknown)."""
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        return float(str(value).strip())
+    except ValueError as exc:
+        raise InvalidInput(f"um per pixel {value!r} is not a number, e.g. 2.8.") from exc
+
+
+def store_uploads(
+    store: Store, runner, user: User, visit_id: int, files: list[tuple[str, bytes]], um_per_px: float | None
+) -> list[dict[str, Any]]:
+    """Check all files, then store each and queue its analysis; returns one dict per file."""
+    visit = store.get_visit(user, visit_id)
+    store.check_write(user, visit.subject)
+    for name, data in files:
+        try:
+            inspect_image(data, max_bytes=store.max_upload_bytes)
+        except ImageRejected as exc:
+            raise type(exc)(f"{safe_filename(name)}: {exc} Nothing from this upload was stored.") from exc
+    out = []
+    for name, data in files:
+        vi, created = store.add_image(user, visit_id, data, name, um_per_px=um_per_px)
+        job_id = runner.enqueue(vi.id, user) if created else None
+        out.append(
+            {
+                "visit_image_id": vi.id,
+                "sha256": vi.image.sha256,
+                "filename": vi.filename,
+                "created": created,
+                "job_id": job_id,
+            }
+        )
+    return out
