@@ -126,12 +126,21 @@ def _colour_strokes(img: np.ndarray, p: OverlayParams) -> np.ndarray:
     k = max(5, round(0.025 * min(h, w)))
     closed = cv2.morphologyEx(strokes.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     n, _labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    out = strokes.copy()
+    blocks = np.zeros((h, w), np.uint8)
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
-        if area >= 0.3 * bw * bh and bw * bh >= 4 * k * k:  # dense cluster: text
-            out[y : y + bh, x : x + bw] = True
-    return out
+        if area >= 0.3 * bw * bh and bw * bh >= 4 * k * k:  # dense cluster: a line of text
+            blocks[y : y + bh, x : x + bw] = 1
+    if blocks.any():
+        # lines of one text box sit about a line height apart: join them with the box
+        # between them (hairs there are behind a semi-transparent label)
+        kk = 2 * k + 1
+        joined = cv2.morphologyEx(blocks, cv2.MORPH_CLOSE, np.ones((kk, kk), np.uint8))
+        n, _labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        for i in range(1, n):
+            x, y, bw, bh, _area = stats[i]
+            blocks[max(0, y - k // 2) : y + bh + k // 2, max(0, x - k // 2) : x + bw + k // 2] = 1
+    return strokes | blocks.astype(bool)
 
 
 def _ruler_lines(img: np.ndarray, p: OverlayParams) -> np.ndarray:
