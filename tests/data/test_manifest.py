@@ -48,6 +48,8 @@ def test_text_round_trip_is_exact():
         ({"image_id": "a/b"}, "invalid image_id"),
         ({"annotation_type": "hairs"}, "four target paths"),
         ({"n_hairs": -1}, "n_hairs"),
+        ({"site": "vertex\r"}, "control character"),
+        ({"image": "images/a\n.jpg"}, "control character"),
     ],
 )
 def test_bad_rows_are_refused(kw, match):
@@ -65,3 +67,10 @@ def test_parse_errors_name_the_line():
         parse_manifest(text + text.splitlines()[1] + "\n")
     with pytest.raises(DataFormatError, match="appears twice"):
         manifest_text([_row(), _row()])
+
+
+def test_windows_line_ends_and_quoted_commas_parse():
+    rows = [_row(site="vertex, left"), _row(image_id="b")]
+    text = manifest_text(rows)
+    assert '"vertex, left"' in text
+    assert parse_manifest(text.replace("\n", "\r\n")) == rows

@@ -73,6 +73,13 @@ class ManifestRow:
 
     def __post_init__(self) -> None:
         validate_id(self.image_id)
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, str) and any(ord(c) < 32 or ord(c) == 127 for c in v):
+                raise DataFormatError(
+                    f"image {self.image_id}: {f.name} {v!r} contains a control character "
+                    "(line break, tab, ...); remove it."
+                )
         if self.subject:
             validate_id(self.subject, "subject")
         if self.split not in SPLITS:
@@ -135,7 +142,7 @@ def manifest_text(rows: list[ManifestRow]) -> str:
         DataFormatError: when two rows share an ``image_id``.
     """
     seen: set[str] = set()
-    buf = io.StringIO()
+    buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows:
@@ -170,7 +177,7 @@ def _parse_row(raw: dict[str, str], where: str) -> ManifestRow:
 
 def parse_manifest(text: str, path: str | Path = MANIFEST_CSV) -> list[ManifestRow]:
     """Parse manifest CSV ``text``; extra columns are ignored, missing ones are an error."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     missing = [c for c in COLUMNS if c not in header]
     if missing:
