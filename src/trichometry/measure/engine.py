@@ -194,38 +194,37 @@ def measure(
 
 
 def _hint(dmap: np.ndarray, shaft: np.ndarray, xy: np.ndarray, cfg: MeasureConfig) -> float:
-    r = 8
+    """Rough diameter of the hair at an exit: the map at the nearest shaft pixels.
+
+    Taken right at the exit (the hair's own pixels) rather than over a window, which in a
+    follicular unit would mix in the thicker neighbours.
+    """
     h, w = dmap.shape
     x, y = round(xy[0]), round(xy[1])
-    for _ in range(2):
+    for r in (1, 3, 8):
         y0, y1, x0, x1 = max(y - r, 0), min(y + r + 1, h), max(x - r, 0), min(x + r + 1, w)
-        vals = dmap[y0:y1, x0:x1][(shaft[y0:y1, x0:x1] >= cfg.shaft_threshold) & (dmap[y0:y1, x0:x1] > 0)]
-        if len(vals) == 0:
-            return cfg.default_diameter_px
-        d = float(np.median(vals))
-        if r >= 1.5 * d:
-            return d
-        r = math.ceil(1.5 * d)
-    return d
+        ok = (shaft[y0:y1, x0:x1] >= cfg.shaft_threshold) & (dmap[y0:y1, x0:x1] > 0)
+        if ok.any():
+            yy, xx = np.nonzero(ok)
+            dist = (yy + y0 - xy[1]) ** 2 + (xx + x0 - xy[0]) ** 2
+            near = dist <= dist.min() + 2.0
+            return float(np.median(dmap[y0:y1, x0:x1][ok][near]))
+    return cfg.default_diameter_px
 
 
 def _map_diameter(dmap: np.ndarray, points: np.ndarray, hint: float, cfg: MeasureConfig) -> float | None:
-    """Median of the diameter map along the stretch the profile measures, skipping places
-    where another shaft overlaps (the map there may belong to the other hair)."""
+    """The diameter map along the first stretch of the traced shaft, near the exit.
+
+    Only values within 25 % of the value at the exit count: further out the trace may run
+    beside or over another shaft (units, crossings) whose diameter the map holds there.
+    """
     if len(points) < 2:
-        return None
+        return hint if hint > 0 else None
     seg = np.diff(points, axis=0)
     s = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
-    s0 = min(cfg.profile_start_d * hint, 0.3 * s[-1])
+    s0 = min(0.5 * hint, 0.3 * s[-1])
     s1 = min(s0 + cfg.profile_search_d * hint, 0.85 * s[-1])
     q = np.linspace(s0, max(s1, s0), 25)
-    x, y = np.interp(q, s, points[:, 0]), np.interp(q, s, points[:, 1])
-    vals = sample(dmap, x, y)
-    ok = vals > 0
-    if ok.sum() >= 5:
-        v = vals[ok]
-        clean = v[v <= 1.5 * max(hint, np.median(v[: max(3, len(v) // 3)]))]
-        vals = clean if len(clean) >= 3 else v
-    else:
-        vals = vals[ok]
-    return float(np.median(vals)) if len(vals) else None
+    vals = sample(dmap, np.interp(q, s, points[:, 0]), np.interp(q, s, points[:, 1]))
+    close = vals[(vals > 0) & (np.abs(vals / max(hint, 1e-6) - 1.0) <= 0.25)]
+    return float(np.median(close)) if len(close) >= 3 else (hint if hint > 0 else None)

@@ -170,7 +170,7 @@ def trace_hairs(
     max_len = float(max_len_px or math.hypot(h, w))
     d = np.maximum(np.asarray(diam_px, dtype=float), 2.0)
     r0 = 0.6 * d + 1.0
-    span = np.maximum(3 * d, 10.0)
+    span = np.maximum(6 * d, 20.0)
     profiles = [angular_profile(shaft, exits[i], r0[i], r0[i] + span[i], threshold) for i in range(n)]
     min_run = np.maximum(2.0, 0.5 * d) / span  # shortest run (fraction of the ray) that is a shaft
     thetas = np.zeros(n)
