@@ -150,3 +150,16 @@ def test_real_fdu_files(fdu_root, tmp_path):
         for label in ("premium", "single", "undersize", "abnormal"):
             assert ann.labels.count(label) == int(ref[label])
         assert np.all(it.boxes[:, 2] > it.boxes[:, 0]) and np.all(it.boxes[:, 3] > it.boxes[:, 1])
+
+
+def test_import_into_the_source_checkout_is_refused(tmp_path):
+    from trichometry.data.voc import source_checkout
+
+    checkout = source_checkout()
+    if checkout is None:
+        pytest.skip("not running from a source checkout")
+    src = make_voc(tmp_path / "voc")
+    target = checkout / "data" / "fdu-copy"
+    with pytest.raises(OutputError, match="outside the repository"):
+        import_voc(src, target, progress=False)
+    assert not target.exists()

@@ -38,7 +38,7 @@ from trichometry.data.boxes import Box, BoxAnnotation
 from trichometry.data.format import decode_image, read_bytes, validate_id
 from trichometry.data.manifest import SPLITS
 from trichometry.data.writer import DatasetWriter
-from trichometry.errors import ConfigError, DataFormatError
+from trichometry.errors import ConfigError, DataFormatError, OutputError
 
 logger = logging.getLogger(__name__)
 
@@ -250,6 +250,21 @@ def parse_voc_xml(
     return ann, swapped
 
 
+def source_checkout() -> Path | None:
+    """The trichometry source checkout this code runs from (a git work tree), if any."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / "pyproject.toml").is_file() and (root / ".git").exists() else None
+
+
+def _refuse_inside_checkout(out: Path) -> None:
+    checkout = source_checkout()
+    if checkout is not None and out.resolve().is_relative_to(checkout):
+        raise OutputError(
+            f"{out} lies inside the trichometry source checkout {checkout}; imported images and "
+            "annotations may not be redistributed, so choose a folder outside the repository."
+        )
+
+
 def _check_scale(um_per_px: float) -> float:
     try:
         v = float(um_per_px)
@@ -335,9 +350,10 @@ def import_voc(
     Raises:
         DataFormatError: malformed input (nothing is written).
         ConfigError: bad scale or split.
-        OutputError: ``out`` exists or cannot be written.
+        OutputError: ``out`` exists, cannot be written, or lies inside the source checkout.
     """
     um_per_px = _check_scale(um_per_px)
+    _refuse_inside_checkout(Path(out))
     if default_split not in SPLITS:
         raise ConfigError(f"default split {default_split!r} is not one of {', '.join(SPLITS)}.")
     layout = find_voc_layout(src)
