@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "import-voc": "trichometry.cli.import_voc",
     "analyze": "trichometry.cli.analyze",
     "compare": "trichometry.cli.compare",
+    "serve": "trichometry.cli.serve",
+    "ingest": "trichometry.cli.ingest",
     "report": "trichometry.cli.report",
 }
 
