@@ -37,6 +37,7 @@ class OverlayParams:
         flat_chroma: max channel spread of a painted (grey) patch.
         flat_min_area_frac: min patch area as a fraction of the image (1280x1024: ~130 px).
         flat_min_fill: min fraction of its bounding box a patch must fill (rectangles).
+        flat_spread: max 2-98 % grey range inside a patch (painted patches are one colour).
         colour_dominance: min margin of one channel over both others for an overlay colour
             (skin, hair and pigment stay below ~50 on real images; red strokes reach 150+).
         blue_dominance: the same for blue (bluish skin under cold light reaches ~80).
@@ -52,6 +53,7 @@ class OverlayParams:
     flat_chroma: int = 12
     flat_min_area_frac: float = 5e-4
     flat_min_fill: float = 0.55
+    flat_spread: float = 6.0
     colour_dominance: int = 65
     blue_dominance: int = 95
     strip_band_frac: float = 0.08
@@ -77,13 +79,18 @@ def _flat_patches(img: np.ndarray, p: OverlayParams) -> np.ndarray:
     v = i16.max(axis=2)
     flat = (std < p.flat_std) & (chroma <= p.flat_chroma) & (v < 250)  # >= 250 flat is glare
     out = np.zeros((h, w), bool)
-    n, _labels, stats, _ = cv2.connectedComponentsWithStats(flat.astype(np.uint8), connectivity=8)
-    min_area = max(30, p.flat_min_area_frac * h * w)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(flat.astype(np.uint8), connectivity=8)
+    min_area = max(60, p.flat_min_area_frac * h * w)
+    grey = img.mean(axis=2)
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
         if area < min_area or min(bw, bh) < 4:
             continue
         if area / float(bw * bh) < p.flat_min_fill:
+            continue
+        vals = grey[y : y + bh, x : x + bw][labels[y : y + bh, x : x + bw] == i]
+        lo, hi = np.percentile(vals, [2, 98])
+        if hi - lo > p.flat_spread:  # smooth skin drifts; paint is one colour
             continue
         out[y : y + bh, x : x + bw] = True
     return out
