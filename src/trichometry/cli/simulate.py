@@ -52,7 +52,7 @@ def build_ranges(width: int | None, height: int | None, um_per_px: float | None,
     "--visits",
     default="baseline,2w,1m,3m,6m",
     show_default=True,
-    help="Visit names: baseline, Nd, Nw, Nm, Ny.",
+    help="Visit names: baseline, Nd, Nw, Nm, Ny or dates YYYY-MM-DD.",
 )
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**63 - 1))
 @click.option("--width", type=click.IntRange(16, 8192), help="Image width in pixels (default: generator's).")
