@@ -18,7 +18,7 @@ FORMATS = ("csv", "xlsx", "pdf")
 @click.option(
     "--manifest", type=click.Path(path_type=Path), help="Manifest CSV placing each image in the trial."
 )
-@click.option("--db", "db_url", help="Store database URL (instead of --results/--manifest).")
+@click.option("--db", "db_url", help="Clinic store database URL, e.g. sqlite:///data/trichometry.sqlite.")
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), help="Export format (default: from --out's suffix)."
 )
@@ -77,14 +77,9 @@ def command(
     fmt = fmt or out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ConfigError(f"cannot tell the format from {out.name!r}; add --format csv, xlsx or pdf.")
-    if db_url:
-        if results_dir or manifest:
-            raise ConfigError("give either --db or --results with --manifest, not both.")
-        raise ConfigError(
-            "reports from the store (--db) are not available in this version; export the analyses with "
-            "`analyze --out` and use --results with --manifest."
-        )
-    if not (results_dir and manifest):
+    if db_url and (results_dir or manifest):
+        raise ConfigError("give either --db or --results with --manifest, not both.")
+    if not db_url and not (results_dir and manifest):
         raise ConfigError("say where the cohort is: --results DIR --manifest CSV (or --db URL).")
     config = ReportConfig(
         windows=parse_windows(windows) if windows else DEFAULT_WINDOWS,
@@ -95,7 +90,16 @@ def command(
         baseline_visit=baseline_visit,
         reference_arm=reference_arm,
     )
-    report = build_report(ResultsFolderSource(results_dir, manifest), config, generated_at=timestamp)
+    if db_url:
+        from trichometry.reports.store_source import StoreSource, open_store
+
+        store = open_store(db_url)
+        try:
+            report = build_report(StoreSource(store), config, generated_at=timestamp)
+        finally:
+            store.close()
+    else:
+        report = build_report(ResultsFolderSource(results_dir, manifest), config, generated_at=timestamp)
     path = write_report(report, fmt, out)
     p = report.provenance
     click.echo(

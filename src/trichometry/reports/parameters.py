@@ -49,12 +49,40 @@ def _num(m: Mapping[str, Any], key: str) -> float:
         return math.nan
 
 
+#: corrected summary numbers (the store's corrections) -> measurement keys they replace.
+CORRECTION_KEYS: dict[str, str] = {
+    "count": "hair_count",
+    "density_per_cm2": "density_per_cm2",
+    "mean_thickness_um": "mean_thickness_um",
+    "nonvellus_density_per_cm2": "nonvellus_density_per_cm2",
+    "vellus_share": "vellus_share",
+}
+
+
 def measurement_view(m: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Flat view of a measurement: ``analyze`` JSON keys, or the library's nested ``summary``."""
-    summary = m.get("summary")
+    """Flat view of a measurement.
+
+    Reads ``analyze`` JSON keys, the library's nested ``summary`` (also under
+    ``measurement``), and applies ``corrections`` (corrected summary numbers, as the store
+    keeps them: ``count``, ``density_per_cm2``, ``mean_thickness_um``,
+    ``nonvellus_density_per_cm2``, ``vellus_share`` as a fraction); a corrected count
+    without a corrected density gives density = count / area.
+    """
+    view: dict[str, Any] = dict(m)
+    inner = view.pop("measurement", None)
+    if isinstance(inner, Mapping):
+        view = {**view, **inner}
+    summary = view.pop("summary", None)
     if isinstance(summary, Mapping):
-        return {**summary, **{k: v for k, v in m.items() if k != "summary"}}
-    return m
+        view = {**summary, **view}
+    corr = view.get("corrections")
+    if isinstance(corr, Mapping) and corr:
+        done = {CORRECTION_KEYS[k]: v for k, v in corr.items() if k in CORRECTION_KEYS}
+        if "hair_count" in done and "density_per_cm2" not in done:
+            done["density_per_cm2"] = float(done["hair_count"]) / _area(view)
+        view.update(done)
+        view["_corrected"] = frozenset(done)
+    return view
 
 
 def hair_diameters_um(m: Mapping[str, Any]) -> tuple[list[float], int] | None:
@@ -106,6 +134,8 @@ def _nonvellus_share(m: Mapping[str, Any], cut: float) -> float:
 
 
 def _nonvellus_density(m: Mapping[str, Any], cut: float) -> float:
+    if "nonvellus_density_per_cm2" in m.get("_corrected", ()):
+        return _num(m, "nonvellus_density_per_cm2")
     # hairs without a measured width are split like the measured ones (not dropped,
     # which would read as fewer non-vellus hairs)
     if _num(m, "hair_count") == 0:
@@ -132,6 +162,8 @@ def _cumulative(m: Mapping[str, Any], cut: float) -> float:
 
 
 def _vellus_share(m: Mapping[str, Any], cut: float) -> float:
+    if "vellus_share" in m.get("_corrected", ()):
+        return 100.0 * _num(m, "vellus_share")
     return 100.0 * (1.0 - _nonvellus_share(m, cut))
 
 

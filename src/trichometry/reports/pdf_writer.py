@@ -121,7 +121,7 @@ def _overview(pdf: PdfPages, r: Report) -> None:
     _text_page(pdf, "Overview", lines)
 
 
-_STAT_COLS = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14]
+_STAT_COLS = [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15]
 _COMP_COLS = list(range(1, 12))
 
 

@@ -64,6 +64,8 @@ class ImageRecord:
         model: the model that measured it.
         convention: the thickness cut-off convention used by the analysis (free text).
         study_id: trial identifier (becomes ``STUDYID``); empty to use the report default.
+        corrected: the measurement carries human corrections (e.g. the store's), which
+            the report lists as a warning.
     """
 
     subject: str
@@ -79,6 +81,7 @@ class ImageRecord:
     model: ModelInfo = field(default_factory=ModelInfo)
     convention: str = ""
     study_id: str = ""
+    corrected: bool = False
 
 
 @runtime_checkable
@@ -90,7 +93,11 @@ class ReportSource(Protocol):
         ...
 
     def describe(self) -> str:
-        """One line naming where the records come from (recorded in the provenance)."""
+        """One line naming where the records come from (recorded in the provenance).
+
+        A source may also offer ``warnings() -> list[str]`` (what it left out); the
+        report lists them.
+        """
         ...
 
 

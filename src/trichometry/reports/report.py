@@ -177,9 +177,17 @@ def build_report(
     stats, comps = arm_window_stats(obs, config)
     rows = long_rows(obs, missing, config)
     warns = model_warnings(obs)
+    source_warnings = getattr(source, "warnings", None)
+    if callable(source_warnings):
+        warns += list(source_warnings())
     no_sha = sorted({r.image_id for r in records if not r.image_sha256})
     if no_sha:
         warns.append(f"{len(no_sha)} image(s) without a recorded SHA-256, e.g. {no_sha[:3]}")
+    corrected = sorted({r.image_id for r in records if r.corrected})
+    if corrected:
+        warns.append(
+            f"{len(corrected)} image(s) use corrected numbers (with a recorded reason), e.g. {corrected[:3]}"
+        )
     unsched = sorted({(o.subject, o.site, o.visit, o.day) for o in obs if not o.analysed})
     if unsched:
         warns.append(

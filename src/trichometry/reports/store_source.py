@@ -1,0 +1,174 @@
+"""Report records straight from the clinic store (:mod:`trichometry.store`).
+
+Each stored visit photo contributes its latest analysis, with the store's corrections
+applied (and flagged). The store keeps visits by date, so a subject x target site's
+first visit is its baseline (day 0) and the visit label is its ISO date. The trial arm is
+the subject's arm as recorded on its visits (a visit without one takes the subject's
+only recorded arm; ``unassigned`` when none was recorded).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
+
+from trichometry.reports.records import ImageRecord, ModelInfo
+from trichometry.reports.sources import convention_label
+
+if TYPE_CHECKING:
+    from trichometry.store import Store
+    from trichometry.store.models import User
+
+log = logging.getLogger(__name__)
+
+NO_ARM = "unassigned"
+
+
+class StoreSource:
+    """Image records of every subject an actor may read.
+
+    Args:
+        store: an open :class:`trichometry.store.Store`.
+        actor: the user the report is made for (their role and site limit what is read);
+            ``None`` reads everything (trusted use, e.g. ``trichometry report --db``).
+    """
+
+    def __init__(self, store: Store, actor: User | None = None) -> None:
+        self.store = store
+        self.actor = actor
+        self._warnings: list[str] = []
+
+    def warnings(self) -> list[str]:
+        """What the last :meth:`records` left out (photos without an analysis)."""
+        return list(self._warnings)
+
+    def describe(self) -> str:
+        who = f" as {self.actor.username} ({self.actor.role})" if self.actor is not None else ""
+        return f"clinic store {self.store.engine.url.render_as_string(hide_password=True)}{who}"
+
+    def _visits(self) -> list[Any]:
+        from sqlalchemy import select
+
+        from trichometry.store.models import Subject, Visit
+
+        if self.actor is not None:
+            subjects = self.store.list_subjects(self.actor)
+            return [v for subj in subjects for v in self.store.list_visits(self.actor, subj.id)]
+        with self.store.session() as s:
+            q = select(Visit).join(Subject).order_by(Subject.code, Visit.visit_date, Visit.id)
+            return list(s.execute(q).scalars())
+
+    def _photos(self, visit_id: int) -> list[Any]:
+        from sqlalchemy import select
+
+        from trichometry.store.models import VisitImage
+
+        if self.actor is not None:
+            return self.store.list_visit_images(self.actor, visit_id)
+        with self.store.session() as s:
+            q = select(VisitImage).where(VisitImage.visit_id == visit_id).order_by(VisitImage.id)
+            return list(s.execute(q).scalars())
+
+    def records(self) -> Iterable[ImageRecord]:
+        """One record per analysed visit photo (photos without an analysis are logged)."""
+        visits = self._visits()
+        first: dict[tuple[str, str], Any] = {}
+        arms: dict[str, set[str]] = defaultdict(set)
+        for v in visits:
+            if v.arm:
+                arms[v.subject.code].add(v.arm)
+            key = (v.subject.code, v.target_site)
+            if key not in first or v.visit_date < first[key]:
+                first[key] = v.visit_date
+        out: list[ImageRecord] = []
+        unanalysed: dict[str, int] = defaultdict(int)
+        for v in tqdm(visits, desc="reading store", unit="visit", disable=len(visits) < 100):
+            subject = v.subject.code
+            day = (v.visit_date - first[(subject, v.target_site)]).days
+            for vi in self._photos(v.id):
+                analysis = self.store.latest_analysis(vi.id)
+                if analysis is None:
+                    unanalysed[subject] += 1
+                    continue
+                summary = self.store.effective_summary(analysis)
+                measurement: dict[str, Any] = dict(analysis.result)
+                corrected = bool(summary.get("corrected"))
+                if corrected:
+                    corr = self.store.corrections_of(analysis.id)
+                    measurement["corrections"] = {k: val for c in corr for k, val in c.changes.items()}
+                out.append(
+                    ImageRecord(
+                        subject=subject,
+                        site=v.target_site,
+                        visit=v.visit_date.isoformat(),
+                        arm=v.arm or (next(iter(arms[subject])) if len(arms[subject]) == 1 else NO_ARM),
+                        image_id=f"{subject}_{v.visit_date.isoformat()}_{vi.id}",
+                        measurement=measurement,
+                        days_since_baseline=day,
+                        date=v.visit_date,
+                        image_sha256=analysis.image_sha256,
+                        image_path=vi.filename,
+                        model=ModelInfo(analysis.model_name, analysis.model_version, analysis.weights_sha256),
+                        convention=convention_label(measurement.get("convention")),
+                        corrected=corrected,
+                    )
+                )
+        self._warnings = []
+        if unanalysed:
+            self._warnings.append(
+                f"{sum(unanalysed.values())} stored photo(s) without an analysis are left out "
+                f"(per subject: {dict(sorted(unanalysed.items()))})"
+            )
+        return out
+
+
+def open_store(db_url: str) -> Store:
+    """Open an existing, migrated store for reading (``trichometry report --db``).
+
+    A SQLite store's files live beside its database file; for PostgreSQL the data folder is
+    ``$TRICHOMETRY_DATA`` (default ``./trichometry-data``), as for the service. Nothing
+    is created or migrated.
+
+    Raises:
+        DataFormatError: the SQLite file does not exist, or the database is not a store
+            at this version's schema.
+        ConfigError: the URL cannot be parsed or names an unsupported database.
+    """
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from trichometry.errors import DataFormatError
+    from trichometry.store import Store
+    from trichometry.store.engine import make_engine, resolve_data_dir, resolve_db_url
+    from trichometry.store.migrate import current_revision, head_revision
+
+    url = resolve_db_url(db_url, Path.cwd())
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db = Path(parsed.database or "")
+        if not db.is_file():
+            raise DataFormatError(
+                f"no store database at {db}; check --db (e.g. sqlite:///data/trichometry.sqlite)."
+            )
+        data_dir = db.parent
+    else:
+        data_dir = resolve_data_dir(None)
+    engine = make_engine(url)
+    try:
+        rev = current_revision(engine)
+    except SQLAlchemyError as exc:  # unreachable server, wrong password, not a database ...
+        engine.dispose()
+        raise DataFormatError(f"cannot read the store at --db: {exc.__class__.__name__}: {exc}") from exc
+    if rev != head_revision():
+        engine.dispose()
+        raise DataFormatError(
+            f"the database at --db is {'not a trichometry store' if rev is None else f'at schema {rev}'}, "
+            f"this version reads {head_revision()}; start the service once to migrate it, or check the URL."
+        )
+    return Store(engine, data_dir)
