@@ -20,6 +20,7 @@ from trichometry.reports.records import ImageRecord, ModelInfo, RecordListSource
 from trichometry.reports.report import Report, build_report
 from trichometry.reports.sources import ResultsFolderSource
 from trichometry.reports.stats import ArmComparison, ArmWindowStats
+from trichometry.reports.store_source import StoreSource
 from trichometry.reports.windows import parse_windows
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "ReportConfig",
     "ReportSource",
     "ResultsFolderSource",
+    "StoreSource",
     "VisitObservation",
     "build_report",
     "parse_windows",
