@@ -160,3 +160,15 @@ def test_missing_per_hair_widths_make_a_parameter_missing_not_zero(cohort_factor
     )
     assert row["AVAL"] is None and row["CHG"] is None and row["NIMG"] == 0
     assert not math.isnan(rep.stat("NVDENS", "treated", "3m").mean_chg)
+
+
+def test_quality_rejected_image_gives_no_numbers_and_a_warning(cohort_factory):
+    records, _ = cohort_factory(n_per_arm=2)
+    rejected = {"status": "rejected", "hair_count": None, "density_per_cm2": None, "hairs": []}
+    recs = [
+        dataclasses.replace(r, measurement=rejected) if r.image_id == "C001_month6_0" else r for r in records
+    ]
+    rep = _report(recs)
+    assert any("rejected by quality control" in w and "C001_month6_0" in w for w in rep.warnings)
+    s = rep.stat("DENS", "control", "6m")
+    assert s.n == 1 and s.missing_subjects == ("C001",)

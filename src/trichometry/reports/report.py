@@ -183,6 +183,12 @@ def build_report(
     no_sha = sorted({r.image_id for r in records if not r.image_sha256})
     if no_sha:
         warns.append(f"{len(no_sha)} image(s) without a recorded SHA-256, e.g. {no_sha[:3]}")
+    rejected = sorted({r.image_id for r in records if r.measurement.get("status") == "rejected"})
+    if rejected:
+        warns.append(
+            f"{len(rejected)} image(s) rejected by quality control carry no numbers (their visits may be "
+            f"missing), e.g. {rejected[:3]}"
+        )
     corrected = sorted({r.image_id for r in records if r.corrected})
     if corrected:
         warns.append(
