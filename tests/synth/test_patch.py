@@ -68,3 +68,11 @@ def test_dormant_hair_is_an_empty_opening_not_a_shaft(make_hair, make_patch, pla
     assert dormant.truth.count == 0 and dormant.targets.shaft_mask.sum() == 0
     assert len(dormant.truth.empty_follicles) == 1
     assert np.allclose(dormant.truth.empty_follicles[0], live.truth.hairs[0].exit_xy)
+
+
+@pytest.mark.parametrize("extent", [(0.0, 100.0), (-5.0, 10.0), (100.0,), "big"])
+def test_bad_extent_raises_config_error(extent):
+    from trichometry.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="extent_um"):
+        sample_patch(SceneRanges(), np.random.default_rng(0), extent_um=extent)

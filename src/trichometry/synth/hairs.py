@@ -139,7 +139,9 @@ def _composite(img: np.ndarray, ras: ShaftRaster, hs: HairSpec) -> None:
     # cuticle / pigment irregularity along the shaft
     phase = (hs.follicle_id * 2.399) % (2 * math.pi)
     s_um = ras.s_um
-    along = 1.0 + 0.06 * np.sin(s_um / 37.0 + phase) * np.sin(s_um / 11.0 + 2 * phase)
+    along = 1.0 + 0.025 * (
+        np.sin(s_um / 37.0 + phase) + np.sin(s_um / 13.3 + 2 * phase) + np.sin(s_um / 91.0 + 3 * phase)
+    )
     col = base[None, :] * (shade * along)[:, None] + spec[:, None] * np.array(
         [0.85, 0.9, 1.0], dtype=np.float32
     )

@@ -67,13 +67,29 @@ def apply_sensor(img: np.ndarray, view: View, rng: np.random.Generator) -> np.nd
     Returns:
         ``(H, W, 3)`` uint8 RGB.
     """
-    if view.defocus_px > 0.05:
-        img = cv2.GaussianBlur(img, (0, 0), float(view.defocus_px))
+    img = _defocus(img, view)
     if view.noise_sigma > 0:
         lum = np.clip(img, 0.0, 1.0)
         sigma = view.noise_sigma / 255.0 * np.sqrt(0.3 + 0.7 * lum)  # shot + read noise
         img = img + rng.standard_normal(img.shape, dtype=np.float32) * sigma.astype(np.float32)
     return np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _defocus(img: np.ndarray, view: View) -> np.ndarray:
+    """Gaussian defocus whose sigma may grow linearly across the frame (tilted plate)."""
+    s0 = float(view.defocus_px)
+    if s0 <= 0.05:
+        return img
+    near = cv2.GaussianBlur(img, (0, 0), s0)
+    if view.defocus_tilt <= 0.01:
+        return near
+    far = cv2.GaussianBlur(img, (0, 0), s0 * (1.0 + float(view.defocus_tilt)))
+    h, w = img.shape[:2]
+    a = math.radians(view.defocus_deg)
+    xs = np.linspace(-0.5, 0.5, w, dtype=np.float32) * (w / max(w, h))
+    ys = np.linspace(-0.5, 0.5, h, dtype=np.float32) * (h / max(w, h))
+    t = np.clip(0.5 + xs[None, :] * math.cos(a) + ys[:, None] * math.sin(a), 0.0, 1.0)[..., None]
+    return near + (far - near) * t
 
 
 def apply_jpeg(img: np.ndarray, quality: int | None) -> np.ndarray:

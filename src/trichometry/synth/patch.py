@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from trichometry.errors import ConfigError
 from trichometry.synth.ranges import SceneRanges
 
 _MIN_UNIT_SPACING_UM = 120.0
@@ -208,6 +209,15 @@ def sample_patch(
         The patch; ``patch.params`` holds the drawn scene parameters.
     """
     ranges = ranges or SceneRanges()
+    try:
+        w_um, h_um = float(extent_um[0]), float(extent_um[1])
+    except (TypeError, ValueError, IndexError):
+        raise ConfigError(f"patch extent_um={extent_um!r} must be a (width, height) pair in um.") from None
+    if not (0 < w_um <= 1e6 and 0 < h_um <= 1e6):
+        raise ConfigError(
+            f"patch extent_um=({w_um:g}, {h_um:g}) must be positive and at most 1 m; "
+            "give the target area's width and height in um."
+        )
     names = [
         "density_per_cm2", "empty_follicle_fraction", "vellus_fraction", "intermediate_fraction",
         "terminal_diameter_um", "taper_per_mm", "clipped_fraction", "direction_spread_deg", "pigment",
@@ -223,7 +233,6 @@ def sample_patch(
         p["clipped_fraction"] = float(rng.uniform(0.0, 0.3))
     p["stream_deg"] = float(rng.uniform(0.0, 360.0))
     p["clip_length_um"] = _uniform(rng, ranges.clipped_length_um)
-    w_um, h_um = float(extent_um[0]), float(extent_um[1])
     area_cm2 = w_um * h_um * 1e-8
 
     weights = np.asarray(ranges.unit_size_weights, dtype=float)

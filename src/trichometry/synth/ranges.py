@@ -51,6 +51,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "exposure": (0.3, 2.0),
     "white_balance": (-0.5, 0.5),
     "defocus_px": (0.0, 10.0),
+    "defocus_tilt": (0.0, 5.0),
     "noise_sigma": (0.0, 30.0),
     "jpeg_quality": (10.0, 100.0),
     "glare_spots": (0.0, 20.0),
@@ -91,6 +92,7 @@ class SceneRanges:
         rotation_deg: camera rotation about the target-area centre.
         illumination_gradient, vignetting, exposure, white_balance: lighting.
         defocus_px: Gaussian defocus sigma in pixels.
+        defocus_tilt: relative growth of the blur across the frame (tilted plate).
         noise_sigma: sensor noise (8-bit units).
         jpeg_quality: JPEG quality of the stored image (100 = no JPEG step).
         glare_spots, bubbles: count of specular glare spots and air bubbles.
@@ -129,6 +131,7 @@ class SceneRanges:
     exposure: Range = (0.8, 1.1)
     white_balance: Range = (-0.27, 0.03)
     defocus_px: Range = (0.8, 2.8)
+    defocus_tilt: Range = (0.0, 1.0)
     noise_sigma: Range = (1.0, 5.0)
     jpeg_quality: Range = (75, 97)
     glare_spots: Range = (0, 2)

@@ -34,6 +34,9 @@ class View:
         exposure: global brightness gain.
         white_balance: ``(r, g, b)`` gains of the camera.
         defocus_px: Gaussian defocus sigma (pixels).
+        defocus_tilt: extra blur across the frame (a tilted contact plate): the sigma
+            grows linearly to ``defocus_px * (1 + defocus_tilt)`` towards ``defocus_deg``.
+        defocus_deg: direction in which the blur grows.
         noise_sigma: sensor noise (8-bit units).
         jpeg_quality: JPEG quality, or ``None`` for no compression.
         glare: ``(K, 4)`` spots ``(x_px, y_px, radius_px, strength)``.
@@ -56,6 +59,8 @@ class View:
     exposure: float = 1.0
     white_balance: tuple[float, float, float] = (1.0, 1.0, 1.0)
     defocus_px: float = 0.0
+    defocus_tilt: float = 0.0
+    defocus_deg: float = 0.0
     noise_sigma: float = 0.0
     jpeg_quality: int | None = None
     glare: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
@@ -122,6 +127,8 @@ class View:
             "exposure": round(float(self.exposure), 4),
             "white_balance": [round(float(v), 4) for v in self.white_balance],
             "defocus_px": round(float(self.defocus_px), 4),
+            "defocus_tilt": round(float(self.defocus_tilt), 4),
+            "defocus_deg": round(float(self.defocus_deg), 3),
             "noise_sigma": round(float(self.noise_sigma), 4),
             "jpeg_quality": None if self.jpeg_quality is None else int(self.jpeg_quality),
             "glare": np.round(np.asarray(self.glare, dtype=float), 3).tolist(),
@@ -198,6 +205,9 @@ def sample_view(
     if rng.uniform() < r.p_circle:
         rad = rng.uniform(0.3, 0.9) * max(width, height)
         circle = (float(rng.uniform(-0.2, 1.2) * width), float(rng.uniform(-0.2, 1.2) * height), float(rad))
+    # drawn last so earlier draws keep their values when settings are added
+    defocus_tilt = _u(rng, r.defocus_tilt)
+    defocus_deg = float(rng.uniform(0.0, 360.0))
     return View(
         um_per_px=upp,
         width=width,
@@ -210,6 +220,8 @@ def sample_view(
         exposure=_u(rng, r.exposure),
         white_balance=white_balance,
         defocus_px=_u(rng, r.defocus_px),
+        defocus_tilt=defocus_tilt,
+        defocus_deg=defocus_deg,
         noise_sigma=_u(rng, r.noise_sigma),
         jpeg_quality=None if q >= 100 else q,
         glare=glare,
