@@ -11,7 +11,6 @@ so a change of the library's API touches this module only.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from collections.abc import Callable
@@ -35,7 +34,8 @@ class AnalysisSettings:
 
     Attributes:
         method: ``"classical"`` (no weights needed) or ``"model"`` (needs ``checkpoint``).
-        checkpoint: path of a model checkpoint written by ``train.py``.
+        checkpoint: path of a model checkpoint written by ``train.py`` (``None``: the
+            library's default model for ``"model"``).
         convention: thickness class convention (see :mod:`trichometry.measure.classes`).
     """
 
@@ -46,8 +46,6 @@ class AnalysisSettings:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ConfigError(f"unknown analysis method {self.method!r}; choose one of {', '.join(METHODS)}.")
-        if self.method == "model" and not self.checkpoint:
-            raise ConfigError("the model method needs a checkpoint (--checkpoint PATH); or use classical.")
 
     def config_hash(self, um_per_px: float | None) -> str:
         payload = json.dumps(
@@ -66,94 +64,127 @@ class AnalysisSettings:
 Analyser = Callable[[bytes, "float | None", AnalysisSettings, Callable[[float], None]], AnalysisRecord]
 
 
-def summary_from_measurement(summary: dict[str, Any]) -> dict[str, Any]:
-    """The headline numbers the service stores and plots, from a measurement summary."""
-    measured = summary.get("thickness_measured") or 0
-    nonvellus = summary.get("non_vellus_count")
-    vellus_share = None
-    if nonvellus is not None and measured:
-        vellus_share = (measured - nonvellus) / measured
+def summary_from_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers the service stores and plots, from an analysis JSON document."""
+    inner = doc.get("summary") or {}
+    measured = inner.get("thickness_measured") or 0
+    nonvellus = inner.get("non_vellus_count")
+    vellus_share = (measured - nonvellus) / measured if nonvellus is not None and measured else None
+    rejected = doc.get("status") == "rejected"
     return {
-        "count": int(summary.get("hair_count") or 0),
-        "density_per_cm2": summary.get("density_per_cm2"),
-        "nonvellus_density_per_cm2": summary.get("non_vellus_density_per_cm2"),
-        "mean_thickness_um": summary.get("mean_diameter_um"),
+        "count": None if rejected else int(doc.get("hair_count") or 0),
+        "density_per_cm2": doc.get("density_per_cm2"),
+        "nonvellus_density_per_cm2": doc.get(
+            "non_vellus_density_per_cm2", inner.get("non_vellus_density_per_cm2")
+        ),
+        "mean_thickness_um": doc.get("mean_thickness_um"),
         "vellus_share": vellus_share,
-        "area_cm2": summary.get("area_cm2"),
+        "area_cm2": doc.get("area_cm2"),
     }
 
 
-def render_overlay_png(image: np.ndarray, hairs: list[dict[str, Any]], verdict: str) -> bytes:
-    """PNG of the photo with each counted hair's exit point and shaft drawn on it."""
+def encode_png(image: np.ndarray) -> bytes:
+    """PNG bytes of an ``(H, W, 3)`` uint8 RGB array."""
+    import cv2
+
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR))
+    if not ok:  # pragma: no cover - OpenCV failure
+        raise RuntimeError("could not encode the overlay image")
+    return buf.tobytes()
+
+
+def draw_hairs(image: np.ndarray, hairs: list[dict[str, Any]], verdict: str) -> np.ndarray:
+    """The photo with each hair's exit point (dot) and shaft (line) drawn (``x_px``/``end_x_px`` keys)."""
     import cv2
 
     canvas = np.ascontiguousarray(image.copy())
     colour = {"ok": (40, 220, 90), "warn": (255, 190, 0), "reject": (255, 40, 40)}.get(verdict, (40, 220, 90))
     radius = max(2, round(min(image.shape[:2]) / 150))
     for h in hairs:
-        ex, ey = h["exit_xy"]
-        tx, ty = h.get("end_xy") or h["exit_xy"]
-        cv2.line(canvas, (round(ex), round(ey)), (round(tx), round(ty)), (0, 170, 255), 1, cv2.LINE_AA)
-        cv2.circle(canvas, (round(ex), round(ey)), radius, colour, -1, cv2.LINE_AA)
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
-    if not ok:  # pragma: no cover - OpenCV failure
-        raise RuntimeError("could not encode the overlay image")
-    return buf.tobytes()
+        ex, ey = round(h["x_px"]), round(h["y_px"])
+        tx, ty = round(h.get("end_x_px", h["x_px"])), round(h.get("end_y_px", h["y_px"]))
+        cv2.line(canvas, (ex, ey), (tx, ty), (0, 170, 255), 1, cv2.LINE_AA)
+        cv2.circle(canvas, (ex, ey), radius, colour, -1, cv2.LINE_AA)
+    return canvas
 
 
-def _predict(image: np.ndarray, um_per_px: float | None, settings: AnalysisSettings):
-    if settings.method == "classical":
-        from trichometry.classical import ClassicalDetector
-
-        return ClassicalDetector().predict(image, um_per_px=um_per_px)
-    from trichometry.inference import Predictor  # type: ignore[attr-defined]
-
-    loader = getattr(Predictor, "from_checkpoint", None)
-    predictor = loader(settings.checkpoint) if loader is not None else Predictor(settings.checkpoint)
-    return predictor.predict(image, um_per_px=um_per_px)
-
-
-def _via_library_analyze(
-    analyze: Callable[..., Any], data: bytes, um_per_px: float | None, settings: AnalysisSettings
-) -> AnalysisRecord:
-    from trichometry.io import read_image
-
-    loaded = read_image(data, um_per_px=um_per_px)
-    kw: dict[str, Any] = {"um_per_px": loaded.um_per_px, "method": settings.method}
-    if settings.checkpoint:
-        kw["checkpoint"] = settings.checkpoint
-    result = analyze(loaded.image, **kw)
-    d = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-    quality = d.get("quality") or {}
-    verdict = quality.get("verdict", "ok") if isinstance(quality, dict) else str(quality)
-    measurement = d.get("measurement", d)
-    summary = summary_from_measurement(measurement.get("summary", {}))
-    overlay = getattr(result, "overlay", None)
-    overlay = overlay() if callable(overlay) else overlay
-    if isinstance(overlay, np.ndarray):
-        overlay_png = render_overlay_png(overlay, [], verdict) if overlay.ndim == 3 else None
-    else:
-        overlay_png = render_overlay_png(loaded.image, measurement.get("hairs", []), verdict)
-    src = d.get("source") or measurement.get("source") or {}
-    return _record(settings, um_per_px, verdict, summary, d, overlay_png, src, loaded.image.shape)
-
-
-def _record(settings, um_per_px, verdict, summary, result, overlay_png, src, shape) -> AnalysisRecord:
-    result = dict(result)
-    result.setdefault("width", int(shape[1]))
-    result.setdefault("height", int(shape[0]))
+def _record(settings, um_per_px, verdict, doc, overlay_png, model: dict[str, Any]) -> AnalysisRecord:
     return AnalysisRecord(
         method=settings.method,
-        model_name=str(src.get("name") or settings.method),
-        model_version=str(src.get("version") or __version__),
-        weights_sha256=str(src.get("sha256") or "-"),
+        model_name=str(model.get("name") or settings.method),
+        model_version=str(model.get("version") or __version__),
+        weights_sha256=str(model.get("sha256") or "-"),
         code_version=__version__,
         config_hash=settings.config_hash(um_per_px),
         quality=verdict,
-        summary=summary,
-        result=result,
+        summary=summary_from_document(doc),
+        result=doc,
         overlay_png=overlay_png,
     )
+
+
+def _with_library(analyze, data, um_per_px, settings, progress) -> AnalysisRecord:
+    progress(0.1)
+    result = analyze(
+        data,
+        um_per_px=um_per_px,
+        method=settings.method,
+        model=settings.checkpoint,
+        convention=settings.convention,
+    )
+    progress(0.85)
+    doc = result.to_dict()
+    try:
+        from trichometry.outputs.overlay import render_overlay
+
+        overlay = render_overlay(result, doc)
+    except ImportError:
+        overlay = draw_hairs(result.image, doc.get("hairs") or [], result.quality.verdict)
+    return _record(settings, um_per_px, result.quality.verdict, doc, encode_png(overlay), dict(result.model))
+
+
+def _with_parts(data, um_per_px, settings, progress) -> AnalysisRecord:
+    """The same pipeline from its parts, for installations without ``trichometry.analyze``."""
+    from trichometry.io import read_image
+    from trichometry.measure import measure
+    from trichometry.quality import assess_quality
+
+    loaded = read_image(data, um_per_px=um_per_px)
+    progress(0.1)
+    quality = assess_quality(loaded.image, loaded.um_per_px)
+    if settings.method == "classical":
+        from trichometry.classical import ClassicalDetector
+
+        pred = ClassicalDetector().predict(loaded.image, um_per_px=loaded.um_per_px)
+    else:
+        raise ConfigError("the model method needs trichometry.analyze, which this installation lacks.")
+    progress(0.7)
+    m = measure(loaded.image, pred, um_per_px=loaded.um_per_px, valid_mask=quality.valid_mask,
+                convention=settings.convention)  # fmt: skip
+    md = m.to_dict()
+    s = md["summary"]
+    hairs = [
+        {"x_px": h["exit_xy"][0], "y_px": h["exit_xy"][1], "end_x_px": h["end_xy"][0],
+         "end_y_px": h["end_xy"][1], "thickness_um": h["thickness_um"]}
+        for h in md["hairs"]
+    ]  # fmt: skip
+    doc = {
+        "status": "ok",
+        "hair_count": s["hair_count"],
+        "um_per_px": loaded.um_per_px,
+        "area_cm2": s["area_cm2"],
+        "density_per_cm2": s["density_per_cm2"],
+        "non_vellus_density_per_cm2": s["non_vellus_density_per_cm2"],
+        "mean_thickness_um": s["mean_diameter_um"],
+        "width": loaded.width,
+        "height": loaded.height,
+        "quality": quality.to_dict(),
+        "model": m.source,
+        "summary": s,
+        "hairs": hairs,
+    }
+    overlay = encode_png(draw_hairs(loaded.image, hairs, quality.verdict))
+    return _record(settings, um_per_px, quality.verdict, doc, overlay, m.source)
 
 
 def default_analyser(
@@ -168,50 +199,9 @@ def default_analyser(
         TrichometryError subclasses for unreadable images or bad settings.
     """
     try:
-        from trichometry import analyze  # type: ignore[attr-defined]
+        from trichometry import analyze
     except ImportError:
         analyze = None
     if callable(analyze):
-        progress(0.1)
-        return _via_library_analyze(analyze, data, um_per_px, settings)
-
-    from trichometry.io import read_image
-    from trichometry.measure import measure
-    from trichometry.quality import assess_quality
-
-    loaded = read_image(data, um_per_px=um_per_px)
-    progress(0.1)
-    quality = assess_quality(loaded.image, um_per_px=loaded.um_per_px)
-    progress(0.25)
-    pred = _predict(loaded.image, loaded.um_per_px, settings)
-    progress(0.7)
-    m = measure(
-        loaded.image,
-        pred,
-        um_per_px=loaded.um_per_px,
-        valid_mask=quality.valid_mask,
-        convention=settings.convention,
-    )
-    progress(0.9)
-    d = m.to_dict()
-    d["quality"] = quality.to_dict()
-    d["calibration"] = {"source": loaded.calibration_source, "note": loaded.calibration_note}
-    overlay_png = render_overlay_png(loaded.image, d["hairs"], quality.verdict)
-    return _record(
-        settings,
-        um_per_px,
-        quality.verdict,
-        summary_from_measurement(d["summary"]),
-        d,
-        overlay_png,
-        m.source,
-        loaded.image.shape,
-    )
-
-
-def png_to_array(data: bytes) -> np.ndarray:
-    """Decode PNG/JPEG bytes to ``(H, W, 3)`` uint8 RGB (for tests and previews)."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:
-        return np.asarray(im.convert("RGB"))
+        return _with_library(analyze, data, um_per_px, settings, progress)
+    return _with_parts(data, um_per_px, settings, progress)

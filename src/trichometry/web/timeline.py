@@ -100,17 +100,11 @@ def subject_timeline(store: Store, actor: User, subject_id: int) -> list[VisitRo
 
 
 def _points(store: Store, analysis: Analysis):
+    """Hair exit points and diameters of a stored analysis (with its photo, for registration)."""
     from trichometry.visits import HairPoints
 
-    res = analysis.result
-    hairs = res.get("hairs", [])
-    xy = np.asarray([h["exit_xy"] for h in hairs], dtype=float).reshape(-1, 2)
-    dia = np.asarray(
-        [np.nan if h.get("thickness_um") is None else h["thickness_um"] for h in hairs], dtype=float
-    )
     image = decode_rgb(store.image_bytes(analysis.image_sha256))
-    h, w = image.shape[:2]
-    return HairPoints(xy, dia, float(res.get("um_per_px") or 0.0), w, h, image=image)
+    return HairPoints.from_analysis(analysis.result, image=image)
 
 
 def matched_comparisons(store: Store, rows: list[VisitRow]) -> list[dict[str, Any]]:
