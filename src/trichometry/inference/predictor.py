@@ -94,7 +94,7 @@ class Predictor:
         checkpoint: str | os.PathLike[str],
         device: str = "auto",
         tile_px: int = 512,
-        overlap_px: int = 64,
+        overlap_px: int = 32,
         batch_size: int = 4,
     ) -> None:
         if device == "auto":
