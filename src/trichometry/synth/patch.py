@@ -182,14 +182,80 @@ def _unit_centres(rng: np.random.Generator, n: int, extent: tuple[float, float])
     return np.asarray(pts, dtype=float).reshape(-1, 2)
 
 
-def _diameter(rng: np.random.Generator, ranges: SceneRanges, p: dict[str, float]) -> float:
-    u = rng.uniform()
-    if u < p["vellus_fraction"]:
-        return _uniform(rng, ranges.vellus_diameter_um)
-    if u < p["vellus_fraction"] + p["intermediate_fraction"]:
-        return _uniform(rng, ranges.intermediate_diameter_um)
+def _diameters(rng: np.random.Generator, ranges: SceneRanges, p: dict[str, float], n: int) -> np.ndarray:
+    """Per-hair root diameters (um): vellus, intermediate or terminal by the patch's shares."""
+    u = rng.uniform(size=n)
+    vel = rng.uniform(*ranges.vellus_diameter_um, size=n)
+    mid = rng.uniform(*ranges.intermediate_diameter_um, size=n)
     lo_t, hi_t = ranges.terminal_diameter_um
-    return float(np.clip(rng.normal(p["terminal_diameter_um"], 12.0), min(55.0, lo_t), max(130.0, hi_t)))
+    term = np.clip(rng.normal(p["terminal_diameter_um"], 12.0, size=n), min(55.0, lo_t), max(130.0, hi_t))
+    v, i = p["vellus_fraction"], p["intermediate_fraction"]
+    return np.where(u < v, vel, np.where(u < v + i, mid, term))
+
+
+def _draw_hairs(
+    rng: np.random.Generator,
+    ranges: SceneRanges,
+    p: dict[str, float],
+    centres: np.ndarray,
+    n_empty: int,
+    weights: np.ndarray,
+) -> list[HairSpec]:
+    """Hairs of every unit (the last ``n_empty`` units are dormant single openings); vectorised draws."""
+    n_units = len(centres)
+    if n_units == 0:
+        return []
+    sizes = rng.choice(4, size=n_units, p=weights) + 1
+    sizes[n_units - n_empty :] = 1
+    unit_dir = p["stream_deg"] + rng.normal(0.0, p["direction_spread_deg"], size=n_units)
+    unit_of = np.repeat(np.arange(n_units), sizes)  # unit index per hair
+    n = len(unit_of)
+    rank = np.arange(n) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # position within its unit
+    diam = _diameters(rng, ranges, p, n)
+    # exits side by side across the growth direction, never overlapping: the gap to the
+    # previous hair of the unit is the mean of both radii plus 8-25 um
+    gap = np.where(rank > 0, (diam + np.roll(diam, 1)) / 2 + rng.uniform(8.0, 25.0, size=n), 0.0)
+    offset = np.zeros(n)
+    starts = np.cumsum(sizes) - sizes
+    for u0, m in zip(starts, sizes):
+        if m > 1:
+            o = np.cumsum(gap[u0 : u0 + m])
+            offset[u0 : u0 + m] = o - o.mean()
+    along = rng.uniform(-10.0, 10.0, size=n)
+    perp = np.radians(unit_dir[unit_of] + 90.0)
+    ex = centres[unit_of, 0] + offset * np.cos(perp) + along * np.sin(perp)
+    ey = centres[unit_of, 1] + offset * np.sin(perp) - along * np.cos(perp)
+    clipped = rng.uniform(size=n) < p["clipped_fraction"]
+    # one clipper length per patch; the visible length varies with the hair's
+    # elevation from the skin (foreshortening) and the cut
+    lo_c, hi_c = ranges.clipped_length_um
+    clip_len = np.clip(p["clip_length_um"] * rng.uniform(0.45, 1.0, size=n), lo_c, hi_c)
+    long_len = rng.uniform(*ranges.long_length_um, size=n)
+    length = np.where(clipped, clip_len, long_len)
+    curv = rng.uniform(*ranges.curvature_per_mm, size=n) * rng.choice((-1.0, 1.0), size=n)
+    curv = np.where(clipped, 0.0, curv)
+    grey = np.where(rng.uniform(size=n) < p["grey_fraction"], rng.uniform(0.6, 1.0, size=n), 0.0)
+    direction = unit_dir[unit_of] + rng.normal(0.0, 6.0, size=n)
+    taper = np.minimum(0.3, rng.uniform(*ranges.taper_per_mm, size=n) * length / 1000.0)
+    pigment = np.clip(p["pigment"] + rng.normal(0.0, 0.08, size=n), 0.0, 1.0)
+    active = unit_of < n_units - n_empty
+    return [
+        HairSpec(
+            follicle_id=k + 1,
+            unit_id=int(unit_of[k]) + 1,
+            exit_um=(float(ex[k]), float(ey[k])),
+            direction_deg=float(direction[k]),
+            diameter_um=float(diam[k]),
+            taper=float(taper[k]),
+            length_um=float(length[k]),
+            curvature_per_mm=float(curv[k]),
+            clipped=bool(clipped[k]),
+            pigment=float(pigment[k]),
+            grey=float(grey[k]),
+            active=bool(active[k]),
+        )
+        for k in range(n)
+    ]
 
 
 def sample_patch(
@@ -243,52 +309,7 @@ def sample_patch(
     n_units_empty = rng.binomial(n_units_active, p["empty_follicle_fraction"]) if n_units_active else 0
     centres = _unit_centres(rng, n_units_active + n_units_empty, (w_um, h_um))
 
-    hairs: list[HairSpec] = []
-    fid = 0
-    for uid, (cx, cy) in enumerate(centres, start=1):
-        empty = uid > len(centres) - n_units_empty
-        size = 1 if empty else int(rng.choice(4, p=weights)) + 1
-        unit_dir = p["stream_deg"] + rng.normal(0.0, p["direction_spread_deg"])
-        diams = [_diameter(rng, ranges, p) for _ in range(size)]
-        # exits side by side across the growth direction, never overlapping
-        perp = math.radians(unit_dir + 90.0)
-        offsets = np.cumsum(
-            [0.0] + [(diams[i] + diams[i + 1]) / 2 + rng.uniform(8.0, 25.0) for i in range(size - 1)]
-        )
-        offsets = offsets - offsets.mean()
-        for k in range(size):
-            fid += 1
-            along = rng.uniform(-10.0, 10.0)
-            ex = cx + offsets[k] * math.cos(perp) + along * math.cos(perp - math.pi / 2)
-            ey = cy + offsets[k] * math.sin(perp) + along * math.sin(perp - math.pi / 2)
-            is_clipped = bool(rng.uniform() < p["clipped_fraction"])
-            if is_clipped:
-                # one clipper height per patch; the visible length varies with the
-                # hair's elevation from the skin (foreshortening) and the cut
-                lo_c, hi_c = ranges.clipped_length_um
-                length = float(np.clip(p["clip_length_um"] * rng.uniform(0.45, 1.0), lo_c, hi_c))
-            else:
-                length = _uniform(rng, ranges.long_length_um)
-            curv = (
-                0.0 if is_clipped else _uniform(rng, ranges.curvature_per_mm) * float(rng.choice((-1.0, 1.0)))
-            )
-            grey = float(rng.uniform(0.6, 1.0)) if rng.uniform() < p["grey_fraction"] else 0.0
-            hairs.append(
-                HairSpec(
-                    follicle_id=fid,
-                    unit_id=uid,
-                    exit_um=(float(ex), float(ey)),
-                    direction_deg=float(unit_dir + rng.normal(0.0, 6.0)),
-                    diameter_um=diams[k],
-                    taper=min(0.3, _uniform(rng, ranges.taper_per_mm) * length / 1000.0),
-                    length_um=length,
-                    curvature_per_mm=curv,
-                    clipped=is_clipped,
-                    pigment=float(np.clip(p["pigment"] + rng.normal(0.0, 0.08), 0.0, 1.0)),
-                    grey=grey,
-                    active=not empty,
-                )
-            )
+    hairs = _draw_hairs(rng, ranges, p, centres, n_units_empty, weights)
     skin = _sample_skin(rng, p, (w_um, h_um))
     params = {k: round(v, 4) for k, v in p.items()}
     params["extent_um"] = [w_um, h_um]

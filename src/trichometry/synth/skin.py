@@ -116,38 +116,47 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
     furrow = np.exp(-((ridge / 0.04) ** 2)).astype(np.float32)
     furrow = _blur_um(furrow, 6.0, upp)
     lum -= 0.035 * furrow
-    img = tone[None, None, :] * lum[..., None]
-    # diffuse erythema
-    red = np.clip(0.5 + 0.5 * broad, 0, 1) * skin.redness
-    img *= 1.0 - 0.12 * red[..., None] * np.array([0.0, 0.6, 0.4], dtype=np.float32)
+    # diffuse erythema (takes green and blue)
+    red = np.clip(0.5 + 0.5 * broad, 0, 1) * np.float32(0.12 * skin.redness)
     # whitish cornified scaling: a bright, slightly blue veil over broad areas ...
     veil = np.clip(0.45 + 0.6 * broad + 0.5 * mid, 0.0, 1.0)
     grain = np.clip(0.5 + 0.8 * fine + 0.6 * mid, 0.0, 1.0)
-    scal = (skin.scaling * veil * (0.45 + 0.55 * grain)).astype(np.float32)
-    white = np.array([0.86, 0.87, 0.90], dtype=np.float32)
-    img += (white - img) * scal[..., None]
+    scal = np.float32(skin.scaling) * veil * (0.45 + 0.55 * grain)
     # ... with glossy blue-white sparkles where the fine relief catches the light
     patches = np.clip((0.6 * broad + mid + 0.1) * 2.5, 0.0, 1.0)
     gloss = np.clip((fine - 0.15) * 2.5, 0.0, 1.0) * patches
-    gloss = _blur_um((skin.scaling * 0.55 * gloss).astype(np.float32), 3.5, upp)
-    sparkle = np.array([0.86, 0.88, 1.0], dtype=np.float32)
-    img += (sparkle - img) * np.clip(gloss, 0.0, 0.85)[..., None]
+    gloss = np.clip(_blur_um((skin.scaling * 0.55 * gloss).astype(np.float32), 3.5, upp), 0.0, 0.85)
+    white = (0.86, 0.87, 0.90)
+    sparkle = (0.86, 0.88, 1.0)
+    # compose per channel: skin -> veil -> sparkle (single-channel arithmetic is cheaper)
+    base = lum * (1.0 - scal) * (1.0 - gloss)
+    veil_w = scal * (1.0 - gloss)
+    img = np.empty((view.height, view.width, 3), dtype=np.float32)
+    for c, k_red in enumerate((0.0, 0.6, 0.4)):
+        ch = base * np.float32(tone[c])
+        if k_red:
+            ch *= 1.0 - red * np.float32(k_red)
+        img[..., c] = ch + veil_w * np.float32(white[c]) + gloss * np.float32(sparkle[c])
     _draw_vessels(img, patch, view)
     _draw_flakes(img, patch, view)
-    return img.astype(np.float32)
+    return img
 
 
 def _draw_vessels(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
     if not patch.skin.vessels:
         return
-    layer = np.zeros(img.shape[:2], dtype=np.float32)
-    h, w = layer.shape
-    t = max(1, round(12.0 / view.um_per_px))
+    h, w = img.shape[:2]
+    near = []
     for poly in patch.skin.vessels:
         p = view.skin_to_px(poly)
         if p[:, 0].max() < -5 or p[:, 1].max() < -5 or p[:, 0].min() > w + 5 or p[:, 1].min() > h + 5:
             continue
-        cv2.polylines(layer, [np.round(p * 16).astype(np.int32)], False, 1.0, t, cv2.LINE_AA, shift=4)
+        near.append(np.round(p * 16).astype(np.int32))
+    if not near:
+        return
+    layer = np.zeros((h, w), dtype=np.float32)
+    t = max(1, round(12.0 / view.um_per_px))
+    cv2.polylines(layer, near, False, 1.0, t, cv2.LINE_AA, shift=4)
     layer = _blur_um(layer, 8.0, view.um_per_px)
     img *= 1.0 - 0.18 * layer[..., None] * np.array([0.05, 0.7, 0.55], dtype=np.float32)
 
@@ -204,44 +213,60 @@ def draw_follicle_marks(img: np.ndarray, patch: ScalpPatch, view: View, hairs: l
     """
     upp = view.um_per_px
     h, w = img.shape[:2]
-    halo = np.zeros((h, w), dtype=np.float32)
-    sub = np.zeros((h, w), dtype=np.float32)
+    # the marks are soft, so draw them on grids reduced by fh / fs and enlarge
+    fh = int(np.clip(60.0 / upp / 4.0, 1, 8))
+    fs = int(np.clip(18.0 / upp / 3.0, 1, 4))
+    halo = np.zeros((-(-h // fh), -(-w // fh)), dtype=np.float32)
+    sub = np.zeros((-(-h // fs), -(-w // fs)), dtype=np.float32)
     opening = np.zeros((h, w), dtype=np.float32)
     strength = patch.skin.halo_strength
     seen_units: set[int] = set()
+
+    def q(x: float, y: float, f: int) -> tuple[int, int]:  # pixel -> reduced grid, 1/4 px fixed point
+        return round((x - (f - 1) / 2) / f * 4), round((y - (f - 1) / 2) / f * 4)
+
     for hs in hairs:
         ex, ey = view.skin_to_px(np.array(hs.exit_um))
         if not (-200 < ex < w + 200 and -200 < ey < h + 200):
             continue
         ang = math.radians(view.angle_to_px(hs.direction_deg))
+        ca, sa = math.cos(ang), math.sin(ang)
         if hs.unit_id not in seen_units:
             seen_units.add(hs.unit_id)
             r = (70.0 + 1.0 * hs.diameter_um) / upp
-            back = 0.6 * r
-            c = (ex - back * math.cos(ang), ey - back * math.sin(ang))
-            cv2.ellipse(
-                halo, (round(c[0] * 4), round(c[1] * 4)), (max(1, round(r * 6)), max(1, round(r * 3.5))),
-                math.degrees(ang), 0, 360, 1.0, -1, cv2.LINE_AA, shift=2,
-            )  # fmt: skip
+            c = q(ex - 0.6 * r * ca, ey - 0.6 * r * sa, fh)
+            axes = (max(1, round(r * 6 / fh)), max(1, round(r * 3.5 / fh)))
+            cv2.ellipse(halo, c, axes, math.degrees(ang), 0, 360, 1.0, -1, cv2.LINE_AA, shift=2)
             orad = max(1, round(0.7 * hs.diameter_um / upp + 12.0 / upp))
             cv2.circle(opening, (round(ex * 4), round(ey * 4)), orad * 4, 1.0, -1, cv2.LINE_AA, shift=2)
         if hs.active:
             depth = (110.0 + 1.6 * hs.diameter_um) / upp
-            thick = max(1, round(hs.diameter_um / upp))
+            thick = max(1, round(hs.diameter_um / upp / fs))
             for k, f in enumerate((1.0, 0.7, 0.45, 0.25)):
                 a0, a1 = depth * k / 4, depth * (k + 1) / 4
-                p0 = (ex - a0 * math.cos(ang), ey - a0 * math.sin(ang))
-                p1 = (ex - a1 * math.cos(ang), ey - a1 * math.sin(ang))
-                cv2.line(
-                    sub, (round(p0[0] * 4), round(p0[1] * 4)), (round(p1[0] * 4), round(p1[1] * 4)),
-                    f, thick, cv2.LINE_AA, shift=2,
-                )  # fmt: skip
-    halo = _blur_um(halo, 60.0, upp)
-    sub = _blur_um(sub, 18.0, upp)
+                p0 = q(ex - a0 * ca, ey - a0 * sa, fs)
+                p1 = q(ex - a1 * ca, ey - a1 * sa, fs)
+                cv2.line(sub, p0, p1, f, thick, cv2.LINE_AA, shift=2)
+    halo = _enlarge(soft_blur(halo, 60.0 / upp / fh), fh, h, w)
+    sub = _enlarge(soft_blur(sub, 18.0 / upp / fs), fs, h, w)
     opening = _blur_um(opening, 6.0, upp)
     # subsurface melanin reads blue-grey through the epidermis (Tyndall effect)
-    blue_grey = np.array([0.62, 0.70, 0.86], dtype=np.float32)
-    sub_col = np.array([0.30, 0.40, 0.62], dtype=np.float32)
-    img *= 1.0 - (0.5 * strength * halo)[..., None] * (1.0 - blue_grey)
-    img *= 1.0 - (0.8 * (0.3 + 0.7 * strength) * np.clip(sub, 0, 1))[..., None] * (1.0 - sub_col)
-    img *= 1.0 - 0.12 * opening[..., None]
+    blue_grey = (0.62, 0.70, 0.86)
+    sub_col = (0.30, 0.40, 0.62)
+    a_halo = np.float32(0.5 * strength) * halo
+    a_sub = np.float32(0.8 * (0.3 + 0.7 * strength)) * np.clip(sub, 0.0, 1.0)
+    a_open = 1.0 - np.float32(0.12) * opening
+    for c in range(3):
+        img[..., c] *= (
+            (1.0 - a_halo * np.float32(1.0 - blue_grey[c]))
+            * (1.0 - a_sub * np.float32(1.0 - sub_col[c]))
+            * a_open
+        )
+
+
+def _enlarge(a: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
+    """Enlarge a grid reduced by ``f`` (cell k covers pixels [k f, (k+1) f)) to ``(h, w)``."""
+    if f == 1:
+        return a
+    big = cv2.resize(a, (a.shape[1] * f, a.shape[0] * f), interpolation=cv2.INTER_LINEAR)
+    return big[:h, :w]
