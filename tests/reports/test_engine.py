@@ -172,3 +172,17 @@ def test_quality_rejected_image_gives_no_numbers_and_a_warning(cohort_factory):
     assert any("rejected by quality control" in w and "C001_month6_0" in w for w in rep.warnings)
     s = rep.stat("DENS", "control", "6m")
     assert s.n == 1 and s.missing_subjects == ("C001",)
+
+
+def test_two_target_sites_are_kept_apart(cohort_factory):
+    records, _ = cohort_factory(n_per_arm=2)
+    frontal = [dataclasses.replace(r, site="frontal", image_id=r.image_id + "_f") for r in records]
+    rep = _report([*records, *frontal])
+    assert {s.site for s in rep.stats} == {"vertex", "frontal"}
+    with pytest.raises(KeyError):
+        rep.stat("DENS", "treated", "6m")  # ambiguous without a site
+    a, b = rep.stat("DENS", "treated", "6m", "vertex"), rep.stat("DENS", "treated", "6m", "frontal")
+    assert a.n == b.n == 2 and a.mean_chg == b.mean_chg
+    assert {(c.site, c.window) for c in rep.comparisons if c.param == "DENS"} == {
+        (site, w) for site in ("vertex", "frontal") for w in ("2w", "1m", "3m", "6m")
+    }

@@ -146,14 +146,16 @@ def _plots(pdf: PdfPages, r: Report) -> None:
     fig.suptitle("Mean change from baseline by window (95% CI)", fontsize=13, weight="bold")
     names = [w.name for w in r.config.windows]
     for ax, prm in zip(axes.ravel(), PARAMETERS):
-        arms = sorted({s.arm for s in r.stats if s.param == prm.code})
-        for k, arm in enumerate(arms):
-            ss = [s for s in r.stats if s.param == prm.code and s.arm == arm]
-            x = [names.index(s.window) + (k - (len(arms) - 1) / 2) * 0.12 for s in ss]
+        groups = sorted({(s.arm, s.site) for s in r.stats if s.param == prm.code})
+        one_site = len({site for _, site in groups}) == 1
+        for k, (arm, site) in enumerate(groups):
+            ss = [s for s in r.stats if s.param == prm.code and s.arm == arm and s.site == site]
+            x = [names.index(s.window) + (k - (len(groups) - 1) / 2) * 0.12 for s in ss]
             y = [s.mean_chg for s in ss]
             lo = [s.mean_chg - s.ci95_lo if math.isfinite(s.ci95_lo) else 0 for s in ss]
             hi = [s.ci95_hi - s.mean_chg if math.isfinite(s.ci95_hi) else 0 for s in ss]
-            ax.errorbar(x, y, yerr=[lo, hi], fmt="o-", capsize=3, label=arm, ms=4)
+            label = arm if one_site else f"{arm} / {site}"
+            ax.errorbar(x, y, yerr=[lo, hi], fmt="o-", capsize=3, label=label, ms=4)
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set_xticks(range(len(names)), names, fontsize=7)
         ax.set_title(prm.title(r.config.vellus_cutoff_um), fontsize=8)
