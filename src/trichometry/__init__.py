@@ -15,4 +15,12 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["AnalysisResult", "__version__", "analyze"]
+
+
+def __getattr__(name: str):  # lazy: ``import trichometry`` stays light
+    if name in ("analyze", "AnalysisResult"):
+        from trichometry import analysis
+
+        return getattr(analysis, name)
+    raise AttributeError(f"module 'trichometry' has no attribute {name!r}")
