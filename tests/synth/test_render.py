@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from trichometry.synth import generate_sample, render
 
@@ -59,3 +60,24 @@ def test_any_small_size_works():
         s = generate_sample(3, width=w, height=h)
         assert s.image.shape == (h, w, 3)
         assert s.targets.shaft_mask.shape == (h, w)
+
+
+def test_scale_bar_is_one_millimetre_long(make_patch, plain_view):
+    view = plain_view(2.8, 1280, 1024, scale_bar=True)
+    s = render(make_patch(), view, seed=0)
+    row = 1024 - 120  # the bar's horizontal arm
+    dark = np.flatnonzero(s.image[row].max(axis=1) < 70)
+    bar = dark[dark < 600]
+    assert bar.max() - bar.min() == pytest.approx(1000 / 2.8, abs=2)
+
+
+def test_header_row_and_docstring_examples(make_patch, plain_view):
+    import doctest
+    import importlib
+
+    view = plain_view(2.8, 640, 512, strip="top", strip_text="B183 | 640x512 | 2022/01/24 | mag: 70x")
+    s = render(make_patch(), view, seed=0)
+    top = s.targets.overlay_mask[:20]
+    assert top.mean() > 0.3 and s.targets.overlay_mask[40:].sum() == 0
+    for name in ("trichometry.synth.generate", "trichometry.synth.render"):
+        assert doctest.testmod(importlib.import_module(name)).failed == 0
