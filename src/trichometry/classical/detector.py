@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import cv2
 import numpy as np
@@ -64,7 +65,10 @@ class ClassicalConfig:
     multi_width_ratio: float = 2.2  # a path this much wider than typical holds several hairs
     exit_sigma_px: float = 1.5  # exit heatmap peak width (input px)
     halo_weight: float = 1.0  # weight of the perifollicular halo cue in the exit-end score
+    fade_weight: float = 0.0  # weight of the fade-into-skin cue (no better than chance on generated images)
+    width_weight: float = 0.0  # weight of the end-width cue (chance on generated images: clipped, no taper)
     min_halo_z: float = 2.0  # an end at a junction is an exit only with a halo this strong
+    exit_shift: float = 0.0  # exit = skeleton end moved outwards by this many shaft radii
 
 
 class ClassicalDetector:
@@ -220,61 +224,67 @@ class ClassicalDetector:
 
     def _exit_end(self, p: Path, flat: np.ndarray, dt: np.ndarray, blue_z: np.ndarray):
         """``(exit_xy, unit direction exit -> tip)`` in working px, or ``None`` (exit outside)."""
-        pts = p.points
         kinds = p.end_kinds
         if all(k == "border" for k in kinds):
             return None  # crosses the frame: its exit lies outside
-        seg = np.diff(pts, axis=0)
-        s = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
-        total = s[-1]
-        wid = 2 * sample(dt, pts[:, 0], pts[:, 1]) - 1
-        wmed = max(float(np.median(wid)), 1.0)
-        scores: list[float] = []
-        halos: list[float] = []
-        outs = []
-        for end in (0, 1):
-            o = pts[0] if end == 0 else pts[-1]
-            q_s = min(total, 2 * wmed)
-            inner = np.array([np.interp(q_s if end == 0 else total - q_s, s, pts[:, k]) for k in (0, 1)])
-            u = o - inner
-            nu = float(np.hypot(*u))
-            u = u / nu if nu > 0 else np.array([1.0, 0.0])
-            tip_r = float(dt[round(o[1]), round(o[0])])
-            outs.append((o + u * tip_r, -u))
-            if kinds[end] == "border":
-                scores.append(-np.inf)
-                halos.append(-np.inf)
-                continue
-            # fade: contrast along the axis from 2 widths inside to 2 widths outside the end
-            t = np.linspace(-2 * wmed, 2 * wmed, 41)
-            prof = sample(flat, o[0] + u[0] * t, o[1] + u[1] * t)
-            top = float(np.median(prof[t < -0.5 * wmed])) if (t < -0.5 * wmed).any() else float(prof.max())
-            hi_i = np.flatnonzero(prof >= 0.75 * top)
-            lo_i = np.flatnonzero(prof <= 0.25 * top)
-            fade = 0.0
-            if len(hi_i) and len(lo_i) and lo_i.max() > hi_i.max():
-                fade = (t[lo_i[lo_i > hi_i.max()][0]] - t[hi_i.max()]) / wmed
-            n_end = max(2, int(len(wid) * 0.15))
-            w_end = float(np.mean(wid[:n_end] if end == 0 else wid[-n_end:]))
-            # the opening: perifollicular halo (bluish) just beyond the end
-            r_h = max(wmed, 3.0)
-            cx, cy = o + u * 0.5 * r_h
-            ys, xs = np.ogrid[: flat.shape[0], : flat.shape[1]]
-            y0, y1 = max(int(cy - r_h), 0), min(int(cy + r_h) + 2, flat.shape[0])
-            x0, x1 = max(int(cx - r_h), 0), min(int(cx + r_h) + 2, flat.shape[1])
-            disc = (xs[:, x0:x1] - cx) ** 2 + (ys[y0:y1] - cy) ** 2 <= r_h * r_h
-            halo = float(blue_z[y0:y1, x0:x1][disc].mean()) if disc.any() else 0.0
-            halos.append(halo)
-            scores.append(
-                self.config.halo_weight * np.clip(halo, -3, 6)
-                + fade
-                + 2.0 * w_end / wmed
-                - (1.0 if kinds[end] == "junction" else 0.0)
-            )
+        cues = [end_cues(p, end, flat, dt, blue_z) for end in (0, 1)]
+        c = self.config
+        scores = [
+            -np.inf
+            if kinds[e] == "border"
+            else c.halo_weight * float(np.clip(q["halo"], -3, 6))
+            + c.fade_weight * q["fade"]
+            + c.width_weight * q["width"]
+            - (1.0 if kinds[e] == "junction" else 0.0)
+            for e, q in enumerate(cues)
+        ]
         best = int(np.argmax(scores))
-        if kinds[best] != "free" and halos[best] < self.config.min_halo_z:
+        if kinds[best] != "free" and cues[best]["halo"] < c.min_halo_z:
             return None  # a piece between crossings with no opening at its end
-        return outs[best]
+        q = cues[best]
+        return q["end"] + q["out"] * q["radius"] * c.exit_shift, -q["out"]
+
+
+def end_cues(p: Path, end: int, flat: np.ndarray, dt: np.ndarray, blue_z: np.ndarray) -> dict[str, Any]:
+    """What one end of a path looks like (working px).
+
+    Returns a dict: ``end`` point, ``out`` unit vector pointing out of the shaft,
+    ``radius`` (distance transform there), ``fade`` (length, in shaft widths, over which
+    the shaft's contrast falls from 75 % to 25 % past the end: long where the shaft dives
+    under the skin, short at a cut), ``width`` (mean width over the last 15 % relative to
+    the path's median width) and ``halo`` (bluishness just beyond the end, robust z-score).
+    """
+    pts = p.points
+    seg = np.diff(pts, axis=0)
+    s = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
+    total = s[-1]
+    wid = 2 * sample(dt, pts[:, 0], pts[:, 1]) - 1
+    wmed = max(float(np.median(wid)), 1.0)
+    o = pts[0] if end == 0 else pts[-1]
+    q_s = min(total, 2 * wmed)
+    inner = np.array([np.interp(q_s if end == 0 else total - q_s, s, pts[:, k]) for k in (0, 1)])
+    u = o - inner
+    nu = float(np.hypot(*u))
+    u = u / nu if nu > 0 else np.array([1.0, 0.0])
+    t = np.linspace(-2 * wmed, 2 * wmed, 41)
+    prof = sample(flat, o[0] + u[0] * t, o[1] + u[1] * t)
+    top = float(np.median(prof[t < -0.5 * wmed]))
+    hi_i = np.flatnonzero(prof >= 0.75 * top)
+    lo_i = np.flatnonzero(prof <= 0.25 * top)
+    fade = 0.0
+    if len(hi_i) and len(lo_i) and lo_i.max() > hi_i.max():
+        fade = float(t[lo_i[lo_i > hi_i.max()][0]] - t[hi_i.max()]) / wmed
+    n_end = max(2, int(len(wid) * 0.15))
+    w_end = float(np.mean(wid[:n_end] if end == 0 else wid[-n_end:])) / wmed
+    r_h = max(wmed, 3.0)
+    cx, cy = o + u * 0.5 * r_h
+    y0, y1 = max(int(cy - r_h), 0), min(int(cy + r_h) + 2, flat.shape[0])
+    x0, x1 = max(int(cx - r_h), 0), min(int(cx + r_h) + 2, flat.shape[1])
+    ys, xs = np.ogrid[y0:y1, x0:x1]
+    disc = (xs - cx) ** 2 + (ys - cy) ** 2 <= r_h * r_h
+    halo = float(blue_z[y0:y1, x0:x1][disc].mean()) if disc.any() else 0.0
+    radius = float(dt[min(max(round(o[1]), 0), dt.shape[0] - 1), min(max(round(o[0]), 0), dt.shape[1] - 1)])
+    return {"end": o, "out": u, "radius": radius, "fade": fade, "width": w_end, "halo": halo}
 
 
 def _gaussians(shape: tuple[int, int], pts: list[tuple[float, float]], sigma: float) -> np.ndarray:
