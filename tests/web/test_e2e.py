@@ -44,9 +44,9 @@ def _photos(folder: Path) -> dict[str, Path]:
     """Two baseline photos and one follow-up of the same area, shifted by a few pixels."""
     from trichometry.synth import generate_sample
 
-    big = generate_sample(seed=11, width=330, height=270, um_per_px=10.0).image
-    other = generate_sample(seed=12, width=300, height=240, um_per_px=10.0).image
-    crops = {"base-1.png": big[0:240, 0:300], "base-2.png": other, "follow.png": big[11:251, 9:309]}
+    big = generate_sample(seed=11, width=430, height=350, um_per_px=8.0).image
+    other = generate_sample(seed=12, width=400, height=320, um_per_px=8.0).image
+    crops = {"base-1.png": big[0:320, 0:400], "base-2.png": other, "follow.png": big[11:331, 9:409]}
     out = {}
     for name, arr in crops.items():
         out[name] = folder / name
@@ -128,7 +128,7 @@ def test_clinic_workflow_in_a_real_browser(live_server, tmp_path):
         page.click("#create-visit")
         expect(page.locator("h1")).to_contain_text("Visit 2026-01-05")
         page.set_input_files("#file-input", [str(photos["base-1.png"]), str(photos["base-2.png"])])
-        page.fill("#um-per-px", "10.0")
+        page.fill("#um-per-px", "8.0")
         page.click("#upload-button")
         expect(page.locator("#images .job-status", has_text="done")).to_have_count(2, timeout=90_000)
         shot("02-visit")
@@ -150,7 +150,7 @@ def test_clinic_workflow_in_a_real_browser(live_server, tmp_path):
         page.fill("input[name=date]", "2026-04-06")
         page.click("#create-visit")
         page.set_input_files("#file-input", [str(photos["follow.png"])])
-        page.fill("#um-per-px", "10.0")
+        page.fill("#um-per-px", "8.0")
         page.click("#upload-button")
         expect(page.locator("#images .job-status", has_text="done")).to_have_count(1, timeout=90_000)
 
@@ -161,6 +161,7 @@ def test_clinic_workflow_in_a_real_browser(live_server, tmp_path):
         expect(page.locator("#timeline")).to_contain_text("3m")
         page.wait_for_function("document.getElementById('timeline-plot').naturalWidth > 0")
         expect(page.locator("#matched tbody tr")).to_have_count(1)
+        expect(page.locator("#matched")).not_to_contain_text("not compared")  # registered and matched
         shot("04-subject")
 
         with page.expect_download() as dl:

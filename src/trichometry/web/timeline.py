@@ -108,53 +108,56 @@ def _points(store: Store, analysis: Analysis):
 
 
 def matched_comparisons(store: Store, rows: list[VisitRow]) -> list[dict[str, Any]]:
-    """Hair-to-hair comparison of each follow-up's first photo with the baseline's first photo.
+    """Hair-to-hair comparison of each follow-up visit with the baseline visit.
 
-    Returns one dict per follow-up visit: ``{"visit_id", "date", "window", "record"}``
-    (``record`` from :func:`trichometry.visits.overlay.comparison_record`) or with
-    ``"error"`` saying why the photos could not be compared.
+    Uses :func:`trichometry.visits.compare_visit`: every follow-up photo is registered onto
+    the baseline's first photo, hairs are matched one to one, and the changes combined.
+
+    Returns:
+        One dict per analysed follow-up visit: ``visit_id``, ``date``, ``window`` and either
+        ``record`` (matched/lost/new, density and thickness change with 95 % intervals,
+        the library's full comparison under ``"comparison"``) or ``error`` (why not).
     """
-    from trichometry.visits import change_from_matching, match_hairs, register
-    from trichometry.visits.overlay import comparison_record
+    from trichometry.visits import VisitPhotos, compare_visit
 
     base = next((r for r in rows if r.window == "baseline"), None)
     if base is None or not base.analyses:
         return []
     out: list[dict[str, Any]] = []
-    base_pts = None
+    base_photos: VisitPhotos | None = None
     for row in rows:
         if row is base or not row.analyses:
             continue
-        item: dict[str, Any] = {
-            "visit_id": row.visit.id,
-            "date": row.visit.visit_date.isoformat(),
-            "window": row.window,
-        }
+        v = row.visit
+        item: dict[str, Any] = {"visit_id": v.id, "date": v.visit_date.isoformat(), "window": row.window}
         try:
-            if row.visit.target_site != base.visit.target_site:
+            if v.target_site != base.visit.target_site:
                 raise TrichometryError(
-                    f"target site {row.visit.target_site!r} differs from baseline {base.visit.target_site!r}"
+                    f"target site {v.target_site!r} differs from the baseline's {base.visit.target_site!r}"
                 )
-            base_pts = base_pts or _points(store, base.analyses[0])
-            foll = _points(store, row.analyses[0])
-            if not base_pts.um_per_px or not foll.um_per_px:
-                raise TrichometryError("the photos are uncalibrated; give um per pixel when uploading")
-            if abs(foll.um_per_px - base_pts.um_per_px) / base_pts.um_per_px > 0.02:
-                foll = foll.rescaled(foll.um_per_px / base_pts.um_per_px)
-            reg = register(
-                base_pts.xy_px,
-                foll.xy_px,
-                um_per_px=base_pts.um_per_px,
-                base_size=base_pts.size,
-                follow_size=foll.size,
-                base_image=base_pts.image,
-                follow_image=foll.image,
-            )
-            matching = match_hairs(base_pts, foll, reg)
-            rec = comparison_record(matching, change_from_matching(matching))
-            for key in ("baseline_hairs", "followup_hairs", "pairs"):
-                rec.pop(key, None)
-            item["record"] = rec
+            if base_photos is None:
+                base_photos = VisitPhotos(
+                    str(base.visit.id), base.visit.visit_date, [_points(store, a) for a in base.analyses]
+                )
+            follow = VisitPhotos(str(v.id), v.visit_date, [_points(store, a) for a in row.analyses])
+            if any(not p.um_per_px for p in base_photos.photos + follow.photos):
+                raise TrichometryError("a photo is uncalibrated; give um per pixel when uploading")
+            comparison = compare_visit(base_photos, follow, rescale=True)
+            ch = comparison.change.to_dict()
+            item["record"] = {
+                "matched": ch["matched"],
+                "lost": ch["lost"],
+                "new": ch["new"],
+                "n_photos": ch["n_photos"],
+                "density_change_per_cm2": ch["density_change_per_cm2"]["estimate"],
+                "density_change_ci95": [
+                    ch["density_change_per_cm2"]["low"],
+                    ch["density_change_per_cm2"]["high"],
+                ],
+                "mean_thickness_change_um": ch["mean_thickness_change_um"]["estimate"],
+                "independent_density_change_per_cm2": comparison.independent_density_change_per_cm2,
+                "comparison": comparison.to_dict(),
+            }
         except TrichometryError as exc:
             item["error"] = str(exc)
         out.append(item)
