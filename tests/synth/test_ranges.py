@@ -50,3 +50,13 @@ def test_bad_values_raise_config_error_naming_parameter_value_and_range(kw, need
 def test_names_lists_every_field():
     assert "density_per_cm2" in SceneRanges.names()
     assert len(SceneRanges.names()) == len(SceneRanges().to_dict())
+
+
+def test_presets_are_valid_and_unknown_names_are_listed():
+    from trichometry.synth import PRESETS
+
+    for name in PRESETS:
+        assert isinstance(SceneRanges.preset(name), SceneRanges)
+    assert SceneRanges.preset("trial_70x", density_per_cm2=100).density_per_cm2 == (100.0, 100.0)
+    with pytest.raises(ConfigError, match="fdu_like"):
+        SceneRanges.preset("fdu")

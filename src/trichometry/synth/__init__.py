@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from trichometry.synth.generate import generate_sample, patch_extent_for
 from trichometry.synth.patch import HairSpec, ScalpPatch, SkinSpec, sample_patch
-from trichometry.synth.ranges import SceneRanges
+from trichometry.synth.ranges import PRESETS, SceneRanges
 from trichometry.synth.render import render
 from trichometry.synth.truth import HairTruth, ImageTruth, Sample, Targets
 from trichometry.synth.view import View, sample_view
 
 __all__ = [
+    "PRESETS",
     "HairSpec",
     "HairTruth",
     "ImageTruth",

@@ -152,6 +152,21 @@ class SceneRanges:
                 object.__setattr__(self, f.name, _check_range(f.name, value))
 
     @classmethod
+    def preset(cls, name: str, **overrides: Any) -> SceneRanges:
+        """Named starting points (see :data:`PRESETS`), optionally with overrides.
+
+        Example::
+
+            SceneRanges.preset("trial_70x", density_per_cm2=(150, 250))
+
+        Raises:
+            ConfigError: unknown preset name (the message lists the valid ones).
+        """
+        if name not in PRESETS:
+            raise ConfigError(f"unknown scene preset {name!r}; use one of: {', '.join(sorted(PRESETS))}.")
+        return cls.from_dict({**PRESETS[name], **overrides})
+
+    @classmethod
     def names(cls) -> list[str]:
         """All parameter names, in declaration order."""
         return [f.name for f in fields(cls)]
@@ -245,3 +260,42 @@ def _check_range(name: str, value: Any) -> Range:
             )
         return (int(lo), int(hi))
     return (lo, hi)
+
+
+# Named scene families. Values override the :class:`SceneRanges` defaults.
+PRESETS: dict[str, dict[str, Any]] = {
+    # everything the generator can do (the defaults)
+    "default": {},
+    # a trial target area at 70x: clipped hair, about 2.8 um/px, 1280x1024
+    "trial_70x": {
+        "um_per_px": (2.5, 3.2),
+        "width": 1280,
+        "height": 1024,
+        "clipped_fraction": (0.99, 1.0),
+        "p_unclipped": 0.0,
+        "density_per_cm2": (60.0, 320.0),
+    },
+    # close to the real FDU 70x set (skin types II-IV, clipped, its overlays)
+    "fdu_like": {
+        "um_per_px": (2.6, 3.0),
+        "width": 1280,
+        "height": 1024,
+        "fitzpatrick": (2.0, 4.0),
+        "clipped_fraction": (0.99, 1.0),
+        "p_unclipped": 0.0,
+        "density_per_cm2": (100.0, 280.0),
+        "pigment": (0.0, 0.25),
+        "grey_fraction": (0.0, 0.03),
+        "p_strip": 0.5,
+        "p_scale_bar": 0.25,
+        "p_circle": 0.25,
+    },
+    # a 20x overview of unclipped hair (clinic photo), about 10 um/px
+    "clinic_20x": {
+        "um_per_px": (8.0, 10.0),
+        "width": 1280,
+        "height": 960,
+        "p_unclipped": 1.0,
+        "defocus_px": (0.5, 1.5),
+    },
+}
