@@ -112,3 +112,10 @@ def test_source_must_be_named(tmp_path):
     assert res.exit_code != 0 and "--results DIR --manifest CSV" in res.output
     res = _run("--results", tmp_path, "--manifest", tmp_path / "m.csv", "--out", tmp_path / "x.docx")
     assert res.exit_code != 0 and "--format" in res.output
+
+
+def test_help_names_the_default_windows():
+    from trichometry.cli.report import DEFAULT_WINDOWS_HELP
+    from trichometry.reports.windows import DEFAULT_WINDOWS, spec
+
+    assert DEFAULT_WINDOWS_HELP == ", ".join(spec(w) for w in DEFAULT_WINDOWS)

@@ -9,6 +9,9 @@ import click
 from trichometry.errors import ConfigError
 
 FORMATS = ("csv", "xlsx", "pdf")
+# trichometry.visits.windows.DEFAULT_WINDOWS as NAME:DAY:TOL (importing trichometry.visits here
+# would cost --help a second; tests/cli/test_report.py checks that the two agree)
+DEFAULT_WINDOWS_HELP = "2w:14:4, 1m:30:7, 3m:91:14, 6m:182:28"
 
 
 @click.command("report")
@@ -27,7 +30,7 @@ FORMATS = ("csv", "xlsx", "pdf")
     "--windows",
     multiple=True,
     help="Visit window NAME:DAY:TOL (days after baseline +/- TOL); repeat or comma-separate. "
-    "Default 2w:14:4, 1m:30:7, 3m:91:14, 6m:182:28.",
+    f"Default {DEFAULT_WINDOWS_HELP}.",
 )
 @click.option(
     "--responder-threshold", type=float, default=10.0, show_default=True, help="Responder: change >= this %."
