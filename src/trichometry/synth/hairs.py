@@ -116,6 +116,8 @@ def draw_hairs(img: np.ndarray, drawn: list[DrawnHair], view: View) -> tuple[lis
         if ras is None:
             continue
         _composite(img, ras, hs)
+        if hs.cast > 0:
+            _draw_cast(img, d.centre_px, hs, upp)
         m = ras.mask
         ym, xm = ras.ys[m], ras.xs[m]
         mask[ym, xm] = 1
@@ -148,3 +150,26 @@ def _composite(img: np.ndarray, ras: ShaftRaster, hs: HairSpec) -> None:
     alpha = (ras.coverage * (0.97 - 0.6 * hs.grey * depth))[:, None]
     px = img[ras.ys, ras.xs]
     img[ras.ys, ras.xs] = px * (1.0 - alpha) + alpha * col.astype(np.float32)
+
+
+def _draw_cast(img: np.ndarray, centre_px: np.ndarray, hs: HairSpec, upp: float) -> None:
+    """A whitish translucent keratin sleeve over the first 50-150 um of the shaft."""
+    seg = np.diff(centre_px, axis=0)
+    cum = np.r_[0.0, np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))]
+    frac = 0.35 + 0.65 * ((hs.follicle_id * 0.7548777) % 1.0)
+    reach_px = min((50.0 + 100.0 * frac) / upp, cum[-1])
+    if reach_px < 1.0:
+        return
+    k = int(np.searchsorted(cum, reach_px))
+    t = (reach_px - cum[k - 1]) / max(cum[k] - cum[k - 1], 1e-9)
+    pts = np.vstack([centre_px[:k], centre_px[k - 1] + t * (centre_px[k] - centre_px[k - 1])])
+    sleeve = hs.diameter_um + 30.0
+    ras = rasterise_shaft(pts, sleeve, sleeve * 0.8, upp, img.shape[:2])
+    if ras is None:
+        return
+    fade = 1.0 - np.clip(ras.s_um / (reach_px * upp), 0.0, 1.0) ** 2
+    ragged = 0.75 + 0.25 * np.sin(ras.s_um / 9.0 + hs.follicle_id) * np.sin(ras.u * 5.0)
+    alpha = (hs.cast * ras.coverage * fade * ragged)[:, None]
+    col = np.array([0.88, 0.88, 0.86], dtype=np.float32)
+    px = img[ras.ys, ras.xs]
+    img[ras.ys, ras.xs] = px * (1.0 - alpha) + alpha * col

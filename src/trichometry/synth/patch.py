@@ -12,7 +12,7 @@ or ``replace(h, active=False)``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,8 @@ class HairSpec:
         clipped: cut short (square cut end) rather than a natural tip.
         pigment: 0 = black ... 1 = blond.
         grey: 0 = pigmented ... 1 = white (unpigmented).
+        cast: opacity 0-1 of a whitish peripilar cast (keratin sleeve) around the
+            shaft's first 50-150 um; 0 = none. It veils the shaft, which still counts.
         active: False for a dormant follicle: an empty opening with no visible shaft.
     """
 
@@ -54,6 +56,7 @@ class HairSpec:
     pigment: float
     grey: float = 0.0
     active: bool = True
+    cast: float = 0.0
 
     @property
     def tip_diameter_um(self) -> float:
@@ -311,6 +314,11 @@ def sample_patch(
 
     hairs = _draw_hairs(rng, ranges, p, centres, n_units_empty, weights)
     skin = _sample_skin(rng, p, (w_um, h_um))
+    # drawn last so that adding them kept every earlier draw
+    p["cast_fraction"] = _uniform(rng, ranges.cast_fraction)
+    has_cast = rng.uniform(size=len(hairs)) < p["cast_fraction"]
+    opacity = rng.uniform(0.3, 0.8, size=len(hairs))
+    hairs = [replace(h, cast=float(o)) if c else h for h, c, o in zip(hairs, has_cast, opacity)]
     params = {k: round(v, 4) for k, v in p.items()}
     params["extent_um"] = [w_um, h_um]
     return ScalpPatch(extent_um=(w_um, h_um), hairs=tuple(hairs), skin=skin, params=params)

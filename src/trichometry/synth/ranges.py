@@ -41,6 +41,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "direction_spread_deg": (0.0, 180.0),
     "pigment": (0.0, 1.0),
     "grey_fraction": (0.0, 1.0),
+    "cast_fraction": (0.0, 1.0),
     "fitzpatrick": (1.0, 6.0),
     "halo_strength": (0.0, 1.0),
     "dandruff_per_mm2": (0.0, 20.0),
@@ -86,6 +87,7 @@ class SceneRanges:
         direction_spread_deg: spread of hair directions around the patch's stream.
         pigment: patch hair colour, 0 = black ... 1 = blond.
         grey_fraction: share of grey / white hairs.
+        cast_fraction: share of hairs with a whitish peripilar cast at the exit.
         fitzpatrick: skin type I-VI as a continuous value 1-6.
         halo_strength: perifollicular pigmentation / subsurface shaft visibility.
         dandruff_per_mm2, vessels_per_mm2: scale flakes and visible vessels.
@@ -121,6 +123,7 @@ class SceneRanges:
     direction_spread_deg: Range = (5.0, 35.0)
     pigment: Range = (0.0, 0.45)
     grey_fraction: Range = (0.0, 0.1)
+    cast_fraction: Range = (0.0, 0.15)
     fitzpatrick: Range = (1.0, 6.0)
     halo_strength: Range = (0.4, 1.0)
     dandruff_per_mm2: Range = (0.0, 1.5)
