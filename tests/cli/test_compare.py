@@ -145,3 +145,14 @@ def test_real_classical_detection_runs_end_to_end(tmp_path, scene):
     else:
         assert "cannot be aligned" in res.output and "Traceback" not in res.output
         assert not (out / "compare.json").exists()
+
+
+def test_followup_without_usable_image_is_refused(tmp_path, scene):
+    """A blank follow-up photo fails quality control: one line, nothing written."""
+    (base, _), _, _ = scene
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((448, 512, 3), 128, np.uint8)).save(blank)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["compare", base, str(blank), "--um-per-px", "5", "--out", str(out)])
+    assert res.exit_code != 0 and "no usable image" in res.output and "Traceback" not in res.output
+    assert not (out / "compare.json").exists()

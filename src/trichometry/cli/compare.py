@@ -23,39 +23,16 @@ logger = logging.getLogger(__name__)
 
 
 def detect_hairs(image: np.ndarray, um_per_px: float, method: str, checkpoint: str | None) -> Any:
-    """Hairs of one photo as :class:`~trichometry.visits.HairPoints` (exit points + diameters).
+    """Hairs of one photo as :class:`~trichometry.visits.HairPoints` via :func:`trichometry.analyze`.
 
-    Uses :func:`trichometry.analyze` when it is installed, else the detector and
-    :func:`trichometry.measure.measure` directly.
+    Raises:
+        ImageRejected: the photo fails quality control (a visit with no usable image).
     """
+    from trichometry import analyze
     from trichometry.visits import HairPoints
 
-    analyze = None
-    try:
-        from trichometry import analyze  # type: ignore[attr-defined,no-redef]
-    except ImportError:
-        pass
-    if callable(analyze):
-        kw: dict[str, Any] = {"um_per_px": um_per_px, "method": method}
-        if checkpoint:
-            kw["checkpoint"] = checkpoint
-        return HairPoints.from_analysis(analyze(image, **kw), image=image)
-    from trichometry.measure import measure
-
-    if method == "classical":
-        from trichometry.classical import ClassicalDetector
-
-        pred = ClassicalDetector().predict(image, um_per_px=um_per_px)
-    else:
-        from trichometry.inference import Predictor, load_default_predictor
-
-        # No checkpoint: the shipped model (or $TRICHOMETRY_MODEL); a CheckpointError says how to get one.
-        predictor = Predictor(checkpoint) if checkpoint else load_default_predictor()
-        pred = predictor.predict(image, um_per_px=um_per_px)
-    m = measure(image, pred, um_per_px=um_per_px)
-    dia = [np.nan if h.thickness_um is None else float(h.thickness_um) for h in m.hairs]
-    h, w = image.shape[:2]
-    return HairPoints(m.exit_points(), np.asarray(dia, dtype=np.float64), um_per_px, w, h, image=image)
+    result = analyze(image, um_per_px=um_per_px, method=method, model=checkpoint)
+    return HairPoints.from_analysis(result, image=image)
 
 
 def _date(value: str | None, what: str) -> dt.date | None:

@@ -57,13 +57,6 @@ def _predictor_detector(predict: Callable[[np.ndarray, float], object]) -> Detec
     return detect
 
 
-def _model_predict(checkpoint: str | None) -> Callable[[np.ndarray, float], object]:
-    from trichometry.inference import Predictor, load_default_predictor
-
-    predictor = Predictor(checkpoint) if checkpoint else load_default_predictor()
-    return lambda image, upp: predictor.predict(image, um_per_px=upp)
-
-
 def get_detector(name: str, checkpoint: str | None = None) -> Detector:
     """The detector of a method name (see :data:`METHODS`).
 
@@ -78,11 +71,9 @@ def get_detector(name: str, checkpoint: str | None = None) -> Detector:
                              None if t is None else t.shaft_mask.astype(bool))  # fmt: skip
 
         return truth
-    if name == "classical":
-        from trichometry.classical import ClassicalDetector
+    if name in ("classical", "model"):
+        from trichometry.analysis import get_detector as analysis_detector
 
-        det = ClassicalDetector()
+        det = analysis_detector(name, checkpoint if name == "model" else None)
         return _predictor_detector(lambda image, upp: det.predict(image, um_per_px=upp))
-    if name == "model":
-        return _predictor_detector(_model_predict(checkpoint))
     raise ConfigError(f"unknown evaluation method {name!r}; use one of: {', '.join(METHODS)}.")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from trichometry.errors import CalibrationError, DataFormatError
+from trichometry.errors import CalibrationError, DataFormatError, ImageRejected
 
 
 @dataclass(frozen=True)
@@ -89,33 +89,39 @@ class HairPoints:
 
     @classmethod
     def from_analysis(cls, result: Any, image: np.ndarray | None = None) -> HairPoints:
-        """From an analysis result: ``hairs`` (``x_px``, ``y_px``, ``thickness_um``), size, calibration.
+        """From :func:`trichometry.analyze`'s result, or its JSON document (``to_dict()``).
 
-        Accepts the attribute-style result of :func:`trichometry.analyze` or its JSON dict.
+        Raises:
+            ImageRejected: the photo was rejected by quality control (no usable numbers).
+            DataFormatError: the document lacks hairs, image size or calibration fields.
         """
-
-        def get(obj: Any, name: str, default: Any = None) -> Any:
-            return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
-
-        hairs = get(result, "hairs", None)
-        if hairs is None:
+        doc = result.to_dict() if hasattr(result, "to_dict") else result
+        if not isinstance(doc, dict) or "hairs" not in doc:
             raise DataFormatError(
                 "analysis result has no 'hairs'; run `trichometry analyze` on the photo first."
             )
-        xy = [(float(get(h, "x_px")), float(get(h, "y_px"))) for h in hairs]
-        dia = [get(h, "thickness_um", None) for h in hairs]
-        width = get(result, "width", None) or get(result, "width_px", None)
-        height = get(result, "height", None) or get(result, "height_px", None)
+        if doc.get("status") == "rejected":
+            reasons = "; ".join((doc.get("quality") or {}).get("reasons", [])) or "quality control"
+            source = (doc.get("image") or {}).get("source", "photo")
+            raise ImageRejected(
+                f"{source} has no usable image ({reasons}); re-take the photo of the target area."
+            )
+        size = doc.get("image") or {}
+        width, height = size.get("width"), size.get("height")
         if (width is None or height is None) and image is not None:
             height, width = image.shape[:2]
         if width is None or height is None:
             raise DataFormatError(
                 "analysis result has no image size (width/height); cannot define its frame."
             )
+        hairs = doc["hairs"]
+        dia = [h.get("thickness_um") for h in hairs]
         return cls(
-            xy_px=np.array(xy, dtype=np.float64).reshape(-1, 2),
+            xy_px=np.array([(float(h["x_px"]), float(h["y_px"])) for h in hairs], dtype=np.float64).reshape(
+                -1, 2
+            ),
             diameter_um=np.array([np.nan if v is None else float(v) for v in dia], dtype=np.float64),
-            um_per_px=float(get(result, "um_per_px", 0.0) or 0.0),
+            um_per_px=float(doc.get("um_per_px") or 0.0),
             width=int(width),
             height=int(height),
             image=image,

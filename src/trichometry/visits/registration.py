@@ -278,6 +278,27 @@ def _refine(
     return mat, pairs, dist
 
 
+def _confidence(ratio: float, inliers: int, scale: float) -> float:
+    """Share of agreeing evidence, damped when there is little of it."""
+    return float(np.clip(ratio, 0.0, 1.0) * (1.0 - math.exp(-inliers / scale)))
+
+
+def _expected(
+    mat: np.ndarray, base_xy: np.ndarray, follow_xy: np.ndarray, base_size: tuple, follow_size: tuple
+) -> int:
+    """Hairs expected to agree: the smaller visit's count inside the common field."""
+    foll_poly = sim.apply(mat, sim.frame_polygon(*follow_size))
+    n_base = int(sim.inside_polygon(foll_poly, base_xy).sum())
+    n_foll = int(sim.inside_polygon(sim.frame_polygon(*base_size), sim.apply(mat, follow_xy)).sum())
+    return min(n_base, n_foll)
+
+
+def _agree(a: np.ndarray, b: np.ndarray, follow_size: tuple[int, int], tol_px: float) -> bool:
+    """Whether two transforms put the follow-up frame's corners within ``tol_px`` of each other."""
+    corners = sim.frame_polygon(*follow_size)
+    return bool(np.hypot(*(sim.apply(a, corners) - sim.apply(b, corners)).T).max() <= tol_px)
+
+
 def register(
     base_xy: np.ndarray,
     follow_xy: np.ndarray,
@@ -315,49 +336,53 @@ def register(
     base_xy = np.asarray(base_xy, dtype=np.float64).reshape(-1, 2)
     follow_xy = np.asarray(follow_xy, dtype=np.float64).reshape(-1, 2)
     tol_px = cfg.tolerance_um / um_per_px
-    candidates: list[tuple[str, np.ndarray]] = []
-    feat_inliers = feat_matches = 0
+    have_points = len(base_xy) >= 3 and len(follow_xy) >= 3
+    feat: tuple[np.ndarray, int, int, float] | None = None
     if cfg.use_image_features and base_image is not None and follow_image is not None:
-        mat, feat_inliers, feat_matches = _features(base_image, follow_image, tol_px)
+        mat, fi, fm = _features(base_image, follow_image, tol_px)
         if mat is not None:
-            candidates.append(("features", mat))
-    candidates += [("points", mat) for mat in _constellation(base_xy, follow_xy, base_size, tol_px, cfg)]
-    if not candidates:
+            feat = (mat, fi, fm, _confidence(fi / max(fm, 1), fi, 15.0))
+    seeds = ([feat[0]] if feat is not None else []) + _constellation(
+        base_xy, follow_xy, base_size, tol_px, cfg
+    )
+    if not seeds:
         raise RegistrationError(
             f"cannot register: only {len(base_xy)} baseline and {len(follow_xy)} follow-up hairs and no "
             "usable image features. Check that both photos show the same target area and are in focus."
         )
-    best: tuple[int, float, str, np.ndarray, np.ndarray] | None = None
-    for method, mat in candidates:
-        if len(base_xy) >= 3 and len(follow_xy) >= 3:
+    # Each option: (confidence, method, matrix, inliers, ratio)
+    options: list[tuple[float, str, np.ndarray, int, float]] = []
+    if have_points:
+        best: tuple[tuple[int, float], np.ndarray] | None = None
+        for mat in seeds:
             mat, pairs, dist = _refine(mat, base_xy, follow_xy, tol_px, cfg.icp_iterations)
             # A last pass at half the tolerance drops near-miss neighbours from the fit.
             fine, fine_pairs, _ = _refine(mat, base_xy, follow_xy, tol_px / 2, cfg.icp_iterations)
             if len(fine_pairs) >= max(3, len(pairs) // 2):
                 mat = fine
                 pairs, dist = assign(base_xy, sim.apply(mat, follow_xy), tol_px)
-        else:
-            pairs, dist = np.zeros((0, 2), dtype=np.int64), np.zeros(0)
-        key = (len(pairs), -float(dist.sum()))
-        if best is None or key > (best[0], best[1]):
-            best = (len(pairs), -float(dist.sum()), method, mat, dist)
-    assert best is not None
-    n_in, _, method, mat, dist = best
-    if method == "features" and n_in >= 3:
+            key = (len(pairs), -float(dist.sum()))
+            if best is None or key > best[0]:
+                best = (key, mat)
+        assert best is not None
+        n_in, mat = best[0][0], best[1]
+        ratio = n_in / max(_expected(mat, base_xy, follow_xy, base_size, follow_size), 1)
+        options.append((_confidence(ratio, n_in, 6.0), "points", mat, n_in, ratio))
+    if feat is not None:
+        options.append((feat[3], "features", feat[0], feat[1], feat[1] / max(feat[2], 1)))
+    if not options:
+        raise RegistrationError(
+            f"cannot register: only {len(base_xy)} baseline and {len(follow_xy)} follow-up hairs "
+            "(need 3 each) and no photos to match image features on. Give the photos, or check the detection."
+        )
+    options.sort(key=lambda o: -o[0])
+    confidence, method, mat, inliers, ratio = options[0]
+    if len(options) == 2 and _agree(options[0][2], options[1][2], follow_size, tol_px):
+        # Hairs and image features tell the same story: keep the hair-refined transform.
         method = "features+points"
+        mat = options[0][2] if options[0][1] == "points" else options[1][2]
     overlap = overlap_share(mat, base_size, follow_size)
-    base_poly = sim.frame_polygon(*base_size)
-    foll_poly = sim.apply(mat, sim.frame_polygon(*follow_size))
-    n_base_ov = int(sim.inside_polygon(foll_poly, base_xy).sum())
-    n_foll_ov = int(sim.inside_polygon(base_poly, sim.apply(mat, follow_xy)).sum())
-    expected = min(n_base_ov, n_foll_ov)
-    if len(base_xy) >= 3 and len(follow_xy) >= 3:
-        inliers = n_in
-        ratio = inliers / max(expected, 1)
-    else:  # no hairs to check: rely on the image features alone
-        inliers = feat_inliers
-        ratio = feat_inliers / max(feat_matches, 1)
-    confidence = float(np.clip(ratio, 0, 1) * (1 - math.exp(-inliers / 6.0)))
+    _, dist = assign(base_xy, sim.apply(mat, follow_xy), tol_px)
     scale, rot, _ = sim.decompose(mat)
     reg = Registration(
         matrix=mat,
@@ -366,9 +391,13 @@ def register(
         inlier_ratio=float(ratio),
         rms_um=float(np.sqrt(np.mean(dist**2)) * um_per_px) if len(dist) else float("nan"),
         overlap=overlap,
-        confidence=confidence,
+        confidence=float(confidence),
         method=method,
-        details={"feature_inliers": feat_inliers, "feature_matches": feat_matches, "expected": expected},
+        details={
+            "hairs_agreeing": len(dist),
+            "feature_inliers": 0 if feat is None else feat[1],
+            "feature_matches": 0 if feat is None else feat[2],
+        },
     )
     logger.info(
         "registration %s: scale %.4f rot %.2f deg, %d inliers (%.0f %%), overlap %.0f %%, confidence %.2f",
@@ -376,7 +405,8 @@ def register(
     )  # fmt: skip
     problems = []
     if inliers < cfg.min_inliers:
-        problems.append(f"only {inliers} hairs agree (need {cfg.min_inliers})")
+        what = "hairs" if method == "points" else "image features"
+        problems.append(f"only {inliers} {what} agree (need {cfg.min_inliers})")
     if overlap < cfg.min_overlap:
         problems.append(f"the fields overlap by {100 * overlap:.0f} % (need {100 * cfg.min_overlap:.0f} %)")
     if confidence < cfg.min_confidence:

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trichometry.errors import CalibrationError, DataFormatError, ImageRejected
+from trichometry.visits import HairPoints
+
+
+def _doc(**kw):
+    doc = {
+        "status": "ok",
+        "image": {"source": "a.jpg", "width": 100, "height": 80},
+        "um_per_px": 2.8,
+        "hairs": [
+            {"x_px": 10.0, "y_px": 20.0, "thickness_um": 55.0},
+            {"x_px": 30.5, "y_px": 40.0, "thickness_um": None},
+        ],
+        "quality": {"reasons": []},
+    }
+    doc.update(kw)
+    return doc
+
+
+def test_from_analysis_document():
+    p = HairPoints.from_analysis(_doc())
+    assert p.xy_px.tolist() == [[10.0, 20.0], [30.5, 40.0]]
+    assert p.diameter_um[0] == 55.0 and np.isnan(p.diameter_um[1])
+    assert (p.width, p.height, p.um_per_px) == (100, 80, 2.8)
+    assert p.area_cm2 == pytest.approx(100 * 80 * (2.8e-4) ** 2)
+
+
+def test_from_analysis_refuses_rejected_uncalibrated_and_malformed():
+    with pytest.raises(ImageRejected, match="no usable image"):
+        HairPoints.from_analysis(_doc(status="rejected", hairs=[], quality={"reasons": ["blank"]}))
+    with pytest.raises(CalibrationError, match="um-per-px"):
+        HairPoints.from_analysis(_doc(um_per_px=None))
+    with pytest.raises(DataFormatError):
+        HairPoints.from_analysis({"status": "ok"})
+
+
+def test_rescaled_keeps_physical_positions():
+    p = HairPoints([[0.0, 0.0], [9.0, 4.0]], [40.0, 50.0], 5.0, 10, 5)
+    q = p.rescaled(2.0)
+    assert q.um_per_px == 2.5 and (q.width, q.height) == (20, 10)
+    # pixel edges stay put: centre of pixel 0 (edge -0.5..0.5) maps to 0.5
+    assert q.xy_px.tolist() == [[0.5, 0.5], [18.5, 8.5]]
+    assert q.area_cm2 == pytest.approx(p.area_cm2)
+
+
+def test_bad_points_are_refused():
+    with pytest.raises(DataFormatError):
+        HairPoints([[0.0, 0.0]], [1.0, 2.0], 5.0, 10, 10)
+    with pytest.raises(DataFormatError):
+        HairPoints([[np.nan, 0.0]], [1.0], 5.0, 10, 10)
