@@ -112,7 +112,7 @@ def draw_hairs(img: np.ndarray, drawn: list[DrawnHair], view: View) -> tuple[lis
             )
         )
         if inside:
-            exit_map[math.floor(ey + 0.5), math.floor(ex + 0.5)] = 1
+            exit_map[math.floor(ey + 0.5), math.floor(ex + 0.5)] += 1  # 2 only if exits share a pixel
         if ras is None:
             continue
         _composite(img, ras, hs)

@@ -155,7 +155,9 @@ class Targets:
     Attributes:
         shaft_mask: uint8, 1 where a hair shaft covers the pixel centre.
         instance_ids: int32, the ``hair_id`` of the top-most hair at the pixel, 0 = none.
-        exit_map: uint8, 1 at the pixel containing each inside hair's exit point.
+        exit_map: uint8, 1 at the pixel containing each inside hair's exit point (the
+            generator writes the number of exits there, so 2 only where two exits share a
+            pixel, which needs coarser than about 10 um per pixel; the sum is the count).
         diameter_um: float32, the local shaft diameter (um) on shaft pixels, 0 elsewhere.
         overlay_mask: uint8 or None, 1 where a burned-in overlay (text strip, scale bar,
             measurement circle) replaced the picture; hairs under it stay in the other
