@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ class SynthDataset(Dataset):
         todo = [i for i in range(self.size) if not self._path(i).is_file()]
         for i in tqdm(todo, desc=f"caching {self.split} scenes", disable=not progress or not todo):
             item = synth_item(self.cfg, self.seed0 + i)
-            tmp = self._path(i).with_suffix(".tmp.npz")
+            tmp = self._path(i).with_suffix(f".{os.getpid()}.tmp.npz")  # several ranks may fill at once
             np.savez(tmp, **item)
             tmp.replace(self._path(i))  # a killed run never leaves a half-written scene
 
