@@ -154,3 +154,48 @@ def test_openapi_documents_the_api(service):
     client_for, _store = service
     spec = client_for().get("/openapi.json").json()
     assert "/api/visits/{visit_id}/images" in spec["paths"] and "/api/login" in spec["paths"]
+
+
+def test_admin_manages_sites_and_users(service):
+    client_for, _store = service
+    admin, doc = client_for("admin"), client_for("doc_a")
+    assert admin.post("/api/sites", json={"code": "C", "name": "Site C"}).status_code == 201
+    assert doc.post("/api/sites", json={"code": "D"}).status_code == 403
+    r = admin.post("/api/users", json={"username": "doc_c", "password": "doc-c-password", "role": "clinician",
+                                       "site": "C"})  # fmt: skip
+    assert r.status_code == 201
+    new_id = r.json()["id"]
+    assert (
+        doc.post(
+            "/api/users", json={"username": "x", "password": "long-password", "role": "admin"}
+        ).status_code
+        == 403
+    )
+    assert {u["username"] for u in admin.get("/api/users").json()} >= {"doc_c", "admin"}
+    assert doc.get("/api/users").status_code == 403
+    c = client_for()
+    assert c.post("/api/login", json={"username": "doc_c", "password": "doc-c-password"}).status_code == 200
+    assert admin.post(f"/api/users/{new_id}/active?active=false").status_code == 200
+    assert (
+        client_for().post("/api/login", json={"username": "doc_c", "password": "doc-c-password"}).status_code
+        == 403
+    )
+    assert c.get("/api/me").status_code == 401  # the disabled user's session ends too
+
+
+def test_change_own_password(service):
+    client_for, _store = service
+    doc = client_for("doc_a")
+    me = doc.get("/api/me").json()
+    assert doc.post(f"/api/users/{me['id']}/password", json={"password": "short"}).status_code == 422
+    assert (
+        doc.post(f"/api/users/{me['id']}/password", json={"password": "a-new-long-password"}).status_code
+        == 200
+    )
+    other = client_for("doc_b").get("/api/me").json()
+    assert (
+        doc.post(f"/api/users/{other['id']}/password", json={"password": "hijacked-password"}).status_code
+        == 403
+    )
+    ok = client_for().post("/api/login", json={"username": "doc_a", "password": "a-new-long-password"})
+    assert ok.status_code == 200

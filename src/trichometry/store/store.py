@@ -145,6 +145,30 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
         with self.session() as s:
             return list(s.execute(select(User).order_by(User.username)).scalars())
 
+    def set_password(self, actor: User, user_id: int, new_password: str) -> None:
+        """Change a password: one's own, or anyone's as admin."""
+        if actor.id != user_id:
+            self.require_role(actor, "admin")
+        new_hash = hash_password(new_password)
+        with self.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"no user with id {user_id}.")
+            user.password_hash = new_hash
+            audit.record(s, actor, "user.password", f"user:{user_id}")
+
+    def set_active(self, actor: User, user_id: int, active: bool) -> None:
+        """Disable or re-enable an account (admin only; users are never deleted)."""
+        self.require_role(actor, "admin")
+        if actor.id == user_id and not active:
+            raise InvalidInput("you cannot disable your own account; ask another administrator.")
+        with self.session() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"no user with id {user_id}.")
+            user.active = active
+            audit.record(s, actor, "user.enable" if active else "user.disable", f"user:{user_id}")
+
     def authenticate(self, username: str, password: str) -> User:
         """The user with these credentials; failures are audited.
 

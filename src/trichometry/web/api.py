@@ -89,6 +89,51 @@ def create_user(body: UserIn, request: Request, user: ApiUser) -> dict[str, Any]
     return {"id": new.id, "username": new.username, "role": new.role}
 
 
+class SiteIn(BaseModel):
+    code: str = Field(max_length=32)
+    name: str = Field(default="", max_length=200)
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(max_length=256)
+
+
+@router.get("/users")
+def list_users(request: Request, user: ApiUser) -> list[dict[str, Any]]:
+    """All accounts (admins only)."""
+    return [
+        {"id": u.id, "username": u.username, "role": u.role, "site": u.site.code if u.site else None,
+         "active": u.active}
+        for u in _store(request).list_users(user)
+    ]  # fmt: skip
+
+
+@router.post("/users/{user_id}/password", dependencies=[Depends(api_csrf)])
+def set_password(user_id: int, body: PasswordIn, request: Request, user: ApiUser) -> dict[str, str]:
+    """Change a password (one's own, or anyone's as admin)."""
+    _store(request).set_password(user, user_id, body.password)
+    return {"status": "password changed"}
+
+
+@router.post("/users/{user_id}/active", dependencies=[Depends(api_csrf)])
+def set_active(user_id: int, active: bool, request: Request, user: ApiUser) -> dict[str, Any]:
+    """Disable (``active=false``) or re-enable an account (admins only)."""
+    _store(request).set_active(user, user_id, active)
+    return {"id": user_id, "active": active}
+
+
+@router.get("/sites")
+def list_sites(request: Request, user: ApiUser) -> list[dict[str, Any]]:
+    return [{"id": s.id, "code": s.code, "name": s.name} for s in _store(request).list_sites()]
+
+
+@router.post("/sites", dependencies=[Depends(api_csrf)], status_code=201)
+def create_site(body: SiteIn, request: Request, user: ApiUser) -> dict[str, Any]:
+    """Add a site (admins only)."""
+    site = _store(request).create_site(body.code, body.name, actor=user)
+    return {"id": site.id, "code": site.code, "name": site.name}
+
+
 @router.get("/subjects")
 def list_subjects(request: Request, user: ApiUser) -> list[dict[str, Any]]:
     return [subject_view(s) for s in _store(request).list_subjects(user)]

@@ -221,3 +221,36 @@ def correction_submit(
     store.correct_analysis(user, analysis_id, {field: value}, reason)
     analysis = store.get_analysis(user, analysis_id)
     return RedirectResponse(f"/images/{analysis.visit_image_id}", status_code=303)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, user: PageUser) -> HTMLResponse:
+    store = _store(request)
+    return _render(request, "admin.html", user, users=store.list_users(user), sites=store.list_sites())
+
+
+@router.post("/admin/sites", dependencies=[Depends(form_csrf)])
+def admin_site(
+    request: Request, user: PageUser, code: str = Form(...), name: str = Form("")
+) -> RedirectResponse:
+    _store(request).create_site(code, name, actor=user)
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/users", dependencies=[Depends(form_csrf)])
+def admin_user(
+    request: Request,
+    user: PageUser,
+    username: str = Form(...),
+    password: str = Form(...),
+    role: str = Form(...),
+    site: str = Form(""),
+) -> RedirectResponse:
+    _store(request).create_user(username, password, role, site or None, actor=user)
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/account/password", dependencies=[Depends(form_csrf)])
+def own_password(request: Request, user: PageUser, password: str = Form(...)) -> RedirectResponse:
+    _store(request).set_password(user, user.id, password)
+    return RedirectResponse("/subjects", status_code=303)
