@@ -15,9 +15,31 @@ CLEAN = dict(width=320, height=256, um_per_px=3.0, defocus_px=0.8, glare_spots=0
 CLEAN.update(p_strip=0.0, p_scale_bar=0.0, p_circle=0.0)
 
 
+def scene(seed: int = 0, h: int = 256, w: int = 320) -> np.ndarray:
+    """A hand-made scalp-like image: textured skin, dark hairs 4-14 px wide, sensor noise.
+
+    Independent of the generator, so these tests pin the QC itself.
+    """
+    rng = np.random.default_rng(seed)
+    low = cv2.resize(rng.normal(0, 1, (8, 10)), (w, h), interpolation=cv2.INTER_CUBIC)
+    img = np.empty((h, w, 3))
+    img[...] = (205, 165, 150)
+    img += 10 * low[..., None]
+    for _ in range(14):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        a = rng.uniform(0, np.pi)
+        length = rng.uniform(40, 120)
+        p0 = (round(x), round(y))
+        p1 = (round(x + length * np.cos(a)), round(y + length * np.sin(a)))
+        cv2.line(img, p0, p1, (50, 40, 35), int(rng.integers(4, 15)), cv2.LINE_AA)
+    img = cv2.GaussianBlur(img, (0, 0), 0.8)
+    img += rng.normal(0, 3, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
 @pytest.fixture(scope="module")
 def clean() -> np.ndarray:
-    return generate_sample(0, **CLEAN).image
+    return scene()
 
 
 def test_sharp_image_is_ok(clean: np.ndarray) -> None:
@@ -27,10 +49,15 @@ def test_sharp_image_is_ok(clean: np.ndarray) -> None:
     assert q.to_dict()["metrics"]["edge_blur_um"] < 15
 
 
+def test_generated_defocus_raises_the_blur_estimate() -> None:
+    est = [edge_blur_px(generate_sample(3, **{**CLEAN, "defocus_px": d}).image) for d in (0.8, 3.0, 6.0)]
+    assert est[0] < est[1] < est[2], est
+
+
 def test_blur_estimate_grows_with_blur_and_is_flagged(clean: np.ndarray) -> None:
     est = [edge_blur_px(cv2.GaussianBlur(clean, (0, 0), s)) for s in (1, 4, 8, 16)]
     assert all(a < b for a, b in itertools.pairwise(est)), est
-    assert est[2] == pytest.approx(8, rel=0.6)
+    assert est[2] == pytest.approx(8, rel=0.15)  # the estimate is a sigma in pixels
     mild = assess_quality(cv2.GaussianBlur(clean, (0, 0), 11), um_per_px=3.0)
     assert mild.verdict == "warn" and any("focus" in r for r in mild.reasons)
     bad = assess_quality(cv2.GaussianBlur(clean, (0, 0), 20), um_per_px=3.0)

@@ -157,10 +157,17 @@ def _ruler_lines(img: np.ndarray, p: OverlayParams) -> np.ndarray:
     se = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
     dark_thin = cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, se)  # dark features narrower than se
     cand = (dark_thin > 15).astype(np.uint8)
-    length = max(15, round(p.line_min_len_frac * min(h, w)))
-    horiz = cv2.morphologyEx(cand, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    vert = cv2.morphologyEx(cand, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))
-    return (horiz | vert).astype(bool)
+    length = max(20, round(p.line_min_len_frac * min(h, w)))
+    out = np.zeros((h, w), bool)
+    for axis, kernel in ((0, np.ones((1, length), np.uint8)), (1, np.ones((length, 1), np.uint8))):
+        runs = cv2.morphologyEx(cand, cv2.MORPH_OPEN, kernel)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+        for i in range(1, n):
+            bw, bh = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
+            across = bh if axis == 0 else bw  # a ruler line is thin across its run;
+            if across <= width + 1:  # a slightly tilted hair leaves a band as thick as the hair
+                out |= labels == i
+    return out
 
 
 def detect_overlays(
