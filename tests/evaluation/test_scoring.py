@@ -53,3 +53,13 @@ def test_truth_oracle_scores_perfectly(subject):
     ind, mat = repeat_groups(subject, dets, RegistrationConfig(), MatchConfig())
     assert len(ind) == 2 and len(mat) == 2
     assert all(g[0] == pytest.approx(g[1]) for g in mat)  # same hairs in the common field
+
+
+def test_target_circle_matching_equals_the_generators_target_truth(subject):
+    """Counting in the tattooed circle: hair-to-hair change equals the generator's own target count change."""
+    det = get_detector("truth")
+    dets = {p.image_id: det(p) for v in subject.visits for p in v.photos}
+    (r,) = score_subject(subject, dets, windows=DEFAULT_WINDOWS, registration=RegistrationConfig(),
+                         matching=MatchConfig(), roi_fraction=0.4)  # fmt: skip
+    assert r["matched_change_pct"] == pytest.approx(r["target_change_pct"], abs=1e-9)
+    assert r["true_change_pct"] == pytest.approx(r["target_change_pct"], abs=1e-9)

@@ -77,3 +77,19 @@ def test_scale_mismatch_and_bad_config_are_refused():
         match_hairs(a, b, identity(5.0))
     with pytest.raises(ConfigError):
         MatchConfig(max_distance_um=0)
+
+
+def test_roi_circle_restricts_counting_and_area(make_paired):
+    pf = make_paired(seed=6, rotation_deg=4.0, shift_px=(20.0, 10.0), p_lost=0.1, p_new=0.05)
+    b, f = pf.base, pf.follow
+    reg = register(b.xy_px, f.xy_px, um_per_px=b.um_per_px, base_size=b.size, follow_size=f.size)
+    radius_um = 200 * b.um_per_px  # 200 px: inside both fields
+    m = match_hairs(b, f, reg, MatchConfig(roi_radius_um=radius_um))
+    centre = np.array([(b.width - 1) / 2, (b.height - 1) / 2])
+    counted = b.xy_px[m.base_counted]
+    assert np.all(np.hypot(*(counted - centre).T) <= 200.0 + 1e-6)
+    assert m.overlap_area_cm2 == pytest.approx(np.pi * (radius_um * 1e-4) ** 2, rel=1e-4)
+    whole = match_hairs(b, f, reg)
+    assert m.baseline_count < whole.baseline_count
+    with pytest.raises(ConfigError):
+        MatchConfig(roi_radius_um=0.0)

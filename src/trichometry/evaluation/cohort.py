@@ -189,8 +189,14 @@ def true_transform(base: ImageTruth, follow: ImageTruth) -> np.ndarray | None:
     return sim.umeyama(grid, vb.skin_to_px(vf.px_to_skin(grid)))
 
 
-def true_overlap_change(base: ImageTruth, follow: ImageTruth, matrix: np.ndarray) -> dict[str, float]:
-    """True change of the hairs counted in the overlap of two photos, by follicle identity.
+def true_overlap_change(
+    base: ImageTruth, follow: ImageTruth, matrix: np.ndarray, roi_radius_um: float | None = None
+) -> dict[str, float]:
+    """True change of the hairs counted in the overlap of two photos (and the ROI circle).
+
+    Uses the same counting rule as :func:`trichometry.visits.match_hairs`: a hair counts
+    where its exit point lies in both fields (and, with ``roi_radius_um``, in the circle
+    around the baseline photo's centre).
 
     Returns:
         ``baseline_count``, ``followup_count``, ``change_pct`` (NaN if no baseline hair)
@@ -201,8 +207,15 @@ def true_overlap_change(base: ImageTruth, follow: ImageTruth, matrix: np.ndarray
     base_poly = sim.frame_polygon(base.width, base.height)
     foll_poly = sim.apply(matrix, sim.frame_polygon(follow.width, follow.height))
 
+    from trichometry.visits.matching import roi_circle
+
+    circle = (
+        None if roi_radius_um is None else roi_circle(base.width, base.height, roi_radius_um / base.um_per_px)
+    )
+
     def inside(xy: np.ndarray) -> np.ndarray:
-        return sim.inside_polygon(base_poly, xy) & sim.inside_polygon(foll_poly, xy)
+        ok = sim.inside_polygon(base_poly, xy) & sim.inside_polygon(foll_poly, xy)
+        return ok & sim.inside_polygon(circle, xy) if circle is not None else ok
 
     bxy = np.array([h.exit_xy for h in base.inside_hairs]).reshape(-1, 2)
     fxy = sim.apply(matrix, np.array([h.exit_xy for h in follow.inside_hairs]).reshape(-1, 2))

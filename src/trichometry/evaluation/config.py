@@ -53,6 +53,9 @@ class EvaluateConfig:
     match_distance_um: float = 60.0  # hair-to-hair matching distance
     registration_tolerance_um: float = 30.0  # registration inlier distance
     thickness_change_um: float = 5.0  # thickened / thinned beyond this
+    # Count only in the tattooed target circle: radius = this x the photo's shorter side,
+    # around the baseline photo's centre (0.4 = synth.longitudinal's target circle); null = common field.
+    roi_radius_fraction: float | None = 0.4
     windows: list[WindowConfig] = field(
         default_factory=lambda: [
             WindowConfig(w.name, w.centre_day, w.tolerance_days) for w in DEFAULT_WINDOWS
@@ -101,6 +104,9 @@ def to_objects(
     reg = RegistrationConfig(tolerance_um=float(cfg.registration_tolerance_um))
     match = MatchConfig(max_distance_um=float(cfg.match_distance_um),
                         thickness_change_um=float(cfg.thickness_change_um))  # fmt: skip
+    roi = cfg.roi_radius_fraction
+    if roi is not None and not 0 < float(roi) <= 0.5:
+        raise ConfigError(f"roi_radius_fraction must be in (0, 0.5] or null, got {roi}.")
     if cfg.radius_um <= 0:
         raise ConfigError(f"radius_um must be > 0, got {cfg.radius_um}.")
     return cohort, methods, windows, reg, match

@@ -100,8 +100,11 @@ def evaluate(cfg: Any) -> dict[str, Any]:
             dets = {p.image_id: detectors[m](p) for v in subject.visits for p in v.photos}
             photo_rows[m] += [score_photo(p, dets[p.image_id], cfg.radius_um) for v in subject.visits
                               for p in v.photos]  # fmt: skip
-            visit_rows[m] += score_subject(subject, dets, windows=windows, registration=reg, matching=match)
-            ind, mat = repeat_groups(subject, dets, reg, match)
+            roi = cfg.roi_radius_fraction
+            visit_rows[m] += score_subject(
+                subject, dets, windows=windows, registration=reg, matching=match, roi_fraction=roi
+            )
+            ind, mat = repeat_groups(subject, dets, reg, match, roi)
             rep[m][0].extend(ind)
             rep[m][1].extend(mat)
     names = [w.name for w in windows]

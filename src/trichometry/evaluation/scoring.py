@@ -13,6 +13,7 @@ Errors are in percentage points (estimate - truth).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Sequence
@@ -35,6 +36,7 @@ from trichometry.visits import (
     register,
 )
 from trichometry.visits.hairs import HairPoints
+from trichometry.visits.series import photo_density
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,14 @@ def _target_change(subject: Subject, visit: str) -> float:
     return 100.0 * (t[visit]["count"] - t[base]["count"]) / t[base]["count"]
 
 
+def roi_for(subject: Subject, matching: MatchConfig, roi_fraction: float | None) -> MatchConfig:
+    """``matching`` with the target circle: ``roi_fraction`` x the baseline photo's shorter side."""
+    if roi_fraction is None:
+        return matching
+    t = subject.visits[0].photos[0].truth
+    return dataclasses.replace(matching, roi_radius_um=roi_fraction * min(t.width, t.height) * t.um_per_px)
+
+
 def score_subject(
     subject: Subject,
     detections: dict[str, Detection],
@@ -90,8 +100,14 @@ def score_subject(
     windows: Sequence[VisitWindow],
     registration: RegistrationConfig,
     matching: MatchConfig,
+    roi_fraction: float | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per follow-up visit: true change, matched and independent estimates."""
+    """One row per follow-up visit: true change, matched and independent estimates.
+
+    With ``roi_fraction`` only the target circle (see :func:`roi_for`) counts, for the
+    estimates and for the truth alike.
+    """
+    matching = roi_for(subject, matching, roi_fraction)
     base = subject.visits[0]
     base_photos = [detections[p.image_id].points for p in base.photos]
     ref_truth = base.photos[0].truth
@@ -102,7 +118,9 @@ def score_subject(
         for p in visit.photos:
             m = true_transform(ref_truth, p.truth)
             if m is not None:
-                truths.append(true_overlap_change(ref_truth, p.truth, m)["change_pct"])
+                truths.append(
+                    true_overlap_change(ref_truth, p.truth, m, matching.roi_radius_um)["change_pct"]
+                )
             thick.append(
                 _true_thickness_change(HairPoints.from_truth(ref_truth), HairPoints.from_truth(p.truth))
             )
@@ -151,15 +169,17 @@ def repeat_groups(
     detections: dict[str, Detection],
     registration: RegistrationConfig,
     matching: MatchConfig,
+    roi_fraction: float | None = None,
 ) -> tuple[list[list[float]], list[list[float]]]:
     """Density groups of repeated photos per visit: (independent, matched-in-overlap)."""
+    matching = roi_for(subject, matching, roi_fraction)
     independent: list[list[float]] = []
     matched: list[list[float]] = []
     for visit in subject.visits:
         pts = [detections[p.image_id].points for p in visit.photos]
         if len(pts) < 2:
             continue
-        independent.append([len(p) / p.area_cm2 for p in pts])
+        independent.append([photo_density(p, matching.roi_radius_um) for p in pts])
         ref = pts[0]
         for other in pts[1:]:
             try:

@@ -34,18 +34,24 @@ class MatchConfig:
             >= 30 um; set per school).
         edge_margin_um: hairs closer than this to the border of either field are left out
             (0 = count up to the border).
+        roi_radius_um: count only inside this circle around the baseline photo's centre
+            (the tattooed target area; ``None`` = the whole common field). The circle is
+            clipped to the common field.
     """
 
     max_distance_um: float = 60.0
     thickness_change_um: float = 5.0
     non_vellus_um: float = 30.0
     edge_margin_um: float = 0.0
+    roi_radius_um: float | None = None
 
     def __post_init__(self) -> None:
         if not self.max_distance_um > 0:
             raise ConfigError(f"max_distance_um must be > 0, got {self.max_distance_um}; e.g. 60.")
         if self.thickness_change_um < 0 or self.edge_margin_um < 0 or self.non_vellus_um < 0:
             raise ConfigError("thickness_change_um, non_vellus_um and edge_margin_um must be >= 0.")
+        if self.roi_radius_um is not None and not self.roi_radius_um > 0:
+            raise ConfigError(f"roi_radius_um must be > 0 or None, got {self.roi_radius_um}.")
 
 
 @dataclass
@@ -149,6 +155,13 @@ class HairMatching:
         }
 
 
+def roi_circle(width: int, height: int, radius_px: float, sides: int = 720) -> np.ndarray:
+    """``(sides, 2)`` polygon of a circle around the frame centre (area within 0.002 % of the disc)."""
+    t = np.linspace(0.0, 2 * np.pi, sides, endpoint=False)
+    c = ((width - 1) / 2.0, (height - 1) / 2.0)
+    return np.column_stack([c[0] + radius_px * np.cos(t), c[1] + radius_px * np.sin(t)])
+
+
 def _shrunk_frame(width: int, height: int, margin_px: float) -> np.ndarray:
     poly = sim.frame_polygon(width, height)
     return poly + np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]]) * margin_px
@@ -188,8 +201,13 @@ def match_hairs(
     base_poly = _shrunk_frame(base.width, base.height, margin_px)
     foll_poly = registration.apply(_shrunk_frame(follow.width, follow.height, margin_px))
 
+    circle = None
+    if cfg.roi_radius_um is not None:
+        circle = roi_circle(base.width, base.height, cfg.roi_radius_um / upp)
+
     def in_overlap(xy: np.ndarray) -> np.ndarray:
-        return sim.inside_polygon(base_poly, xy) & sim.inside_polygon(foll_poly, xy)
+        ok = sim.inside_polygon(base_poly, xy) & sim.inside_polygon(foll_poly, xy)
+        return ok & sim.inside_polygon(circle, xy) if circle is not None else ok
 
     base_counted = np.zeros(len(base), dtype=bool)
     follow_counted = np.zeros(len(follow), dtype=bool)
@@ -207,7 +225,9 @@ def match_hairs(
     follow_counted[new] = True
     import cv2
 
-    area_px, _ = cv2.intersectConvexConvex(base_poly.astype(np.float32), foll_poly.astype(np.float32))
+    area_px, region = cv2.intersectConvexConvex(base_poly.astype(np.float32), foll_poly.astype(np.float32))
+    if circle is not None and region is not None and area_px > 0:
+        area_px, _ = cv2.intersectConvexConvex(region.reshape(-1, 2), circle.astype(np.float32))
     return HairMatching(
         base=base,
         follow=follow,

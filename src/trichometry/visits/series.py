@@ -69,9 +69,20 @@ class VisitComparison:
         }
 
 
-def photo_density(p: HairPoints) -> float:
-    """Hairs per cm2 of one whole photo."""
-    return len(p) / p.area_cm2
+def photo_density(p: HairPoints, roi_radius_um: float | None = None) -> float:
+    """Hairs per cm2 of one photo: the whole frame, or a circle around its centre.
+
+    This is the *independent* count of a visit (no registration): a photo centred on the
+    tattoo, counted on its own.
+    """
+    if roi_radius_um is None:
+        return len(p) / p.area_cm2
+    from trichometry.visits.matching import roi_circle
+    from trichometry.visits.similarity import inside_polygon
+
+    r_px = roi_radius_um / p.um_per_px
+    n = int(inside_polygon(roi_circle(p.width, p.height, r_px), p.xy_px).sum())
+    return n / (np.pi * (roi_radius_um * 1e-4) ** 2)
 
 
 def _check_visit(v: VisitPhotos) -> float:
@@ -150,8 +161,9 @@ def compare_visit(
         matches.append(m)
         changes.append(change_from_matching(m))
     change = combine_changes(changes)
-    d0 = float(np.mean([photo_density(p) for p in baseline.photos]))
-    d1 = float(np.mean([photo_density(p) for p in followup.photos]))
+    roi = matching.roi_radius_um if matching is not None else None
+    d0 = float(np.mean([photo_density(p, roi) for p in baseline.photos]))
+    d1 = float(np.mean([photo_density(p, roi) for p in followup.photos]))
     return VisitComparison(
         visit=followup.visit,
         day=day,
