@@ -55,6 +55,7 @@ def run_compare(
     method: str = "classical",
     checkpoint: str | None = None,
     max_distance_um: float = 60.0,
+    roi_radius_um: float | None = None,
     rescale: bool = False,
     baseline_date: str | None = None,
     followup_date: str | None = None,
@@ -104,7 +105,9 @@ def run_compare(
         base_image=base.image,
         follow_image=foll.image,
     )
-    matching = match_hairs(base, foll, reg, MatchConfig(max_distance_um=max_distance_um))
+    matching = match_hairs(
+        base, foll, reg, MatchConfig(max_distance_um=max_distance_um, roi_radius_um=roi_radius_um)
+    )
     change = change_from_matching(matching)
     record = comparison_record(matching, change)
     record["inputs"] = {
@@ -135,10 +138,19 @@ def run_compare(
 @click.option("--followup-um-per-px", type=float, default=None, help="Calibration of the follow-up only.")
 @click.option("--method", type=click.Choice(["model", "classical"]), default="classical", show_default=True)
 @click.option(
-    "--checkpoint", type=click.Path(dir_okay=False), default=None, help="Model checkpoint (--method model)."
+    "--checkpoint",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Checkpoint for --method model (default: the shipped model or $TRICHOMETRY_MODEL).",
 )
 @click.option(
     "--max-distance-um", type=float, default=60.0, show_default=True, help="Hair matching distance."
+)
+@click.option(
+    "--roi-radius-um",
+    type=float,
+    default=None,
+    help="Count only in this circle around the baseline photo's centre (the tattooed target area).",
 )
 @click.option("--rescale", is_flag=True, help="Allow different calibrations (resample the follow-up).")
 @click.option(
