@@ -72,3 +72,8 @@ def test_bad_options_fail_fast_with_one_line(folder: Path, tmp_path: Path) -> No
         assert res.exit_code != 0, args
         assert "Traceback" not in res.output and match in res.output, (args, res.output)
     assert not out.exists()  # nothing written when the options are wrong
+
+
+def test_list_devices() -> None:
+    res = CliRunner().invoke(cli, ["analyze", "--list-devices"])
+    assert res.exit_code == 0 and "fdu-70x: 70x: 2.8 um/px" in res.output and "EXAMPLE" in res.output

@@ -59,6 +59,24 @@ def _failure_line(path: Path, message: str) -> str:
     return f"FAILED {text}" if text.startswith(str(path)) else f"FAILED {path}: {text}"
 
 
+def _list_devices(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from trichometry.io import load_device_profiles
+
+    for name, mags in sorted(load_device_profiles().items()):
+        first = next(iter(mags.values()))
+        tag = " (EXAMPLE, not measured)" if first.example else ""
+        scales = ", ".join(
+            f"{m:g}x: {p.um_per_px:g} um/px at {p.reference_width_px} px wide"
+            for m, p in sorted(mags.items())
+        )
+        click.echo(f"{name}{tag}: {scales}")
+        if first.description:
+            click.echo(f"    {first.description}")
+    ctx.exit(0)
+
+
 @click.command("analyze")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
@@ -109,6 +127,14 @@ def _failure_line(path: Path, message: str) -> str:
 )
 @click.option("--overlay/--no-overlay", default=True, show_default=True, help="Write <stem>_overlay.png.")
 @click.option("-r", "--recursive", is_flag=True, help="Scan folders recursively.")
+@click.option(
+    "--list-devices",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_list_devices,
+    help="List the device profiles and exit.",
+)
 def command(
     inputs: tuple[str, ...],
     out_dir: Path,
