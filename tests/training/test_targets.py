@@ -62,3 +62,10 @@ def test_synthetic_sample_is_resampled_to_canonical_scale() -> None:
 def test_data_config_defaults_are_consistent() -> None:
     cfg = DataConfig()
     assert cfg.crop_px <= cfg.scene_px and cfg.canonical_um_per_px == 3.0
+
+
+def test_points_on_the_pixel_edge_are_kept() -> None:
+    item = _item((0, 5))
+    item["points"] = np.array([[-0.4, 5.0], [63.4, 10.0]])
+    out = apply_transform(build_transform(AugmentationConfig(flips=False), 64, train=False), item)
+    assert len(out["points"]) == 2 and out["points"].min() >= 0

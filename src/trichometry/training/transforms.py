@@ -51,6 +51,10 @@ def apply_transform(transform: A.Compose, item: dict[str, np.ndarray]) -> dict[s
     """Run ``transform`` on a training item (see :mod:`trichometry.training.targets`)."""
     # albumentations 2 flips keypoints as x -> W - 1 - x: pixel centres at integers, as ours.
     pts = np.asarray(item["points"], dtype=np.float64).reshape(-1, 2)
+    # An exit point counts from -0.5 (pixel edge) but albumentations wants [0, size): clamp
+    # the at most half-pixel overhang rather than crash or drop the hair.
+    h, w = item["image"].shape[:2]
+    pts = np.clip(pts, 0.0, [w - 1e-3, h - 1e-3]) if len(pts) else pts
     out = transform(image=item["image"], masks=[item[k] for k in MASK_KEYS], keypoints=pts)
     res = {
         "image": out["image"],
