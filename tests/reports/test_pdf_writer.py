@@ -30,6 +30,7 @@ def test_pdf_opens_with_the_expected_pages(pdf_pair):
     texts = [p.extract_text() for p in reader.pages]
     titles = [
         "Overview",
+        "Baseline by arm",
         *[f"Statistics: {p.code}" for p in PARAMETERS],
         "Mean change from baseline by window",
         "Per-subject trajectories",
@@ -42,7 +43,8 @@ def test_pdf_opens_with_the_expected_pages(pdf_pair):
         assert title in text
     assert "TRI-001" in texts[0] and report.provenance["data_sha256"] in texts[0]
     assert "2026-11-21T08:00:00Z" in texts[-2] and "ab" * 32 in texts[-2]
-    assert "treated" in texts[1] and "Between arms" in texts[1]
+    assert "treated" in texts[2] and "Between arms" in texts[2]
+    assert "VERSUS" in texts[1] and "control" in texts[1]
     meta = reader.metadata
     assert meta["/CreationDate"] == meta["/ModDate"] == "D:20261121080000Z"
 

@@ -95,3 +95,21 @@ def test_undefined_statistics_are_nan_not_errors(cohort_factory):
     assert math.isnan(s.sd_chg) and math.isnan(s.ci95_lo) and math.isnan(s.t_p)
     c = next(c for c in rep.comparisons if c.param == "DENS" and c.window == "6m")
     assert math.isnan(c.welch_p) and math.isnan(c.ci95_lo)
+
+
+def test_baseline_by_arm_by_hand(cohort_factory):
+    records, _ = cohort_factory(n_per_arm=5, seed=4)
+    rep = build_report(RecordListSource(records), generated_at=TS)
+    base = {(o.arm, o.subject): o.values["HAIRCNT"] for o in rep.observations if o.is_baseline}
+    treated = [v for (arm, _), v in base.items() if arm == "treated"]
+    control = [v for (arm, _), v in base.items() if arm == "control"]
+    b = next(b for b in rep.baseline if b.param == "HAIRCNT" and b.arm == "treated")
+    assert (b.n, b.mean, b.median) == (5, pytest.approx(np.mean(treated)), pytest.approx(np.median(treated)))
+    assert b.sd == pytest.approx(np.std(treated, ddof=1), abs=1e-6) and (b.min, b.max) == (
+        min(treated),
+        max(treated),
+    )
+    assert b.versus == "control"
+    assert b.welch_p == pytest.approx(sps.ttest_ind(treated, control, equal_var=False).pvalue)
+    ref = next(b for b in rep.baseline if b.param == "HAIRCNT" and b.arm == "control")
+    assert ref.versus == "" and math.isnan(ref.welch_p)

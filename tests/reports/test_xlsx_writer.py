@@ -23,7 +23,7 @@ def report(cohort_factory):
 
 def test_workbook_sheets_values_and_safety(report):
     wb = load_workbook(io.BytesIO(xlsx_bytes(report)))
-    assert wb.sheetnames == ["Summary", "Comparisons", "Missing", "Data", "Provenance", "Images"]
+    assert wb.sheetnames == ["Summary", "Comparisons", "Baseline", "Missing", "Data", "Provenance", "Images"]
     data = list(wb["Data"].iter_rows(values_only=True))
     header, rows = list(data[0]), data[1:]
     assert header == list(report.columns) and len(rows) == len(report.rows)

@@ -1,7 +1,7 @@
 """The report as a PDF (matplotlib): overview, statistics tables, plots, missing visits, provenance.
 
-Pages, in order: ``Overview``; one ``Statistics: <PARAMCD>`` page per parameter (within-arm
-change and between-arm comparison); ``Mean change from baseline by window`` (95 % CI per
+Pages, in order: ``Overview``; ``Baseline by arm``; one ``Statistics: <PARAMCD>`` page per
+parameter (within-arm change and between-arm comparison); ``Mean change from baseline by window`` (95 % CI per
 arm); ``Per-subject trajectories``; ``Missing visits``; ``Provenance`` and ``Images``
 (continued on further pages when long). Text is embedded as TrueType so it can be
 searched and extracted. Reproducible: creation and modification dates are the report's
@@ -228,6 +228,13 @@ def pdf_bytes(report: Report) -> bytes:
     buf = io.BytesIO()
     with matplotlib.rc_context(_RC), PdfPages(buf, metadata=meta) as pdf:
         _overview(pdf, report)
+        _table_pages(
+            pdf,
+            "Baseline by arm",
+            *tables.baseline_table(report),
+            cols=[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+            note="Values at the baseline visit; tests compare each arm with the reference arm.",
+        )
         _stats_pages(pdf, report)
         _plots(pdf, report)
         _trajectories(pdf, report)

@@ -16,6 +16,7 @@ import scipy
 
 from trichometry import __version__
 from trichometry.errors import ConfigError
+from trichometry.reports.baseline import BaselineStats, baseline_stats
 from trichometry.reports.bds import COLUMNS, long_rows
 from trichometry.reports.engine import (
     MissingVisit,
@@ -52,6 +53,7 @@ class Report:
         missing: expected windows without an analysed visit.
         stats: per parameter x site x arm x window.
         comparisons: per parameter x site x window x pair of arms.
+        baseline: baseline values per parameter x site x arm (comparability of the arms).
         rows: the long BDS data (see :mod:`trichometry.reports.bds`), in ``columns`` order.
         columns: column names of ``rows``.
         warnings: things a reader must know (mixed models, unknown image hashes, ...).
@@ -65,6 +67,7 @@ class Report:
     missing: list[MissingVisit]
     stats: list[ArmWindowStats]
     comparisons: list[ArmComparison]
+    baseline: list[BaselineStats]
     rows: list[dict[str, Any]]
     columns: tuple[str, ...]
     warnings: list[str]
@@ -206,4 +209,17 @@ def build_report(
         log.warning("%s", w)
     prov = _provenance(obs, config, ts, source.describe(), rows, warns)
     log.info("report: %d subjects, %d visits, %d images", prov["n_subjects"], len(obs), prov["n_images"])
-    return Report(config, ts, source.describe(), obs, missing, stats, comps, rows, COLUMNS, warns, prov)
+    return Report(
+        config=config,
+        generated_at=ts,
+        source=source.describe(),
+        observations=obs,
+        missing=missing,
+        stats=stats,
+        comparisons=comps,
+        baseline=baseline_stats(obs, config),
+        rows=rows,
+        columns=COLUMNS,
+        warnings=warns,
+        provenance=prov,
+    )

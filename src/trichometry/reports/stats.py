@@ -129,11 +129,17 @@ def welch_ci(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> tup
 REFERENCE_NAMES = ("control", "placebo", "vehicle", "sham")
 
 
+def reference_arm_of(arms: Sequence[str], reference: str | None = None) -> str | None:
+    """``reference`` when it is one of ``arms``, else an arm named control/placebo/vehicle/sham, else None."""
+    if reference in arms:
+        return reference
+    return next((a for a in sorted(arms) if a.lower() in REFERENCE_NAMES), None)
+
+
 def arm_pairs(arms: Sequence[str], reference: str | None = None) -> list[tuple[str, str]]:
     """Pairs ``(a, b)`` compared as ``a - b``; the reference arm (when present) is always ``b``."""
-    if reference not in arms:
-        reference = next((a for a in arms if a.lower() in REFERENCE_NAMES), None)
-    return [(b, a) if a == reference else (a, b) for a, b in itertools.combinations(sorted(arms), 2)]
+    ref = reference_arm_of(arms, reference)
+    return [(b, a) if a == ref else (a, b) for a, b in itertools.combinations(sorted(arms), 2)]
 
 
 def _r(x: float) -> float:

@@ -65,6 +65,43 @@ def stats_table(report: Report, param: str | None = None) -> Table:
     return header, rows
 
 
+def baseline_table(report: Report, param: str | None = None) -> Table:
+    """Baseline values per parameter x site x arm, with tests against the reference arm."""
+    header = [
+        "PARAMCD",
+        "SITE",
+        "ARM",
+        "N",
+        "MEAN",
+        "SD",
+        "MEDIAN",
+        "MIN",
+        "MAX",
+        "VERSUS",
+        "P (WELCH)",
+        "P (MANN-WHITNEY)",
+    ]
+    rows = [
+        [
+            b.param,
+            b.site,
+            b.arm,
+            b.n,
+            _n(b.mean),
+            _n(b.sd),
+            _n(b.median),
+            _n(b.min),
+            _n(b.max),
+            b.versus,
+            _n(b.welch_p),
+            _n(b.mannwhitney_p),
+        ]
+        for b in report.baseline
+        if param is None or b.param == param
+    ]
+    return header, rows
+
+
 def comparisons_table(report: Report, param: str | None = None) -> Table:
     """Between-arm differences in mean change with Welch CI and tests."""
     header = [
