@@ -17,6 +17,12 @@ __all__ = ["edge_blur_px", "exposure_stats", "glare_mask"]
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
+def channel_max_min(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel max and min over the three channels, ``(H, W)`` uint8 each (fast path)."""
+    r, g, b = cv2.split(np.ascontiguousarray(img))
+    return cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b)
+
+
 def _grey(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
 
@@ -63,7 +69,7 @@ def exposure_stats(img: np.ndarray, valid: np.ndarray | None = None) -> dict[str
         ``highlights_clipped`` (fraction with any channel >= 250).
     """
     luma = _grey(img)
-    hi = img.max(axis=2) >= 250
+    hi = channel_max_min(img)[0] >= 250
     if valid is not None and valid.any():
         luma, hi = luma[valid], hi[valid]
     return {
@@ -84,7 +90,8 @@ def glare_mask(img: np.ndarray, min_area_px: int = 20, margin_px: int = 2) -> np
     Returns:
         ``(H, W)`` bool, True on glare.
     """
-    sat = (img.min(axis=2) >= 235) & (img.max(axis=2) >= 250)
+    top, bottom = channel_max_min(img)
+    sat = (bottom >= 235) & (top >= 250)
     if not sat.any():
         return sat
     n, labels, stats, _ = cv2.connectedComponentsWithStats(sat.astype(np.uint8), connectivity=8)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from trichometry.quality.metrics import channel_max_min as _channel_max_min
+
 __all__ = ["OverlayParams", "detect_overlays"]
 
 
@@ -73,15 +75,14 @@ def _local_std(grey: np.ndarray, k: int = 5) -> np.ndarray:
 
 def _flat_patches(img: np.ndarray, p: OverlayParams) -> np.ndarray:
     h, w = img.shape[:2]
-    i16 = img.astype(np.int16)
-    chroma = i16.max(axis=2) - i16.min(axis=2)
-    std = np.max([_local_std(img[..., c]) for c in range(3)], axis=0)
-    v = i16.max(axis=2)
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    v, lo_c = _channel_max_min(img)
+    chroma = cv2.subtract(v, lo_c)
+    std = _local_std(grey)  # paint is grey: chroma is checked separately
     flat = (std < p.flat_std) & (chroma <= p.flat_chroma) & (v < 250)  # >= 250 flat is glare
     out = np.zeros((h, w), bool)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(flat.astype(np.uint8), connectivity=8)
     min_area = max(60, p.flat_min_area_frac * h * w)
-    grey = img.mean(axis=2)
     for i in range(1, n):
         x, y, bw, bh, area = stats[i]
         if area < min_area or min(bw, bh) < 4:
