@@ -89,7 +89,7 @@ class AnalysisResult:
         method: ``"model"`` or ``"classical"``.
         model: provenance of the detector (``name``, ``version``, ``sha256``, ...).
         convention: thickness convention name asked for.
-        roi: the ROI spec asked for (``None``: whole frame).
+        roi: the analysed region as ``Roi.to_dict`` (``kind``, ``spec``, pixel geometry).
         timings_s: seconds for ``read``, ``quality``, ``infer``, ``measure`` and ``total``.
         flags: short machine-readable warnings (``uncalibrated``, ``quality-warn``, ...).
     """
@@ -101,7 +101,7 @@ class AnalysisResult:
     method: str
     model: dict[str, Any]
     convention: str
-    roi: str | None
+    roi: dict[str, Any]
     timings_s: dict[str, float]
     flags: list[str] = field(default_factory=list)
     trichometry_version: str = __version__
@@ -175,8 +175,8 @@ def analyze(
     t0 = time.perf_counter()
     loaded = read_image(image, um_per_px=um_per_px, device=device, magnification=magnification)
     t_read = time.perf_counter()
-    roi_obj = roi if isinstance(roi, Roi) or roi is None else Roi.parse(str(roi), loaded.um_per_px)
-    roi_label = None if roi is None else (roi_obj.label or str(roi))
+    roi_obj = roi if isinstance(roi, Roi) else Roi.parse(None if roi is None else str(roi), loaded.um_per_px)
+    roi_dict = roi_obj.to_dict(loaded.image.shape[:2])
     quality = assess_quality(loaded.image, loaded.um_per_px, thresholds)
     t_q = time.perf_counter()
     flags = [] if loaded.um_per_px is not None else ["uncalibrated"]
@@ -195,7 +195,7 @@ def analyze(
             method=method,
             model=_model_info(detector, method, None),
             convention=convention,
-            roi=roi_label,
+            roi=roi_dict,
             timings_s=timings,
             flags=flags,
         )
@@ -220,7 +220,7 @@ def analyze(
         method=method,
         model=_model_info(detector, method, prediction),
         convention=convention,
-        roi=roi_label,
+        roi=roi_dict,
         timings_s=timings,
         flags=flags,
     )

@@ -199,7 +199,6 @@ def command(
                 convention=convention,
             )
             doc = result.to_dict()
-            doc["model"]["method"] = method
             json_name, png_name = f"{stem}.json", f"{stem}_overlay.png" if overlay else ""
             write_json(out / json_name, doc)
             if overlay:

@@ -180,7 +180,7 @@ def result_to_dict(result: Any) -> dict[str, Any]:
         "anisotrichosis_pct": s.get("anisotrichosis_pct"),
         "follicular_units": fu,
         "convention": m.convention if m is not None else get_convention(result.convention).to_dict(),
-        "roi": m.roi if m is not None else result.roi,
+        "roi": m.roi if m is not None else result.roi,  # same Roi.to_dict layout
         "quality": result.quality.to_dict(),
         "model": result.model,
         "timings_s": result.timings_s,
@@ -235,7 +235,7 @@ def result_row(doc: dict[str, Any], file: str, json_name: str = "", overlay_name
         "um_per_px": doc.get("um_per_px"),
         "calibration": doc["calibration"]["source"],
         "convention": (doc.get("convention") or {}).get("name"),
-        "roi": (doc.get("roi") or {}).get("spec") if isinstance(doc.get("roi"), dict) else doc.get("roi"),
+        "roi": (doc.get("roi") or {}).get("spec"),
         "method": model.get("method"),
         "model_name": model.get("name"),
         "model_version": model.get("version"),

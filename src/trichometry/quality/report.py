@@ -64,19 +64,26 @@ class QualityReport:
         reasons: one sentence per failed check: what is wrong and what to do.
         metrics: measured values (``edge_blur_px``, ``edge_blur_um``, ``mean_luma``, ...).
         valid_mask: ``(H, W)`` bool, False on overlays and glare (excluded from analysis).
+        thresholds: the limits the verdict was judged by (provenance).
     """
 
     verdict: str
     reasons: list[str]
     metrics: dict[str, Any]
     valid_mask: np.ndarray = field(repr=False)
+    thresholds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (without the mask)."""
         clean = {
             k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in self.metrics.items()
         }
-        return {"verdict": self.verdict, "reasons": list(self.reasons), "metrics": clean}
+        return {
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+            "metrics": clean,
+            "thresholds": self.thresholds,
+        }
 
 
 def _worse(a: str, b: str) -> str:
@@ -154,7 +161,7 @@ def assess_quality(
         )
     elif vf < t.valid_warn or parts["total"] > 0.15:
         flag("warn", f"burned-in overlays or glare mask {1 - vf:.0%} of the image (excluded from the area).")
-    return QualityReport(verdict=verdict, reasons=reasons, metrics=metrics, valid_mask=valid)
+    return QualityReport(verdict, reasons, metrics, valid, thresholds=asdict(t))
 
 
 def thresholds_dict(t: QualityThresholds | None = None) -> dict[str, float]:
