@@ -54,9 +54,10 @@ def apply_lighting(img: np.ndarray, view: View) -> None:
     a = math.radians(view.illumination_deg)
     ramp = xs[None, :] * math.cos(a) + ys[:, None] * math.sin(a)
     r2 = (xs[None, :] ** 2 + ys[:, None] ** 2) / (0.25 + 0.25 * (min(w, h) / max(w, h)) ** 2)
-    gain = (
-        view.exposure * (1.0 + 2.0 * view.illumination_gradient * ramp) * (1.0 - view.vignetting * r2 * 0.5)
-    )
+    exposure = view.exposure
+    if view.auto_exposure > 0:  # the camera pulls the mean brightness towards mid-grey
+        exposure *= (0.5 / max(float(img.mean()), 1e-3)) ** float(view.auto_exposure)
+    gain = exposure * (1.0 + 2.0 * view.illumination_gradient * ramp) * (1.0 - view.vignetting * r2 * 0.5)
     img *= gain.astype(np.float32)[..., None]
     img *= np.asarray(view.white_balance, dtype=np.float32)[None, None, :]
 

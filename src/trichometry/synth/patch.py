@@ -317,7 +317,7 @@ def sample_patch(
     # drawn last so that adding them kept every earlier draw
     p["cast_fraction"] = _uniform(rng, ranges.cast_fraction)
     has_cast = rng.uniform(size=len(hairs)) < p["cast_fraction"]
-    opacity = rng.uniform(0.3, 0.8, size=len(hairs))
+    opacity = rng.uniform(0.2, 0.55, size=len(hairs))
     hairs = [replace(h, cast=float(o)) if c else h for h, c, o in zip(hairs, has_cast, opacity)]
     params = {k: round(v, 4) for k, v in p.items()}
     params["extent_um"] = [w_um, h_um]

@@ -50,6 +50,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "illumination_gradient": (0.0, 0.8),
     "vignetting": (0.0, 0.9),
     "exposure": (0.3, 2.0),
+    "auto_exposure": (0.0, 1.0),
     "white_balance": (-0.5, 0.5),
     "defocus_px": (0.0, 10.0),
     "defocus_tilt": (0.0, 5.0),
@@ -93,6 +94,7 @@ class SceneRanges:
         dandruff_per_mm2, vessels_per_mm2: scale flakes and visible vessels.
         rotation_deg: camera rotation about the target-area centre.
         illumination_gradient, vignetting, exposure, white_balance: lighting.
+        auto_exposure: how far the camera normalises the scene's brightness (0-1).
         defocus_px: Gaussian defocus sigma in pixels.
         defocus_tilt: relative growth of the blur across the frame (tilted plate).
         noise_sigma: sensor noise (8-bit units).
@@ -131,7 +133,8 @@ class SceneRanges:
     rotation_deg: Range = (-180.0, 180.0)
     illumination_gradient: Range = (0.0, 0.25)
     vignetting: Range = (0.0, 0.35)
-    exposure: Range = (0.8, 1.1)
+    exposure: Range = (0.87, 1.19)
+    auto_exposure: Range = (0.3, 0.9)
     white_balance: Range = (-0.27, 0.03)
     defocus_px: Range = (0.8, 2.8)
     defocus_tilt: Range = (0.0, 1.0)

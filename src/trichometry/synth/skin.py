@@ -60,12 +60,20 @@ def skin_coords(view: View, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
 
 
 def noise_field(
-    view: View, spacings_um: tuple[float, ...], seed: int, first_octave: int, min_spacing_um: float = 0.0
+    view: View,
+    spacings_um: tuple[float, ...],
+    seed: int,
+    first_octave: int,
+    min_spacing_um: float = 0.0,
+    stretch: float = 1.0,
+    angle_deg: float = 0.0,
 ) -> np.ndarray:
     """:func:`fbm` over the view's pixels, computed on a reduced grid when it is smooth.
 
     The grid is reduced so the finest used octave keeps at least 4 samples per
     lattice cell, then enlarged bilinearly; the field stays keyed to skin position.
+    ``stretch > 1`` elongates features ``stretch`` times along ``angle_deg`` (skin
+    frame), for fibrous texture.
 
     Returns:
         ``(H, W)`` float32.
@@ -73,6 +81,10 @@ def noise_field(
     used = [sp for sp in spacings_um if sp >= min_spacing_um] or [max(spacings_um)]
     f = int(np.clip(min(used) / (4.0 * view.um_per_px), 1, 16))
     sx, sy = skin_coords(view, f)
+    if stretch != 1.0:
+        a = math.radians(angle_deg)
+        ca, sa = np.float32(math.cos(a)), np.float32(math.sin(a))
+        sx, sy = (sx * ca + sy * sa) / np.float32(stretch), -sx * sa + sy * ca
     field = fbm(sx, sy, spacings_um, seed, min_spacing_um=min_spacing_um, first_octave=first_octave)
     if f == 1:
         return field
@@ -110,7 +122,12 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
     broad = noise_field(view, (1500.0, 600.0), seed, first_octave=0)
     mid = noise_field(view, (180.0, 70.0), seed, first_octave=2, min_spacing_um=upp)
     fine = noise_field(view, (28.0, 12.0, 6.0), seed, first_octave=4, min_spacing_um=1.5 * upp)
-    lum = 1.0 + 0.05 * broad + 0.03 * mid + 0.02 * fine
+    # fibrous cornified relief: fine noise stretched along a direction of the patch
+    fibre_deg = float(seed % 180)
+    fibre = noise_field(
+        view, (40.0, 16.0), seed, first_octave=10, min_spacing_um=1.5 * upp, stretch=4.0, angle_deg=fibre_deg
+    )
+    lum = 1.0 + 0.045 * broad + 0.025 * mid + 0.015 * fine + 0.03 * fibre
     # skin furrows: thin network where a ridged noise crosses zero
     ridge = noise_field(view, (260.0, 90.0), seed, first_octave=8)
     furrow = np.exp(-((ridge / 0.04) ** 2)).astype(np.float32)
@@ -118,14 +135,14 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
     lum -= 0.035 * furrow
     # diffuse erythema (takes green and blue)
     red = np.clip(0.5 + 0.5 * broad, 0, 1) * np.float32(0.12 * skin.redness)
-    # whitish cornified scaling: a bright, slightly blue veil over broad areas ...
-    veil = np.clip(0.45 + 0.6 * broad + 0.5 * mid, 0.0, 1.0)
-    grain = np.clip(0.5 + 0.8 * fine + 0.6 * mid, 0.0, 1.0)
-    scal = np.float32(skin.scaling) * veil * (0.45 + 0.55 * grain)
-    # ... with glossy blue-white sparkles where the fine relief catches the light
-    patches = np.clip((0.6 * broad + mid + 0.1) * 2.5, 0.0, 1.0)
-    gloss = np.clip((fine - 0.15) * 2.5, 0.0, 1.0) * patches
-    gloss = np.clip(_blur_um((skin.scaling * 0.55 * gloss).astype(np.float32), 3.5, upp), 0.0, 0.85)
+    # whitish cornified scaling: a bright, slightly blue veil, thicker in broad areas ...
+    veil = np.clip(0.6 + 0.5 * broad + 0.2 * mid, 0.0, 1.0)
+    grain = np.clip(0.5 + 0.5 * fine + 0.6 * fibre, 0.0, 1.0)
+    scal = np.float32(skin.scaling) * veil * (0.6 + 0.4 * grain)
+    # ... with glossy blue-white glints where the fine relief catches the light
+    patches = np.clip((0.6 * broad + mid) * 2.0, 0.0, 1.0)
+    gloss = np.clip((fine + 0.5 * fibre - 0.3) * 2.5, 0.0, 1.0) * patches
+    gloss = np.clip(_blur_um((skin.scaling * 0.5 * gloss).astype(np.float32), 3.0, upp), 0.0, 0.85)
     white = (0.86, 0.87, 0.90)
     sparkle = (0.86, 0.88, 1.0)
     # compose per channel: skin -> veil -> sparkle (single-channel arithmetic is cheaper)

@@ -32,6 +32,8 @@ class View:
         illumination_deg: direction of the brightness gradient.
         vignetting: relative darkening at the corners.
         exposure: global brightness gain.
+        auto_exposure: 0-1, how far the camera pulls the scene's mean brightness
+            towards mid-grey before ``exposure`` (0 = fixed exposure).
         white_balance: ``(r, g, b)`` gains of the camera.
         defocus_px: Gaussian defocus sigma (pixels).
         defocus_tilt: extra blur across the frame (a tilted contact plate): the sigma
@@ -57,6 +59,7 @@ class View:
     illumination_deg: float = 0.0
     vignetting: float = 0.0
     exposure: float = 1.0
+    auto_exposure: float = 0.0
     white_balance: tuple[float, float, float] = (1.0, 1.0, 1.0)
     defocus_px: float = 0.0
     defocus_tilt: float = 0.0
@@ -125,6 +128,7 @@ class View:
             "illumination_deg": round(float(self.illumination_deg), 3),
             "vignetting": round(float(self.vignetting), 4),
             "exposure": round(float(self.exposure), 4),
+            "auto_exposure": round(float(self.auto_exposure), 4),
             "white_balance": [round(float(v), 4) for v in self.white_balance],
             "defocus_px": round(float(self.defocus_px), 4),
             "defocus_tilt": round(float(self.defocus_tilt), 4),
@@ -208,6 +212,7 @@ def sample_view(
     # drawn last so earlier draws keep their values when settings are added
     defocus_tilt = _u(rng, r.defocus_tilt)
     defocus_deg = float(rng.uniform(0.0, 360.0))
+    auto_exposure = _u(rng, r.auto_exposure)
     return View(
         um_per_px=upp,
         width=width,
@@ -218,6 +223,7 @@ def sample_view(
         illumination_deg=float(rng.uniform(0.0, 360.0)),
         vignetting=_u(rng, r.vignetting),
         exposure=_u(rng, r.exposure),
+        auto_exposure=auto_exposure,
         white_balance=white_balance,
         defocus_px=_u(rng, r.defocus_px),
         defocus_tilt=defocus_tilt,
