@@ -18,7 +18,7 @@ def test_count_and_exit_map_match_inside_hairs(upp):
     total = 0
     for seed in range(3):
         s = generate_sample(
-            seed, um_per_px=upp, density_per_cm2=(200, 320), p_unclipped=0.5, width=256, height=160
+            seed, um_per_px=upp, density_per_cm2=(200, 320), p_unclipped=0.5, width=480, height=360
         )
         t = s.truth
         inside = [
@@ -31,7 +31,7 @@ def test_count_and_exit_map_match_inside_hairs(upp):
         for h in inside:
             x, y = h.exit_xy
             assert s.targets.exit_map[math.floor(y + 0.5), math.floor(x + 0.5)] == 1
-        assert t.density_per_cm2 == pytest.approx(t.count / (256 * 160 * (upp * 1e-4) ** 2))
+        assert t.density_per_cm2 == pytest.approx(t.count / (480 * 360 * (upp * 1e-4) ** 2))
         total += t.count
     assert total > 0
 
