@@ -53,4 +53,6 @@ def generate_sample(seed: int, ranges: SceneRanges | None = None, **overrides: A
     rng = np.random.default_rng(int(seed))
     view = sample_view(ranges, rng)
     patch = sample_patch(ranges, rng, extent_um=patch_extent_for(view, ranges))
-    return render(patch, view, seed=seed, image_id=f"synth-{int(seed):08d}")
+    sample = render(patch, view, seed=seed, image_id=f"synth-{int(seed):08d}")
+    sample.truth.params["ranges"] = ranges.to_dict()  # provenance: what the scene was drawn from
+    return sample
