@@ -137,3 +137,13 @@ def test_generate_rejects_unknown_parameter():
 
     with pytest.raises(ConfigError, match="hair_colour"):
         generate_sample(1, hair_colour=3)
+
+
+def test_truth_records_the_ranges_it_was_drawn_from():
+    from trichometry.synth import SceneRanges
+
+    s = generate_sample(2, width=64, height=48, density_per_cm2=(100, 150))
+    d = json.loads(json.dumps(s.truth.to_dict()))
+    back = SceneRanges.from_dict(d["params"]["ranges"])
+    assert back == SceneRanges().with_overrides(width=64, height=48, density_per_cm2=(100, 150))
+    assert d["params"]["view"]["um_per_px"] == pytest.approx(s.truth.um_per_px, rel=1e-5)
