@@ -217,3 +217,25 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         read_image(tmp_path / "nope.jpg")
     with pytest.raises(ImageRejected, match="not a file"):
         read_image(tmp_path)
+
+
+def test_jpeg_compressed_dicom_and_dicom_without_pixels(tmp_path: Path) -> None:
+    import pydicom
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    img = np.zeros((64, 80, 3), np.uint8)
+    img[..., 0], img[..., 1], img[..., 2] = 200, np.linspace(0, 255, 80, dtype=np.uint8)[None], 60
+    write_dicom(tmp_path / "a.dcm", img, (0.0028, 0.0028), 8)
+    ds = pydicom.dcmread(tmp_path / "a.dcm")
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.PixelData = encapsulate([_jpeg_bytes(img)])
+    ds["PixelData"].VR = "OB"
+    ds.save_as(tmp_path / "j.dcm", enforce_file_format=True)
+    r = read_image(tmp_path / "j.dcm")
+    assert r.um_per_px == pytest.approx(2.8) and np.abs(r.image.astype(int) - img.astype(int)).mean() < 3
+    del ds.PixelData
+    ds.save_as(tmp_path / "np.dcm", enforce_file_format=True)
+    with pytest.raises(ImageRejected, match="without pixel data"):
+        read_image(tmp_path / "np.dcm")
