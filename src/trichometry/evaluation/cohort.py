@@ -77,9 +77,9 @@ class CohortConfig:
     seed_start: int = 900_000
     visits: tuple[str, ...] = ("baseline", "2w", "1m", "3m", "6m")
     photos_per_visit: int = 2
-    um_per_px: float = 5.0
-    width: int = 768
-    height: int = 576
+    um_per_px: float = 8.0
+    width: int = 1280
+    height: int = 1024
     density_per_cm2: tuple[float, float] = (120.0, 260.0)
     shift_sd_um: float = 100.0
     rotation_sd_deg: float = 3.0

@@ -27,9 +27,9 @@ class DataConfig:
     seed_start: int = 900_000  # generated: first seed (training must stay below it)
     photos_per_visit: int = 2  # generated: repeated photos of the area per visit
     visits: list[str] = field(default_factory=lambda: ["baseline", "2w", "1m", "3m", "6m"])  # generated
-    um_per_px: float = 5.0  # generated: camera scale
-    width: int = 768  # generated: frame width (px)
-    height: int = 576  # generated: frame height (px)
+    um_per_px: float = 8.0  # generated: camera scale
+    width: int = 1280  # generated: frame width (px)
+    height: int = 1024  # generated: frame height (px)
     shift_sd_um: float = 100.0  # generated: camera re-positioning spread (each axis, um)
     rotation_sd_deg: float = 3.0  # generated: camera rotation spread between photos
     overlays: bool = False  # generated: burned-in overlays as in real images
