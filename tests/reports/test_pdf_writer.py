@@ -52,3 +52,17 @@ def test_pdf_opens_with_the_expected_pages(pdf_pair):
 def test_pdf_is_byte_identical_when_repeated(pdf_pair):
     _, a, b = pdf_pair
     assert a == b
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+def test_text_beyond_latin1_is_embedded_not_lost():
+    import dataclasses
+
+    spec = importlib.util.spec_from_file_location("reports_cohort", Path(__file__).with_name("conftest.py"))
+    cohort = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cohort)
+    records, _ = cohort.make_cohort(n_per_arm=1)
+    records = [dataclasses.replace(r, subject="患者-1") if r.subject == "T000" else r for r in records]
+    data = pdf_bytes(build_report(RecordListSource(records), generated_at=TS))
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert "患者-1" in text
