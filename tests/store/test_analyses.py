@@ -73,6 +73,15 @@ def test_database_triggers_refuse_raw_sql(world, sql):
     assert st.get_analysis(None, a.id).quality == "ok"
 
 
+def test_postgresql_refuses_truncate(world):
+    st = world["store"]
+    if st.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL only")
+    _analysis(world)
+    with pytest.raises(DBAPIError, match="append-only"), st.engine.begin() as conn:
+        conn.execute(text("TRUNCATE analyses CASCADE"))
+
+
 def test_correction_is_a_new_linked_row(world):
     st, doc, vi, a = _analysis(world)
     st.correct_analysis(doc, a.id, {"count": 12}, "recounted by hand")
@@ -88,6 +97,7 @@ def test_correction_is_a_new_linked_row(world):
     assert [x.id for x in st.analyses_of(vi.id)] == [a.id, b.id]
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # validation only: one back end
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [

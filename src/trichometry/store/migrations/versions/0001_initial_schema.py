@@ -39,6 +39,10 @@ def _create_append_only_triggers() -> None:
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION trichometry_append_only()"
             )
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION trichometry_append_only()"
+            )
 
 
 def _drop_append_only_triggers() -> None:
@@ -50,6 +54,7 @@ def _drop_append_only_triggers() -> None:
     elif dialect == "postgresql":
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute("DROP FUNCTION IF EXISTS trichometry_append_only()")
 
 
