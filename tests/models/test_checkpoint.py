@@ -77,3 +77,19 @@ def test_changed_weights_fail_the_hash(tmp_path: Path) -> None:
     torch.save(ckpt, tmp_path / "bad.pt")
     with pytest.raises(CheckpointError, match="SHA-256"):
         load_checkpoint(tmp_path / "bad.pt")
+
+
+def test_strip_training_state_keeps_weights_and_hash(tmp_path: Path) -> None:
+    from trichometry.models.checkpoint import strip_training_state
+
+    model = create_model("tiny")
+    opt = torch.optim.AdamW(model.parameters())
+    model(torch.rand(1, 3, 32, 32)).sum().backward()
+    opt.step()
+    save_checkpoint(
+        tmp_path / "full.pt", model, model_name="tiny", model_kwargs=model_kwargs("tiny"), optimizer=opt
+    )
+    sha = strip_training_state(tmp_path / "full.pt", tmp_path / "slim.pt")
+    slim = load_checkpoint(tmp_path / "slim.pt")
+    assert "optimizer" not in slim and slim["weights_sha256"] == sha
+    assert (tmp_path / "slim.pt").stat().st_size < (tmp_path / "full.pt").stat().st_size

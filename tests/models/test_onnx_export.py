@@ -21,3 +21,15 @@ def test_onnx_matches_pytorch(tmp_path: Path) -> None:
     with torch.no_grad():
         want = model.activate(model(x)).numpy()
     np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_onnx_command_line(tmp_path: Path, capsys) -> None:
+    from trichometry.models import model_kwargs, save_checkpoint
+    from trichometry.models.onnx_export import main
+
+    save_checkpoint(
+        tmp_path / "m.pt", create_model("tiny"), model_name="tiny", model_kwargs=model_kwargs("tiny")
+    )
+    main([str(tmp_path / "m.pt"), str(tmp_path / "m.onnx"), "--tile", "64"])
+    assert (tmp_path / "m.onnx").stat().st_size > 10_000
+    assert '"max_abs_diff"' in capsys.readouterr().out

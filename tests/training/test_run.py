@@ -66,3 +66,12 @@ def test_resume_from_another_architecture_is_refused(tmp_path: Path) -> None:
     (tmp_path / "broken.pt").write_bytes(b"\x00" * 100)
     with pytest.raises(CheckpointError):
         train(_cfg(tmp_path / "c", f"trainer.resume={tmp_path / 'broken.pt'}"))
+
+
+@pytest.mark.gpu
+def test_mixed_precision_steps_on_gpu(tmp_path: Path) -> None:
+    out = tmp_path / "gpu"
+    metrics = train(
+        _cfg(out, "trainer=gpu", "trainer.max_steps=2", "trainer.batch_size=2", "trainer.val_every=2")
+    )
+    assert metrics["step"] == 2 and (out / "checkpoints" / "last.pt").is_file()

@@ -221,3 +221,18 @@ def source_info(ckpt: dict[str, Any], path: str | os.PathLike[str] | None = None
     if path is not None:
         info["checkpoint"] = str(path)
     return info
+
+
+def strip_training_state(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> str:
+    """Copy a checkpoint without optimiser / scheduler / scaler state (for shipping).
+
+    Weights, description, config, provenance and metrics are kept unchanged, so the
+    weights' SHA-256 (returned) stays the same.
+    """
+    ckpt = load_checkpoint(src)
+    for key in ("optimizer", "scheduler", "scaler"):
+        ckpt.pop(key, None)
+    buf = io.BytesIO()
+    torch.save(ckpt, buf)
+    atomic_write_bytes(dst, buf.getvalue())
+    return str(ckpt["weights_sha256"])

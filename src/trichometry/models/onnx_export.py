@@ -84,3 +84,29 @@ def export_onnx(
     atomic_write_bytes(path, data)
     logger.info("exported ONNX to %s (tile %d, max |diff| %s)", path, tile, diff)
     return {"path": str(path), "tile": tile, "max_abs_diff": diff}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m trichometry.models.onnx_export CHECKPOINT OUT.onnx [--tile 512]``."""
+    import argparse
+    import json
+
+    from trichometry.models.checkpoint import model_from_checkpoint
+
+    ap = argparse.ArgumentParser(
+        description="Export a trichometry checkpoint to ONNX (checked with onnxruntime)."
+    )
+    ap.add_argument("checkpoint")
+    ap.add_argument("out")
+    ap.add_argument("--tile", type=int, default=512)
+    ap.add_argument("--opset", type=int, default=18)
+    args = ap.parse_args(argv)
+    model, ckpt = model_from_checkpoint(args.checkpoint)
+    info = export_onnx(model, args.out, tile=args.tile, opset=args.opset)
+    info["weights_sha256"] = ckpt["weights_sha256"]
+    info["canonical_um_per_px"] = ckpt["preprocessing"]["canonical_um_per_px"]
+    print(json.dumps(info, indent=2))
+
+
+if __name__ == "__main__":
+    main()
