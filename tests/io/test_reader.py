@@ -239,3 +239,19 @@ def test_jpeg_compressed_dicom_and_dicom_without_pixels(tmp_path: Path) -> None:
     ds.save_as(tmp_path / "np.dcm", enforce_file_format=True)
     with pytest.raises(ImageRejected, match="without pixel data"):
         read_image(tmp_path / "np.dcm")
+
+
+def test_jpeg_and_dicom_bombs_refused_from_the_header(tmp_path: Path) -> None:
+    data = bytearray(_jpeg_bytes(_rgb()))
+    sof = next(i for i in range(2, len(data) - 9) if data[i] == 0xFF and data[i + 1] in (0xC0, 0xC2))
+    data[sof + 5 : sof + 9] = struct.pack(">HH", 60000, 60000)  # height, width claimed by the frame header
+    with pytest.raises(ImageRejected, match="60000x60000"):
+        read_image(bytes(data))
+    import pydicom
+
+    write_dicom(tmp_path / "a.dcm", _rgb(), (0.0028, 0.0028), 8)
+    ds = pydicom.dcmread(tmp_path / "a.dcm")
+    ds.Rows, ds.Columns = 60000, 60000
+    ds.save_as(tmp_path / "bomb.dcm", enforce_file_format=True)
+    with pytest.raises(ImageRejected, match="before decoding"):
+        read_image(tmp_path / "bomb.dcm")

@@ -27,6 +27,7 @@ def _encoded(fmt: str) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.timeout(120)
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "TIFF"])
 def test_truncated_and_flipped_at_many_offsets(fmt: str) -> None:
     data = _encoded(fmt)
@@ -47,6 +48,7 @@ def test_truncated_and_flipped_at_many_offsets(fmt: str) -> None:
             pass
 
 
+@pytest.mark.timeout(120)
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=600))
 def test_arbitrary_bytes_give_result_or_rejection(data: bytes) -> None:
