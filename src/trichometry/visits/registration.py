@@ -31,6 +31,8 @@ import numpy as np
 from trichometry.errors import ConfigError, RegistrationError
 from trichometry.visits import similarity as sim
 from trichometry.visits.assignment import assign
+from trichometry.visits.constellation import constellation_hypotheses
+from trichometry.visits.features import feature_transform
 
 logger = logging.getLogger(__name__)
 
@@ -148,117 +150,6 @@ def overlap_share(matrix: np.ndarray, base_size: tuple[int, int], follow_size: t
     return float(max(area, 0.0)) / float(base_size[0] * base_size[1])
 
 
-def _occupancy(base_xy: np.ndarray, size: tuple[int, int], tol_px: float) -> np.ndarray:
-    import cv2
-
-    w, h = size
-    grid = np.zeros((h, w), dtype=np.uint8)
-    r = max(1, math.ceil(tol_px))
-    for x, y in base_xy:
-        cv2.circle(grid, (round(x), round(y)), r, 1, thickness=-1)
-    return grid
-
-
-def _grid_score(mats: np.ndarray, pts: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Per hypothesis, how many mapped points land on the dilated baseline points."""
-    mapped = np.einsum("kij,nj->kni", mats[:, :, :2], pts) + mats[:, None, :, 2]
-    xi = np.rint(mapped[..., 0]).astype(np.int64)
-    yi = np.rint(mapped[..., 1]).astype(np.int64)
-    h, w = grid.shape
-    ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    hit = np.zeros(ok.shape, dtype=bool)
-    hit[ok] = grid[yi[ok], xi[ok]] > 0
-    return hit.sum(1)
-
-
-def _constellation(
-    base_xy: np.ndarray,
-    follow_xy: np.ndarray,
-    base_size: tuple[int, int],
-    tol_px: float,
-    cfg: RegistrationConfig,
-) -> list[np.ndarray]:
-    """Hypotheses from pairs of exit points; returns the best few matrices."""
-    n, m = len(base_xy), len(follow_xy)
-    if n < 2 or m < 2:
-        return []
-    rng = np.random.default_rng(cfg.seed)
-    grid = _occupancy(base_xy, base_size, tol_px)
-    iu, ju = np.triu_indices(n, 1)
-    db = np.hypot(*(base_xy[iu] - base_xy[ju]).T)
-    order = np.argsort(db)
-    iu, ju, db = iu[order], ju[order], db[order]
-    diag = math.hypot(*base_size)
-    dmin, dmax = max(6 * tol_px, 0.05 * diag), 0.45 * diag
-    score_pts = follow_xy if m <= 80 else follow_xy[rng.choice(m, 80, replace=False)]
-    best: list[tuple[int, np.ndarray]] = []
-    best_score, trials, needed = 0, 0, cfg.max_trials
-    fi, fj = np.triu_indices(m, 1)
-    df = np.hypot(*(follow_xy[fi] - follow_xy[fj]).T)
-    usable = np.flatnonzero((df >= dmin) & (df <= dmax))
-    if len(usable) == 0:
-        usable = np.arange(len(df))
-    while trials < min(needed, cfg.max_trials):
-        trials += 1
-        k = usable[rng.integers(len(usable))]
-        a, b, d = fi[k], fj[k], df[k]
-        lo = np.searchsorted(db, d * (1 - cfg.max_scale_change) - tol_px)
-        hi = np.searchsorted(db, d * (1 + cfg.max_scale_change) + tol_px)
-        cand = np.arange(lo, hi)
-        if len(cand) == 0:
-            continue
-        if len(cand) > 1500:
-            cand = rng.choice(cand, 1500, replace=False)
-        p1 = np.repeat(follow_xy[[a]], 2 * len(cand), 0)
-        p2 = np.repeat(follow_xy[[b]], 2 * len(cand), 0)
-        q1 = np.concatenate([base_xy[iu[cand]], base_xy[ju[cand]]])
-        q2 = np.concatenate([base_xy[ju[cand]], base_xy[iu[cand]]])
-        mats = sim.from_pairs(p1, p2, q1, q2)
-        scale = np.hypot(mats[:, 0, 0], mats[:, 1, 0])
-        mats = mats[np.abs(scale - 1) <= cfg.max_scale_change]
-        if len(mats) == 0:
-            continue
-        scores = _grid_score(mats, score_pts, grid)
-        top = int(np.argmax(scores))
-        best.append((int(scores[top]), mats[top]))
-        if scores[top] > best_score:
-            best_score = int(scores[top])
-            w = min(best_score / len(score_pts), 0.999)
-            needed = max(15, math.ceil(math.log(1 - 0.999) / math.log(1 - w * w + 1e-12)))
-    best.sort(key=lambda t: -t[0])
-    logger.debug("constellation: %d trials, best grid score %d of %d", trials, best_score, len(score_pts))
-    return [mat for _, mat in best[:5]]
-
-
-def _features(
-    base_img: np.ndarray, follow_img: np.ndarray, tol_px: float
-) -> tuple[np.ndarray | None, int, int]:
-    """ORB + RANSAC; returns ``(matrix or None, inliers, matches)``."""
-    import cv2
-
-    def grey(img: np.ndarray) -> np.ndarray:
-        g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
-        return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(g.astype(np.uint8))
-
-    orb = cv2.ORB_create(nfeatures=3000)
-    kb, db = orb.detectAndCompute(grey(base_img), None)
-    kf, dfe = orb.detectAndCompute(grey(follow_img), None)
-    if db is None or dfe is None or len(kb) < 8 or len(kf) < 8:
-        return None, 0, 0
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(dfe, db, k=2)
-    good = [p[0] for p in knn if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
-    if len(good) < 8:
-        return None, 0, len(good)
-    src = np.float32([kf[g.queryIdx].pt for g in good])
-    dst = np.float32([kb[g.trainIdx].pt for g in good])
-    mat, inl = cv2.estimateAffinePartial2D(
-        src, dst, method=cv2.RANSAC, ransacReprojThreshold=max(tol_px, 3.0), maxIters=4000, confidence=0.995
-    )
-    if mat is None:
-        return None, 0, len(good)
-    return mat.astype(np.float64), int(inl.sum()), len(good)
-
-
 def _refine(
     mat: np.ndarray, base_xy: np.ndarray, follow_xy: np.ndarray, tol_px: float, iterations: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -339,10 +230,10 @@ def register(
     have_points = len(base_xy) >= 3 and len(follow_xy) >= 3
     feat: tuple[np.ndarray, int, int, float] | None = None
     if cfg.use_image_features and base_image is not None and follow_image is not None:
-        mat, fi, fm = _features(base_image, follow_image, tol_px)
+        mat, fi, fm = feature_transform(base_image, follow_image, tol_px)
         if mat is not None:
             feat = (mat, fi, fm, _confidence(fi / max(fm, 1), fi, 15.0))
-    seeds = ([feat[0]] if feat is not None else []) + _constellation(
+    seeds = ([feat[0]] if feat is not None else []) + constellation_hypotheses(
         base_xy, follow_xy, base_size, tol_px, cfg
     )
     if not seeds:
