@@ -81,3 +81,16 @@ def test_header_row_and_docstring_examples(make_patch, plain_view):
     assert top.mean() > 0.3 and s.targets.overlay_mask[40:].sum() == 0
     for name in ("trichometry.synth.generate", "trichometry.synth.render"):
         assert doctest.testmod(importlib.import_module(name)).failed == 0
+
+
+def test_shaft_shading_has_darker_rims_and_lighter_core(make_hair, make_patch, plain_view):
+    # a thick horizontal hair, no blur / noise / JPEG: read the profile across it
+    hair = make_hair(1, (-300.0, 0.0), 0.0, diameter_um=100.0, length_um=600.0, pigment=0.4)
+    s = render(make_patch(hair), plain_view(2.0, 200, 120), seed=0)
+    col = s.image[:, 100].astype(float).mean(axis=1)
+    on = np.flatnonzero(s.targets.shaft_mask[:, 100])
+    assert len(on) == 50
+    core = col[on[20:30]].mean()
+    rims = np.r_[col[on[1:4]], col[on[-4:-1]]].mean()
+    assert core > rims + 5
+    assert col[on].max() < col[:10].mean() - 40  # the shaft is darker than the skin
