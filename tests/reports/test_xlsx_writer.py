@@ -23,7 +23,16 @@ def report(cohort_factory):
 
 def test_workbook_sheets_values_and_safety(report):
     wb = load_workbook(io.BytesIO(xlsx_bytes(report)))
-    assert wb.sheetnames == ["Summary", "Comparisons", "Baseline", "Missing", "Data", "Provenance", "Images"]
+    assert wb.sheetnames == [
+        "Summary",
+        "Comparisons",
+        "Baseline",
+        "Listing",
+        "Missing",
+        "Data",
+        "Provenance",
+        "Images",
+    ]
     data = list(wb["Data"].iter_rows(values_only=True))
     header, rows = list(data[0]), data[1:]
     assert header == list(report.columns) and len(rows) == len(report.rows)
@@ -48,3 +57,14 @@ def test_export_is_byte_identical(report, tmp_path):
     assert a == b
     with zipfile.ZipFile(io.BytesIO(a)) as z:
         assert {i.date_time for i in z.infolist()} == {(2026, 11, 21, 8, 0, 0)}
+
+
+def test_listing_sheet_is_one_row_per_subject_with_window_columns(report):
+    wb = load_workbook(io.BytesIO(xlsx_bytes(report)))
+    rows = list(wb["Listing"].iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:4] == ("USUBJID", "ARM", "SITE", "BASE") and "6m PCHG" in header and "6m RESP" in header
+    assert len(rows) - 1 == len({(o.subject, o.site) for o in report.observations})
+    obs = next(o for o in report.observations if o.subject == "T002" and o.window and o.window.name == "6m")
+    row = next(r for r in rows[1:] if r[0] == "T002")
+    assert row[header.index("6m CHG")] == obs.chg["DENS"] and row[header.index("BASE")] == obs.base["DENS"]

@@ -1,11 +1,12 @@
-"""The report as a PDF (matplotlib): overview, statistics tables, plots, missing visits, provenance.
+"""The report as a PDF (matplotlib): overview, statistics tables, plots, listings, provenance.
 
 Pages, in order: ``Overview``; ``Baseline by arm``; one ``Statistics: <PARAMCD>`` page per
-parameter (within-arm change and between-arm comparison); ``Mean change from baseline by window`` (95 % CI per
-arm); ``Per-subject trajectories``; ``Missing visits``; ``Provenance`` and ``Images``
-(continued on further pages when long). Text is embedded as TrueType so it can be
-searched and extracted. Reproducible: creation and modification dates are the report's
-``generated_at``.
+parameter (within-arm change and between-arm comparison); ``Mean change from baseline by
+window`` (95 % CI per arm); ``Per-subject trajectories``; ``Listing: <responder PARAMCD>``;
+``Missing visits``; ``Provenance`` and ``Images`` (continued on further pages when long).
+Text uses the PDF core fonts (searchable, nothing embedded) unless the report holds
+characters beyond Latin-1, which embed DejaVu. Reproducible: creation and modification
+dates are the report's ``generated_at``.
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ def _listing(
 
 
 def _page(pdf: PdfPages, title: str, blocks: Sequence[tuple[str, Sequence[str]]], size: float = 6.5) -> None:
-    """One page: a title, then (note, lines) blocks in monospace."""
+    """One page: a title, then (note, lines) blocks in monospace (shrunk to fit the width)."""
+    widest = max((len(line) for _, lines in blocks for line in lines), default=1)
+    size = min(size, 0.9 * A4[0] * 72 / (0.6 * max(widest, 1)))  # monospace: 0.6 em per character
     fig = plt.figure(figsize=A4)
     fig.text(0.05, 0.965, title, fontsize=14, weight="bold", va="top")
     y = 0.93
@@ -271,6 +274,16 @@ def pdf_bytes(report: Report) -> bytes:
             _stats_pages(pdf, report)
             _plots(pdf, report)
             _trajectories(pdf, report)
+            listing = tables.subject_listing(report)
+            _table_pages(
+                pdf,
+                f"Listing: {report.config.responder_param}",
+                *listing,
+                cols=[i for i, h in enumerate(listing[0]) if not h.endswith(" AVAL")],
+                note=tables.param_title(report, report.config.responder_param)
+                + " per subject; empty = missing.",
+                width=16,
+            )
             _table_pages(pdf, "Missing visits", *tables.missing_table(report))
             _provenance_pages(pdf, report)
             _table_pages(pdf, "Images", *tables.images_table(report), cols=[0, 1, 2, 3, 4, 5, 6], width=64)

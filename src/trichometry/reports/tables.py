@@ -139,6 +139,37 @@ def comparisons_table(report: Report, param: str | None = None) -> Table:
     return header, rows
 
 
+def subject_listing(report: Report, param: str | None = None) -> Table:
+    """One row per subject x site: baseline and, per window, value, change, % change (and
+    responder flag for the responder parameter). Empty cells are missing visits."""
+    code = param or report.config.responder_param
+    windows = [w.name for w in report.config.windows]
+    resp = code == report.config.responder_param
+    header = ["USUBJID", "ARM", "SITE", "BASE"]
+    for w in windows:
+        header += [f"{w} AVAL", f"{w} CHG", f"{w} PCHG"] + ([f"{w} RESP"] if resp else [])
+    units: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for o in report.observations:
+        cell = units.setdefault((o.arm, o.subject, o.site), {})
+        if o.is_baseline:
+            cell["BASE"] = _n(o.values[code])
+        elif o.analysed and o.window is not None:
+            cell[o.window.name] = o
+    rows = []
+    for (arm, subject, site), cell in sorted(units.items()):
+        row: list[Any] = [subject, arm, site, cell.get("BASE")]
+        for w in windows:
+            o = cell.get(w)
+            pchg = _n(o.pchg[code]) if o else None
+            row += [_n(o.values[code]) if o else None, _n(o.chg[code]) if o else None, pchg]
+            if resp:
+                row.append(
+                    None if pchg is None else ("Y" if pchg >= report.config.responder_threshold_pct else "N")
+                )
+        rows.append(row)
+    return header, rows
+
+
 def missing_table(report: Report) -> Table:
     """Every expected window without an analysed visit."""
     header = ["USUBJID", "ARM", "SITE", "WINDOW", "DAYS"]

@@ -1,6 +1,7 @@
 """The report as an XLSX workbook (openpyxl).
 
-Sheets: Summary, Comparisons, Baseline, Missing, Data, Provenance, Images.
+Sheets: Summary, Comparisons, Baseline, Listing (responder parameter per subject and
+window), Missing, Data, Provenance, Images.
 
 Reproducible: the document dates are the report's ``generated_at`` and every zip entry
 carries the same fixed time, so the same report gives the same bytes.
@@ -73,6 +74,7 @@ def xlsx_bytes(report: Report) -> bytes:
     _sheet(wb, "Summary", *tables.stats_table(report))
     _sheet(wb, "Comparisons", *tables.comparisons_table(report))
     _sheet(wb, "Baseline", *tables.baseline_table(report))
+    _sheet(wb, "Listing", *tables.subject_listing(report))
     _sheet(wb, "Missing", *tables.missing_table(report))
     _sheet(wb, "Data", report.columns, [[row.get(c) for c in report.columns] for row in report.rows])
     _sheet(wb, "Provenance", *tables.provenance_table(report))
