@@ -199,3 +199,63 @@ def test_change_own_password(service):
     )
     ok = client_for().post("/api/login", json={"username": "doc_a", "password": "a-new-long-password"})
     assert ok.status_code == 200
+
+
+def _png_with_canary(canary: str) -> bytes:
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", canary)
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(photo_png(21))).save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def test_identifiers_in_metadata_never_reach_coordinators(service):
+    client_for, _store = service
+    canary = "PATIENT-JANE-CANARY-1970"
+    doc, coord = client_for("doc_a"), client_for("coord")
+    _subj, visit = _subject_visit(doc)
+    data = _png_with_canary(canary)
+    r = doc.post(f"/api/visits/{visit['id']}/images", files=[("files", ("jane.png", data, "image/png"))])
+    image_id = r.json()[0]["visit_image_id"]
+    wait_jobs(doc, visit["id"])
+    # clinicians get the original bytes, unchanged (kept immutable)
+    assert doc.get(f"/images/{image_id}/original").content == data
+    seen = [
+        coord.get(f"/images/{image_id}/original").content,
+        coord.get(f"/images/{image_id}/overlay.png").content,
+        coord.get(f"/api/images/{image_id}/result.json").content,
+        coord.get(f"/api/visits/{visit['id']}").content,
+        coord.get("/api/export.csv").content,
+    ]
+    assert all(canary.encode() not in body and b"jane" not in body for body in seen)
+
+
+def test_too_many_parts_refused(service):
+    client_for, store = service
+    c = client_for("doc_a")
+    _subj, visit = _subject_visit(c)
+    files = [("files", (f"{i}.png", photo_png(30 + i), "image/png")) for i in range(6)]  # limit is 5
+    r = c.post(f"/api/visits/{visit['id']}/images", files=files)
+    assert r.status_code == 422 and "at most 5 photos" in r.json()["detail"]
+    assert _n_images(store) == 0
+
+
+def test_security_headers_and_treatments(service):
+    client_for, _store = service
+    c = client_for("doc_a")
+    subj, _visit = _subject_visit(c)
+    r = c.get("/api/me")
+    assert (
+        r.headers["x-content-type-options"] == "nosniff"
+        and "default-src 'self'" in r.headers["content-security-policy"]
+    )
+    t = c.post(f"/api/subjects/{subj['id']}/treatments", json={"date": "2026-01-10", "kind": "PRP"})
+    assert t.status_code == 201
+    assert [x["kind"] for x in c.get(f"/api/subjects/{subj['id']}/treatments").json()] == ["PRP"]
+    coord = client_for("coord")
+    r = coord.post(f"/api/subjects/{subj['id']}/treatments", json={"date": "2026-01-10", "kind": "PRP"})
+    assert r.status_code == 403

@@ -170,6 +170,27 @@ def create_visit(subject_id: int, body: VisitIn, request: Request, user: ApiUser
     return visit_view(_store(request).create_visit(user, subject_id, body.date, body.target_site, body.arm))
 
 
+class TreatmentIn(BaseModel):
+    date: str = Field(description="YYYY-MM-DD")
+    kind: str = Field(max_length=64, description="e.g. PRP, stem cells, minoxidil")
+    notes: str = Field(default="", max_length=2000)
+
+
+@router.get("/subjects/{subject_id}/treatments")
+def list_treatments(subject_id: int, request: Request, user: ApiUser) -> list[dict[str, Any]]:
+    return [
+        {"id": t.id, "date": t.session_date.isoformat(), "kind": t.kind, "notes": t.notes}
+        for t in _store(request).list_treatment_sessions(user, subject_id)
+    ]
+
+
+@router.post("/subjects/{subject_id}/treatments", dependencies=[Depends(api_csrf)], status_code=201)
+def add_treatment(subject_id: int, body: TreatmentIn, request: Request, user: ApiUser) -> dict[str, Any]:
+    """Record a treatment session given to the subject."""
+    t = _store(request).add_treatment_session(user, subject_id, body.date, body.kind, body.notes)
+    return {"id": t.id, "date": t.session_date.isoformat(), "kind": t.kind, "notes": t.notes}
+
+
 @router.get("/visits/{visit_id}")
 def get_visit(visit_id: int, request: Request, user: ApiUser) -> dict[str, Any]:
     store = _store(request)

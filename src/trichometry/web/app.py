@@ -159,6 +159,19 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cache-Control", "no-store")
+        if not request.url.path.startswith(("/docs", "/redoc")):  # Swagger UI loads its own assets
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault(
+                "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+            )
+        return response
+
     def wants_json(request: Request) -> bool:
         return request.url.path.startswith("/api/")
 

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from trichometry.store import AccessDenied, Store
+from trichometry.store.images import decode_rgb
 from trichometry.store.models import User
+from trichometry.web.analysis import encode_png
 from trichometry.web.auth import check_csrf, csrf_token, form_csrf, log_in, page_user
 from trichometry.web.plots import figure_bytes, timeline_figure
 from trichometry.web.report import subject_report_pdf
@@ -192,10 +194,14 @@ def image_page(image_id: int, request: Request, user: PageUser) -> HTMLResponse:
 
 @router.get("/images/{image_id}/original")
 def image_original(image_id: int, request: Request, user: PageUser) -> Response:
+    """The stored bytes; coordinators get a copy rebuilt from the pixels (no EXIF/XMP/text)."""
     store = _store(request)
     vi = store.get_visit_image(user, image_id)
+    data = store.image_bytes(vi.image.sha256)
+    if user.role == "coordinator":
+        return Response(encode_png(decode_rgb(data)), media_type="image/png")
     media = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tiff"}[vi.image.format]
-    return Response(store.image_bytes(vi.image.sha256), media_type=media)
+    return Response(data, media_type=media)
 
 
 @router.get("/images/{image_id}/overlay.png")

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from trichometry.errors import ImageRejected
@@ -31,9 +32,10 @@ async def read_upload_form(
     """
     try:
         form = await request.form(max_files=max_files, max_fields=20)
-    except MultiPartException as exc:
+    except (MultiPartException, HTTPException) as exc:  # Starlette wraps parser errors in a 400
+        why = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
         raise InvalidInput(
-            f"the upload form is malformed or has too many parts ({exc}); send at most "
+            f"the upload form is malformed or has too many parts ({why}); send at most "
             f"{max_files} photos at once."
         ) from exc
     files: list[tuple[str, bytes]] = []
