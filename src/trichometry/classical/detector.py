@@ -58,7 +58,7 @@ class ClassicalConfig:
     work_min_width_px: float = 3.0  # downscale so the thinnest shaft is about this wide
     low_k: float = 4.0  # hysteresis low threshold, robust noise units of the top-hat
     high_k: float = 10.0  # hysteresis high threshold
-    ridge_k: float = 6.0  # ridge strength (noise units) that adds thin faint shafts
+    ridge_k: float = 10.0  # ridge strength (robust noise units) that seeds a shaft (hysteresis high)
     min_length_um: float = 120.0  # shorter paths are not hairs
     min_length_px: float = 8.0  # floor on the minimal length, working px
     max_bend_deg: float = 30.0  # join branches across a junction within this bend
@@ -145,7 +145,7 @@ class ClassicalDetector:
         dt = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
         skel = skeletonize(mask)
         typical = float(np.median(2 * dt[skel] - 1)) if skel.any() else sw_min
-        paths = skeleton_paths(skel, max(typical, 2.0), c.max_bend_deg)
+        paths = skeleton_paths(skel, max(typical, 2.0), c.max_bend_deg, radius=dt)
         min_len = max(c.min_length_px, (c.min_length_um / um_per_px * f) if um_per_px else 4 * sw_min)
         paths = [p for p in paths if p.length >= min_len]
         path_w = [float(np.median(2 * sample(dt, p.points[:, 0], p.points[:, 1]) - 1)) for p in paths]
@@ -202,6 +202,7 @@ class ClassicalDetector:
                 "method": "classical",
                 "name": "classical-ridge",
                 "version": VERSION,
+                "diameter_map": "coarse",  # mask widths: measurement prefers the image profile
                 "params": asdict(c),
             },
         )
@@ -276,14 +277,14 @@ def end_cues(p: Path, end: int, flat: np.ndarray, dt: np.ndarray, blue_z: np.nda
         fade = float(t[lo_i[lo_i > hi_i.max()][0]] - t[hi_i.max()]) / wmed
     n_end = max(2, int(len(wid) * 0.15))
     w_end = float(np.mean(wid[:n_end] if end == 0 else wid[-n_end:])) / wmed
-    r_h = max(wmed, 3.0)
-    cx, cy = o + u * 0.5 * r_h
+    radius = float(dt[min(max(round(o[1]), 0), dt.shape[0] - 1), min(max(round(o[0]), 0), dt.shape[1] - 1)])
+    r_h = max(0.75 * wmed, 2.0)
+    cx, cy = o + u * (radius + r_h)  # just past the visible end, off the shaft
     y0, y1 = max(int(cy - r_h), 0), min(int(cy + r_h) + 2, flat.shape[0])
     x0, x1 = max(int(cx - r_h), 0), min(int(cx + r_h) + 2, flat.shape[1])
     ys, xs = np.ogrid[y0:y1, x0:x1]
     disc = (xs - cx) ** 2 + (ys - cy) ** 2 <= r_h * r_h
     halo = float(blue_z[y0:y1, x0:x1][disc].mean()) if disc.any() else 0.0
-    radius = float(dt[min(max(round(o[1]), 0), dt.shape[0] - 1), min(max(round(o[0]), 0), dt.shape[1] - 1)])
     return {"end": o, "out": u, "radius": radius, "fade": fade, "width": w_end, "halo": halo}
 
 

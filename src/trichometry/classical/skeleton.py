@@ -79,7 +79,9 @@ def _end_dir(pts: np.ndarray, at_start: bool, span: int) -> np.ndarray:
     return v / n if n > 0 else v
 
 
-def skeleton_paths(skel: np.ndarray, width_px: float, max_bend_deg: float = 30.0) -> list[Path]:
+def skeleton_paths(
+    skel: np.ndarray, width_px: float, max_bend_deg: float = 30.0, radius: np.ndarray | None = None
+) -> list[Path]:
     """Hair paths from a binary skeleton.
 
     Args:
@@ -88,6 +90,9 @@ def skeleton_paths(skel: np.ndarray, width_px: float, max_bend_deg: float = 30.0
             directions are taken over ``2 * width_px``.
         max_bend_deg: two branch ends at a junction are joined if they continue each
             other within this angle.
+        radius: optional ``(H, W)`` shaft radius (distance transform); an end closer to
+            the frame edge than its radius + 2 px is on the border (skeletons stop about
+            one radius short of the mask's end).
     """
     sk = skel.astype(bool).copy()
     h, w = sk.shape
@@ -156,7 +161,8 @@ def skeleton_paths(skel: np.ndarray, width_px: float, max_bend_deg: float = 30.0
 
     def kind(b: int, e: int) -> str:
         y, x = branch_pts[b][0 if e == 0 else -1][::-1]
-        if x <= 1 or y <= 1 or x >= w - 2 or y >= h - 2:
+        m = 1.0 + (float(radius[int(y), int(x)]) + 1.0 if radius is not None else 0.0)
+        if x <= m or y <= m or x >= w - 1 - m or y >= h - 1 - m:
             return "border"
         j = branch_j[b][e]
         return "junction" if j and unpaired_at_j.get(j, 0) >= 2 else "free"

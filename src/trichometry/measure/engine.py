@@ -35,7 +35,10 @@ class MeasureConfig:
     profile_sections: int = 7
     profile_method: str = "edge"  # "edge" or "half_depth"
     min_contrast: float = 8.0  # grey levels
-    max_disagreement: float = 0.15  # profile used only within this relative difference from the map
+    # the profile is used only within this relative difference from the map (where they
+    # disagree, the map, which sees occlusion and neighbours, wins); not applied to maps
+    # whose source says ``"diameter_map": "coarse"``
+    max_disagreement: float = 0.15
     max_turn_deg: float = 15.0
     default_diameter_px: float = 6.0  # used where the map gives no diameter near an exit
 
@@ -119,6 +122,9 @@ def measure(
     # trace every exit (neighbours outside the ROI still claim their own shafts)
     traces = trace_hairs(shaft, exits, hints, threshold=cfg.shaft_threshold, max_turn_deg=cfg.max_turn_deg)
     dark = darkness(image_rgb)
+    # a detector may mark its diameter map as coarse (classical: distance-transform widths
+    # of a binary mask); then a valid profile always wins over it
+    coarse_map = prediction.source.get("diameter_map") == "coarse"
     hairs: list[HairMeasurement] = []
     for i in np.flatnonzero(keep):
         tr = traces[i]
@@ -137,7 +143,8 @@ def measure(
         )
         d_map = _map_diameter(dmap, tr.points, hints[i], cfg)
         agree = (pw.width_px / d_map - 1.0) if (pw.width_px is not None and d_map) else None
-        if pw.width_px is not None and (agree is None or abs(agree) <= cfg.max_disagreement):
+        trust_profile = coarse_map or agree is None or abs(agree) <= cfg.max_disagreement
+        if pw.width_px is not None and trust_profile:
             t_px, src = pw.width_px, "profile"
         elif d_map is not None:
             t_px, src = d_map, "map"
