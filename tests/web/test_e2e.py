@@ -10,6 +10,7 @@ downloads the JSON and the PDF report. Screenshots go to a temporary folder and 
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
@@ -149,9 +150,16 @@ def test_clinic_workflow_in_a_real_browser(live_server, tmp_path):
         page.goto(subject_url)
         page.fill("input[name=date]", "2026-04-06")
         page.click("#create-visit")
-        page.set_input_files("#file-input", [str(photos["follow.png"])])
         page.fill("#um-per-px", "8.0")
-        page.click("#upload-button")
+        # this time drag and drop: a real drop event carrying the file
+        payload = base64.b64encode(photos["follow.png"].read_bytes()).decode()
+        transfer = page.evaluate_handle(
+            """(b64) => { const dt = new DataTransfer();
+                const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+                dt.items.add(new File([bytes], 'follow.png', {type: 'image/png'})); return dt; }""",
+            payload,
+        )
+        page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
         expect(page.locator("#images .job-status", has_text="done")).to_have_count(1, timeout=90_000)
 
         # timeline: two rows, plot, matched comparison
