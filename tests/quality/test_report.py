@@ -106,11 +106,13 @@ def test_drawn_overlays_masked(clean: np.ndarray) -> None:
 
 
 def test_generated_overlays_mostly_masked() -> None:
-    s = generate_sample(4, **{**CLEAN, "width": 640, "height": 512, "p_strip": 1.0, "p_scale_bar": 1.0})
+    # a full-size 70x frame with a header strip, scale bar, red circle and label box
+    kw = {**CLEAN, "width": 1280, "height": 1024, "um_per_px": 2.8}
+    s = generate_sample(4, **{**kw, "p_strip": 1.0, "p_scale_bar": 1.0, "p_circle": 1.0})
     truth = s.targets.overlay_mask > 0
     mask, _ = detect_overlays(s.image)
-    assert (mask & truth).sum() / truth.sum() > 0.85
-    assert (mask & ~truth).mean() < 0.03
+    assert (mask & truth).sum() / truth.sum() > 0.9
+    assert (mask & ~truth).mean() < 0.04  # mostly the safety margin around thin strokes
 
 
 @pytest.mark.fdu

@@ -101,23 +101,56 @@ def _text_strips(img: np.ndarray, p: OverlayParams) -> np.ndarray:
     """Header/footer strips of label boxes: a box border spans most of the width on one row."""
     h, w = img.shape[:2]
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.int16)
-    step = np.abs(np.diff(grey, axis=0)) > p.strip_edge_step  # (H-1, W): edge between y and y+1
+    # a step between rows y and y+2 (an anti-aliased or JPEG-softened border spreads over
+    # two rows), anywhere in rows y..y+4 (boxes of one strip may end a row or two apart)
+    step = np.abs(grey[2:] - grey[:-2]) > p.strip_edge_step
+    step = step[:-2] | step[1:-1] | step[2:]  # (H-4, W)
     frac = step.mean(axis=1)
     band = max(2, round(p.strip_band_frac * h))
     out = np.zeros((h, w), bool)
     top = np.flatnonzero(frac[:band] >= p.strip_edge_frac)
     if top.size:
-        out[: top.max() + 1] = True
-    bottom = np.flatnonzero(frac[h - 1 - band :] >= p.strip_edge_frac)
+        out[: top.max() + 4] = True
+    start = max(0, h - 4 - band)
+    bottom = np.flatnonzero(frac[start:] >= p.strip_edge_frac)
     if bottom.size:
-        out[h - 1 - band + bottom.min() + 1 :] = True
+        out[start + bottom.min() + 1 :] = True
+    return out
+
+
+def _text_blocks(strokes: np.ndarray, k: int) -> np.ndarray:
+    """Blocks of text among strokes of one colour: dense clusters, and the box joining them."""
+    h, w = strokes.shape
+    closed = cv2.morphologyEx(strokes.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    blocks = np.zeros((h, w), np.uint8)
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if area >= 0.3 * bw * bh and bw * bh >= 4 * k * k:  # dense cluster: a line of text
+            blocks[y : y + bh, x : x + bw] = 1
+    if not blocks.any():
+        return blocks.astype(bool)
+    # lines of one text box sit about a line height apart: join them (and the sparser
+    # strokes of short lines such as "RC0") with the box between them, since hairs
+    # there lie behind a semi-transparent label
+    kk = 2 * k + 1
+    joined = cv2.morphologyEx(blocks | closed, cv2.MORPH_CLOSE, np.ones((kk, kk), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    has_block = np.zeros(n, bool)
+    has_block[np.unique(labels[blocks > 0])] = True
+    out = np.zeros((h, w), bool)
+    for i in np.flatnonzero(has_block[1:]) + 1:
+        x, y, bw, bh, _area = stats[i]
+        out[max(0, y - k // 2) : y + bh + k // 2, max(0, x - k // 2) : x + bw + k // 2] = True
     return out
 
 
 def _colour_strokes(img: np.ndarray, p: OverlayParams) -> np.ndarray:
     i16 = img.astype(np.int16)
     r, g, b = i16[..., 0], i16[..., 1], i16[..., 2]
-    strokes = np.zeros(r.shape, bool)
+    h, w = r.shape
+    k = max(5, round(0.025 * min(h, w)))
+    out = np.zeros((h, w), bool)
     for dom, base in (
         (r - np.maximum(g, b), p.colour_dominance),
         (g - np.maximum(r, b), p.colour_dominance),
@@ -126,29 +159,11 @@ def _colour_strokes(img: np.ndarray, p: OverlayParams) -> np.ndarray:
         # adaptive: a stroke must also stand out from this image's own colour cast
         # (cold light makes whole images bluish; strokes cover far less than 2 %)
         thr = max(base, float(np.percentile(dom[::4, ::4], 98)) + 30)
-        strokes |= dom > thr
-    if not strokes.any():
-        return strokes
-    h, w = strokes.shape
-    # text: many strokes close together -> mask the whole block
-    k = max(5, round(0.025 * min(h, w)))
-    closed = cv2.morphologyEx(strokes.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    n, _labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    blocks = np.zeros((h, w), np.uint8)
-    for i in range(1, n):
-        x, y, bw, bh, area = stats[i]
-        if area >= 0.3 * bw * bh and bw * bh >= 4 * k * k:  # dense cluster: a line of text
-            blocks[y : y + bh, x : x + bw] = 1
-    if blocks.any():
-        # lines of one text box sit about a line height apart: join them with the box
-        # between them (hairs there are behind a semi-transparent label)
-        kk = 2 * k + 1
-        joined = cv2.morphologyEx(blocks, cv2.MORPH_CLOSE, np.ones((kk, kk), np.uint8))
-        n, _labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-        for i in range(1, n):
-            x, y, bw, bh, _area = stats[i]
-            blocks[max(0, y - k // 2) : y + bh + k // 2, max(0, x - k // 2) : x + bw + k // 2] = 1
-    return strokes | blocks.astype(bool)
+        strokes = dom > thr
+        if strokes.any():
+            # per colour, so a red circle passing a blue label does not grow the label's box
+            out |= strokes | _text_blocks(strokes, k)
+    return out
 
 
 def _ruler_lines(img: np.ndarray, p: OverlayParams) -> np.ndarray:
@@ -164,10 +179,25 @@ def _ruler_lines(img: np.ndarray, p: OverlayParams) -> np.ndarray:
         runs = cv2.morphologyEx(cand, cv2.MORPH_OPEN, kernel)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
         for i in range(1, n):
-            bw, bh = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
+            x, y, bw, bh = stats[i, :4]
             across = bh if axis == 0 else bw  # a ruler line is thin across its run;
-            if across <= width + 1:  # a slightly tilted hair leaves a band as thick as the hair
-                out |= labels == i
+            if across > width + 1:  # a slightly tilted hair leaves a band as thick as the hair
+                continue
+            # a ruler line has skin on both sides; the dark rim of a hair has the hair on one
+            off = width + 2
+            if axis == 0:
+                a = grey[max(0, y - off) : max(1, y - off + 2), x : x + bw]
+                b = grey[y + bh + off - 2 : y + bh + off, x : x + bw]
+            else:
+                a = grey[y : y + bh, max(0, x - off) : max(1, x - off + 2)]
+                b = grey[y : y + bh, x + bw + off - 2 : x + bw + off]
+            line = float(np.mean(grey[y : y + bh, x : x + bw][labels[y : y + bh, x : x + bw] == i]))
+            sides = [float(np.mean(s)) for s in (a, b) if s.size]
+            if sides and min(sides) - line < 15:
+                continue
+            if len(sides) == 2 and abs(sides[0] - sides[1]) > 0.5 * (min(sides) - line):
+                continue  # the two sides differ: an edge of something, not a line on skin
+            out |= labels == i
     return out
 
 
