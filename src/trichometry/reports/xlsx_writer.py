@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -31,11 +32,13 @@ _BOLD = Font(bold=True)
 
 
 def _cell_value(value: Any) -> Any:
+    """A cell: numbers stay numbers, NaN is empty, text is neutralised and XML-safe."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return None
     if isinstance(value, bool | int | float):
         return value
-    return neutralise(str(value))
+    # control characters cannot be stored in XLSX (XML); they are replaced by U+FFFD
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value)))
 
 
 def _sheet(wb: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
