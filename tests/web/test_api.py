@@ -259,3 +259,16 @@ def test_security_headers_and_treatments(service):
     coord = client_for("coord")
     r = coord.post(f"/api/subjects/{subj['id']}/treatments", json={"date": "2026-01-10", "kind": "PRP"})
     assert r.status_code == 403
+
+
+def test_audit_log_for_admins(service):
+    client_for, _store = service
+    admin, doc = client_for("admin"), client_for("doc_a")
+    _subject_visit(doc)
+    body = admin.get("/api/audit").json()
+    assert body["chain_intact"] is True
+    actions = [e["action"] for e in body["events"]]
+    assert "subject.create" in actions and "visit.create" in actions and "login" in actions
+    assert doc.get("/api/audit").status_code == 403
+    page = admin.get("/admin")
+    assert page.status_code == 200 and "hash chain intact" in page.text

@@ -200,6 +200,19 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
         log.info("created first admin user %r", username)
         return user, None if env_pw else password
 
+    def audit_events(self, actor: User, limit: int = 200) -> list[dict[str, str | int | None]]:
+        """The newest ``limit`` audit events, newest first (admins only)."""
+        from trichometry.store.models import AuditEvent
+
+        self.require_role(actor, "admin")
+        with self.session() as s:
+            q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+            return [
+                {"id": e.id, "at": e.at.isoformat(), "user": e.username, "action": e.action,
+                 "target": e.target, "detail": e.detail}
+                for e in s.execute(q).scalars()
+            ]  # fmt: skip
+
     def verify_audit(self) -> tuple[bool, int | None]:
         """Check the audit hash chain; see :func:`trichometry.store.audit.verify_chain`."""
         with self.session() as s:

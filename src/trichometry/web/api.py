@@ -122,6 +122,16 @@ def set_active(user_id: int, active: bool, request: Request, user: ApiUser) -> d
     return {"id": user_id, "active": active}
 
 
+@router.get("/audit")
+def audit_log(request: Request, user: ApiUser, limit: int = 200) -> dict[str, Any]:
+    """The newest audit events and whether the hash chain is intact (admins only)."""
+    store = _store(request)
+    return {
+        "chain_intact": store.verify_audit()[0],
+        "events": store.audit_events(user, min(max(limit, 1), 5000)),
+    }
+
+
 @router.get("/sites")
 def list_sites(request: Request, user: ApiUser) -> list[dict[str, Any]]:
     return [{"id": s.id, "code": s.code, "name": s.name} for s in _store(request).list_sites()]

@@ -232,7 +232,10 @@ def correction_submit(
 @router.get("/admin", response_class=HTMLResponse)
 def admin_page(request: Request, user: PageUser) -> HTMLResponse:
     store = _store(request)
-    return _render(request, "admin.html", user, users=store.list_users(user), sites=store.list_sites())
+    return _render(
+        request, "admin.html", user, users=store.list_users(user), sites=store.list_sites(),
+        events=store.audit_events(user, 50), chain_intact=store.verify_audit()[0],
+    )  # fmt: skip
 
 
 @router.post("/admin/sites", dependencies=[Depends(form_csrf)])

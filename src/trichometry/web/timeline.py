@@ -9,6 +9,7 @@ visit windows (2 weeks, 1/3/6 months) by :func:`trichometry.visits.assign_window
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +108,25 @@ def _points(store: Store, analysis: Analysis):
     return HairPoints.from_analysis(analysis.result, image=image)
 
 
+class _LRU(dict):
+    """A small least-recently-stored cache: analyses are append-only, so results never go stale."""
+
+    def __init__(self, size: int = 256) -> None:
+        super().__init__()
+        self.size = size
+        self.lock = threading.Lock()
+
+    def __setitem__(self, key, value) -> None:
+        with self.lock:
+            if len(self) >= self.size:
+                self.pop(next(iter(self)))
+            super().__setitem__(key, value)
+
+
+# (database, baseline date, follow-up date, baseline analysis ids, follow-up analysis ids) -> record
+_CACHE = _LRU()
+
+
 def matched_comparisons(store: Store, rows: list[VisitRow]) -> list[dict[str, Any]]:
     """Hair-to-hair comparison of each follow-up visit with the baseline visit.
 
@@ -135,6 +155,13 @@ def matched_comparisons(store: Store, rows: list[VisitRow]) -> list[dict[str, An
                 raise TrichometryError(
                     f"target site {v.target_site!r} differs from the baseline's {base.visit.target_site!r}"
                 )
+            key = (str(store.engine.url), base.visit.visit_date, v.visit_date,
+                   tuple(a.id for a in base.analyses), tuple(a.id for a in row.analyses))  # fmt: skip
+            cached = _CACHE.get(key)
+            if cached is not None:
+                item["record"] = cached
+                out.append(item)
+                continue
             if base_photos is None:
                 base_photos = VisitPhotos(
                     str(base.visit.id), base.visit.visit_date, [_points(store, a) for a in base.analyses]
@@ -144,7 +171,7 @@ def matched_comparisons(store: Store, rows: list[VisitRow]) -> list[dict[str, An
                 raise TrichometryError("a photo is uncalibrated; give um per pixel when uploading")
             comparison = compare_visit(base_photos, follow, rescale=True)
             ch = comparison.change.to_dict()
-            item["record"] = {
+            item["record"] = _CACHE[key] = {
                 "matched": ch["matched"],
                 "lost": ch["lost"],
                 "new": ch["new"],
