@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trichometry.synth.patch import HairSpec
-from trichometry.synth.raster import ShaftRaster, rasterise_shaft, split_polyline
+from trichometry.synth.raster import ShaftRaster, rasterise_shaft
 from trichometry.synth.truth import HairTruth, Targets
 from trichometry.synth.view import View
 
@@ -57,15 +57,13 @@ def place_hairs(hairs: list[HairSpec], view: View) -> list[DrawnHair]:
             continue
         r_px = hs.diameter_um / 2.0 / upp
         k = abs(hs.curvature_per_mm) / 1000.0
-        # straight pieces: long enough that square ends stay exact, short enough to
-        # keep the per-segment boxes small; curved hairs bend < 0.06 rad per vertex
-        step_um = hs.length_um if k == 0 else min(hs.length_um, 0.06 / k)
+        # straight hairs are one segment; curved ones bend < 0.06 rad per vertex, with
+        # segments longer than the diameter so the square tip stays exact
+        step_um = hs.length_um if k == 0 else min(hs.length_um, max(0.06 / k, hs.diameter_um + 2 * upp))
         pts = view.skin_to_px(hs.centreline_um(step_um))
         lo, hi = pts.min(axis=0) - r_px - 2, pts.max(axis=0) + r_px + 2
         if hi[0] < -0.5 or hi[1] < -0.5 or lo[0] > w - 0.5 or lo[1] > h - 0.5:
             continue
-        min_seg = 2.0 * r_px + 2.0
-        pts = split_polyline(pts, max_seg_px=max(64.0, 2 * min_seg), min_seg_px=min_seg)
         out.append(DrawnHair(hs, pts))
     out.sort(key=lambda d: (not d.spec.clipped, d.spec.follicle_id))
     return out

@@ -69,11 +69,15 @@ def apply_sensor(img: np.ndarray, view: View, rng: np.random.Generator) -> np.nd
         ``(H, W, 3)`` uint8 RGB.
     """
     img = _defocus(img, view)
-    if view.noise_sigma > 0:
-        lum = np.clip(img, 0.0, 1.0)
-        sigma = view.noise_sigma / 255.0 * np.sqrt(0.3 + 0.7 * lum)  # shot + read noise
-        img = img + rng.standard_normal(img.shape, dtype=np.float32) * sigma.astype(np.float32)
-    return np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if view.noise_sigma > 0:  # shot + read noise, its sigma set by the local brightness
+        lum = np.clip(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), 0.0, 1.0)
+        sigma = np.sqrt(0.3 + 0.7 * lum) * np.float32(view.noise_sigma / 255.0)
+        noise = rng.standard_normal(img.shape, dtype=np.float32)
+        noise *= sigma[..., None]
+        img = img + noise
+    img *= 255.0
+    img += 0.5
+    return np.clip(img, 0, 255).astype(np.uint8)
 
 
 def _defocus(img: np.ndarray, view: View) -> np.ndarray:

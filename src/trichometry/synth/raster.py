@@ -103,15 +103,13 @@ def rasterise_shaft(
     parts: list[tuple[np.ndarray, ...]] = []
     for i in range(n_seg):
         a, b = pts[i], pts[i + 1]
-        sx0 = max(math.floor(min(a[0], b[0]) - pad), 0)
-        sy0 = max(math.floor(min(a[1], b[1]) - pad), 0)
-        sx1 = min(math.ceil(max(a[0], b[0]) + pad), w_img - 1)
-        sy1 = min(math.ceil(max(a[1], b[1]) + pad), h_img - 1)
-        if sx1 < sx0 or sy1 < sy0:
-            continue
         L = seg_len[i]
         dx, dy = (b - a) / L
-        yy, xx = np.mgrid[sy0 : sy1 + 1, sx0 : sx1 + 1]
+        lo = -1.0 if i == 0 else -pad
+        hi = L + 1.0 if i == n_seg - 1 else L + pad
+        yy, xx = _rect_pixels(a, dx, dy, lo, hi, pad, w_img, h_img)
+        if len(yy) == 0:
+            continue
         px = xx - a[0]
         py = yy - a[1]
         along = px * dx + py * dy  # px along the segment from a
@@ -124,13 +122,10 @@ def rasterise_shaft(
         # distance to the (clamped) closest point; the ends are cut square, so beyond
         # the first / last vertex only the perpendicular offset counts
         dist = np.hypot(along - t, perp)
-        near = dist < pad
-        if i == 0:
-            near &= along > -1.0
-        if i == n_seg - 1:
-            near &= along < L + 1.0
-        if not near.any():
+        near = np.flatnonzero(dist < pad)
+        if len(near) == 0:
             continue
+        iy, ix = yy[near].astype(np.int64), xx[near].astype(np.int64)
         along, perp, dist = along[near], perp[near], dist[near]
         s_px = s_cum[i] + np.clip(along, 0.0, L)
         r = (d0_px + (d1_px - d0_px) * (s_px / total)) / 2.0
@@ -144,19 +139,20 @@ def rasterise_shaft(
             in_ends &= along <= L
         # closeness key: prefer the segment that actually spans the pixel
         key = np.where(in_ends, dist, dist + 1e6)
-        parts.append(
-            (yy[near], xx[near], key, side, (dist <= r) & in_ends, perp / np.maximum(r, 1e-6), s_px, 2 * r)
-        )
+        parts.append((iy, ix, key, side, (dist <= r) & in_ends, perp / np.maximum(r, 1e-6), s_px, 2 * r))
     if not parts:
         return None
     ys, xs, key, cov, mask, u, s_px, dpx = (np.concatenate(c) for c in zip(*parts))
-    flat = ys.astype(np.int64) * w_img + xs
-    order = np.lexsort((key, flat))
-    flat_sorted = flat[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = flat_sorted[1:] != flat_sorted[:-1]
-    pick = order[first]
-    pick = pick[cov[pick] > 0]
+    if len(parts) == 1:  # one segment: every pixel appears once
+        pick = np.flatnonzero(cov > 0)
+    else:  # pixels near a joint appear twice: keep the closest segment's entry
+        flat = ys.astype(np.int64) * w_img + xs
+        order = np.lexsort((key, flat))
+        flat_sorted = flat[order]
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = flat_sorted[1:] != flat_sorted[:-1]
+        pick = order[first]
+        pick = pick[cov[pick] > 0]
     if len(pick) == 0:
         return None
     return ShaftRaster(
@@ -168,3 +164,55 @@ def rasterise_shaft(
         s_um=(s_px[pick] * um_per_px).astype(np.float32),
         diameter_um=(dpx[pick] * um_per_px).astype(np.float32),
     )
+
+
+def _rect_pixels(
+    a: np.ndarray, dx: float, dy: float, lo: float, hi: float, pad: float, w: int, h: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel centres inside the rectangle ``a + s d + q n`` (``lo <= s <= hi``, ``|q| <= pad``).
+
+    Scan-converts the rotated rectangle row by row, so the work follows its area, not
+    its bounding box.
+
+    Returns:
+        ``(ys, xs)`` float64 arrays of pixel centres inside the image.
+    """
+    d = np.array([dx, dy])
+    n = np.array([-dy, dx])
+    corners = np.array(
+        [a + lo * d - pad * n, a + hi * d - pad * n, a + hi * d + pad * n, a + lo * d + pad * n]
+    )
+    y0 = max(math.ceil(corners[:, 1].min()), 0)
+    y1 = min(math.floor(corners[:, 1].max()), h - 1)
+    if y1 < y0:
+        return np.zeros(0), np.zeros(0)
+    rows = np.arange(y0, y1 + 1, dtype=np.float64)
+    x_lo = np.full(len(rows), np.inf)
+    x_hi = np.full(len(rows), -np.inf)
+    for k in range(4):
+        p, q = corners[k], corners[(k + 1) % 4]
+        if abs(q[1] - p[1]) < 1e-12:
+            ok = np.abs(rows - p[1]) < 1e-9
+            x_lo = np.where(ok, np.minimum(x_lo, min(p[0], q[0])), x_lo)
+            x_hi = np.where(ok, np.maximum(x_hi, max(p[0], q[0])), x_hi)
+            continue
+        t = (rows - p[1]) / (q[1] - p[1])
+        ok = (t >= -1e-12) & (t <= 1 + 1e-12)
+        x = p[0] + t * (q[0] - p[0])
+        x_lo = np.where(ok, np.minimum(x_lo, x), x_lo)
+        x_hi = np.where(ok, np.maximum(x_hi, x), x_hi)
+    c0 = np.maximum(np.ceil(x_lo), 0)
+    c1 = np.minimum(np.floor(x_hi), w - 1)
+    counts = np.where(np.isfinite(c0) & np.isfinite(c1), c1 - c0 + 1, 0).astype(np.int64)
+    counts = np.maximum(counts, 0)
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0), np.zeros(0)
+    start = np.cumsum(counts) - counts
+    ys = np.repeat(rows, counts)
+    xs = (
+        np.arange(total, dtype=np.float64)
+        - np.repeat(start, counts)
+        + np.repeat(np.where(counts > 0, c0, 0), counts)
+    )
+    return ys, xs

@@ -160,22 +160,36 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
 
 
 def _draw_vessels(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
+    """Thin reddish vessels, drawn only in the box around those in view."""
     if not patch.skin.vessels:
         return
     h, w = img.shape[:2]
-    near = []
-    for poly in patch.skin.vessels:
-        p = view.skin_to_px(poly)
-        if p[:, 0].max() < -5 or p[:, 1].max() < -5 or p[:, 0].min() > w + 5 or p[:, 1].min() > h + 5:
-            continue
-        near.append(np.round(p * 16).astype(np.int32))
+    lens = [len(v) for v in patch.skin.vessels]
+    allp = view.skin_to_px(np.concatenate(patch.skin.vessels, axis=0))
+    near = [p for p in np.split(allp, np.cumsum(lens)[:-1]) if _touches(p, w, h, 5.0)]
     if not near:
         return
-    layer = np.zeros((h, w), dtype=np.float32)
     t = max(1, round(12.0 / view.um_per_px))
-    cv2.polylines(layer, near, False, 1.0, t, cv2.LINE_AA, shift=4)
+    margin = t + 3.0 * 8.0 / view.um_per_px + 2
+    pts = np.concatenate(near, axis=0)
+    x0, y0 = max(int(pts[:, 0].min() - margin), 0), max(int(pts[:, 1].min() - margin), 0)
+    x1, y1 = min(int(pts[:, 0].max() + margin) + 1, w), min(int(pts[:, 1].max() + margin) + 1, h)
+    layer = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+    shifted = [np.round((p - (x0, y0)) * 16).astype(np.int32) for p in near]
+    cv2.polylines(layer, shifted, False, 1.0, t, cv2.LINE_AA, shift=4)
     layer = _blur_um(layer, 8.0, view.um_per_px)
-    img *= 1.0 - 0.18 * layer[..., None] * np.array([0.05, 0.7, 0.55], dtype=np.float32)
+    roi = img[y0:y1, x0:x1]
+    roi *= 1.0 - 0.18 * layer[..., None] * np.array([0.05, 0.7, 0.55], dtype=np.float32)
+
+
+def _touches(p: np.ndarray, w: int, h: int, margin: float) -> bool:
+    """Whether the points' box overlaps the ``w`` x ``h`` frame grown by ``margin``."""
+    return not (
+        p[:, 0].max() < -margin
+        or p[:, 1].max() < -margin
+        or p[:, 0].min() > w + margin
+        or p[:, 1].min() > h + margin
+    )
 
 
 def _draw_flakes(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
