@@ -56,14 +56,15 @@ def test_pdf_is_byte_identical_when_repeated(pdf_pair):
 
 
 @pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
-def test_text_beyond_latin1_is_embedded_not_lost():
+def test_text_beyond_latin1_and_dollar_signs_are_kept_as_text():
     import dataclasses
 
     spec = importlib.util.spec_from_file_location("reports_cohort", Path(__file__).with_name("conftest.py"))
     cohort = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cohort)
     records, _ = cohort.make_cohort(n_per_arm=1)
-    records = [dataclasses.replace(r, subject="患者-1") if r.subject == "T000" else r for r in records]
+    hostile = {"subject": "患者-1", "arm": "arm $x^$"}  # "$...$" would be mathtext (and crash)
+    records = [dataclasses.replace(r, **hostile) if r.subject == "T000" else r for r in records]
     data = pdf_bytes(build_report(RecordListSource(records), generated_at=TS))
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
-    assert "患者-1" in text
+    assert "患者-1" in text and "arm $x^$" in text

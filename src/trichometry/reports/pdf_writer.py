@@ -42,6 +42,7 @@ _RC_CORE = {
     "font.sans-serif": ["Helvetica", "DejaVu Sans"],
     "font.monospace": ["Courier", "DejaVu Sans Mono"],
     "path.simplify": True,
+    "text.parse_math": False,  # "$" in a subject code or arm is text, never mathtext
 }
 _RC_UNICODE = {
     "pdf.fonttype": 42,
@@ -49,6 +50,7 @@ _RC_UNICODE = {
     "font.sans-serif": ["DejaVu Sans"],
     "font.monospace": ["DejaVu Sans Mono"],
     "path.simplify": True,
+    "text.parse_math": False,  # "$" in a subject code or arm is text, never mathtext
 }
 
 
