@@ -77,3 +77,12 @@ def test_bad_options_fail_fast_with_one_line(folder: Path, tmp_path: Path) -> No
 def test_list_devices() -> None:
     res = CliRunner().invoke(cli, ["analyze", "--list-devices"])
     assert res.exit_code == 0 and "fdu-70x: 70x: 2.8 um/px" in res.output and "EXAMPLE" in res.output
+
+
+def test_rerun_into_a_subfolder_does_not_analyse_its_own_overlays(folder: Path) -> None:
+    (folder / "broken.jpg").unlink()
+    out = folder / "results"
+    for _ in range(2):
+        res = _run(str(folder), "-r", "--um-per-px", "8", "--method", "classical", "--out", str(out))
+        assert res.exit_code == 0, res.output
+        assert "analysed 1 file(s)" in res.output

@@ -19,8 +19,12 @@ from trichometry.errors import TrichometryError
 logger = logging.getLogger(__name__)
 
 
-def collect_inputs(paths: tuple[str, ...], recursive: bool) -> list[Path]:
-    """Expand folders into supported image files (by suffix; the content still decides)."""
+def collect_inputs(paths: tuple[str, ...], recursive: bool, exclude: Path | None = None) -> list[Path]:
+    """Expand folders into supported image files (by suffix; the content still decides).
+
+    Files under ``exclude`` (the output folder: its overlay PNGs) are skipped in folders.
+    """
+    skip = exclude.resolve() if exclude is not None else None
     from trichometry.io import SUPPORTED_SUFFIXES
 
     out: list[Path] = []
@@ -29,7 +33,13 @@ def collect_inputs(paths: tuple[str, ...], recursive: bool) -> list[Path]:
         p = Path(raw)
         if p.is_dir():
             it = p.rglob("*") if recursive else p.iterdir()
-            files = sorted(f for f in it if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES)
+            files = sorted(
+                f
+                for f in it
+                if f.is_file()
+                and f.suffix.lower() in SUPPORTED_SUFFIXES
+                and not (skip is not None and f.resolve().is_relative_to(skip))
+            )
             if not files:
                 logger.warning("no supported images (%s) in %s", ", ".join(SUPPORTED_SUFFIXES), p)
         else:
@@ -174,7 +184,7 @@ def command(
     get_convention(convention)
     detector = get_detector(method, model_path)
     out = ensure_writable_dir(out_dir)
-    files = collect_inputs(inputs, recursive)
+    files = collect_inputs(inputs, recursive, exclude=out)
     if not files:
         raise click.UsageError(
             "no input images found; give image files or folders holding .jpg/.png/.tif/.dcm."
