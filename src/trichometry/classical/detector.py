@@ -17,9 +17,9 @@ Pipeline (at a working scale where the thinnest expected shaft is about 3 px wid
 5. the exit end: a path with both ends on the frame border has its exit outside (not
    counted); an end on the border is never the exit; otherwise the end with the
    perifollicular halo (bluish opening), that fades into the skin (the shaft dives under
-   it) and is wider (tips taper, cuts are sharp) wins. A path whose chosen end meets
-   other shafts (a junction) must show a clear halo there, else it is a piece of a
-   crossing hair and is not counted.
+   it) and is wider (tips taper, cuts are sharp) wins. A path with no free end (both
+   at junctions with other shafts) must show a clear halo at the chosen end, else it is
+   a piece of a crossing hair and is not counted.
 
 The result is a :class:`~trichometry.inference.prediction.Prediction`, so measurement is
 the same code as for the model.
@@ -67,7 +67,7 @@ class ClassicalConfig:
     halo_weight: float = 1.0  # weight of the perifollicular halo cue in the exit-end score
     fade_weight: float = 0.0  # weight of the fade-into-skin cue (no better than chance on generated images)
     width_weight: float = 0.0  # weight of the end-width cue (chance on generated images: clipped, no taper)
-    min_halo_z: float = 2.0  # an end at a junction is an exit only with a halo this strong
+    min_halo_z: float = 2.0  # a path with no free end counts only with a halo this strong
     exit_shift: float = 0.0  # exit = skeleton end moved outwards by this many shaft radii
 
 
@@ -240,7 +240,7 @@ class ClassicalDetector:
             for e, q in enumerate(cues)
         ]
         best = int(np.argmax(scores))
-        if kinds[best] != "free" and cues[best]["halo"] < c.min_halo_z:
+        if "free" not in kinds and cues[best]["halo"] < c.min_halo_z:
             return None  # a piece between crossings with no opening at its end
         q = cues[best]
         return q["end"] + q["out"] * q["radius"] * c.exit_shift, -q["out"]
