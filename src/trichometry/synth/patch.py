@@ -241,6 +241,8 @@ def _draw_hairs(
     direction = unit_dir[unit_of] + rng.normal(0.0, 6.0, size=n)
     taper = np.minimum(0.3, rng.uniform(*ranges.taper_per_mm, size=n) * length / 1000.0)
     pigment = np.clip(p["pigment"] + rng.normal(0.0, 0.08, size=n), 0.0, 1.0)
+    # vellus hairs carry little melanin: lighter the thinner they are (below 30 um)
+    pigment = pigment + (1.0 - pigment) * 0.6 * np.clip((30.0 - diam) / 20.0, 0.0, 1.0)
     active = unit_of < n_units - n_empty
     return [
         HairSpec(
