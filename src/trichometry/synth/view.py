@@ -1,10 +1,11 @@
 """The camera view of a scalp patch: scale, framing, optics and burned-in overlays.
 
 A :class:`View` maps the skin frame (um) to pixels: the skin point ``centre_um`` lands
-on the image centre, the camera is rotated by ``rotation_deg`` (positive turns the
-image content clockwise in the skin frame... see :meth:`View.skin_to_px`), and one
-pixel spans ``um_per_px``. Everything here is about the *picture*, nothing about the
-hairs, so a longitudinal study re-images one patch with slightly different views.
+on the image centre (``((W - 1) / 2, (H - 1) / 2)``), the image x axis points along
+the skin direction ``rotation_deg`` (so a skin direction ``theta`` appears at
+``theta - rotation_deg`` in the image), and one pixel spans ``um_per_px``. Everything
+here is about the *picture*, nothing about the hairs, so a longitudinal study
+re-images one patch with slightly different views.
 """
 
 from __future__ import annotations
