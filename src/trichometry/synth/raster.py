@@ -8,8 +8,9 @@ The image uses an anti-aliased coverage derived from those distances; the target
 use the same geometry at the pixel centre (``offset <= half-width``), so the picture
 and its ground truth can never disagree.
 
-Work is done per centreline segment on the segment's own small bounding box, so the
-cost follows the shaft's area, not its bounding box.
+Work is done per centreline segment on the pixels of the segment's rotated box
+(scan-converted row by row), so the cost follows the shaft's area, not its bounding
+box; pixels near a joint keep the entry of the segment that actually spans them.
 """
 
 from __future__ import annotations
