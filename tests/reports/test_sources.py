@@ -65,6 +65,11 @@ def test_bad_manifest_and_results_say_what_to_fix(cohort, results_writer, tmp_pa
     with pytest.raises(DataFormatError, match="does not exist"):
         ResultsFolderSource(tmp_path / "nowhere", manifest)
     (tmp_path / "results" / "C000_week2_0.json").write_text(good)
+    lines = manifest.read_text().splitlines()
+    manifest.write_text("\n".join([*lines, lines[1]]) + "\n")
+    with pytest.raises(DataFormatError, match=r"listed twice \(first on line 2\)"):
+        ResultsFolderSource(tmp_path / "results", manifest).records()
+    manifest.write_text("\n".join(lines) + "\n")
     _rewrite(manifest, lambda r: {**r, "days_since_baseline": "two weeks"} if r["visit"] == "week2" else r)
     with pytest.raises(DataFormatError, match=r"line 3.*whole number"):
         ResultsFolderSource(tmp_path / "results", manifest).records()

@@ -86,6 +86,15 @@ def read_manifest_rows(path: Path) -> list[dict[str, str]]:
         ) from exc
     except UnicodeDecodeError as exc:
         raise DataFormatError(f"manifest {path} is not UTF-8 text; save it as UTF-8 CSV.") from exc
+    try:
+        return _parse_manifest(path, text)
+    except csv.Error as exc:
+        raise DataFormatError(
+            f"manifest {path} is not a readable CSV ({exc}); save it as plain UTF-8 CSV."
+        ) from exc
+
+
+def _parse_manifest(path: Path, text: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
@@ -98,6 +107,7 @@ def read_manifest_rows(path: Path) -> list[dict[str, str]]:
             "days_since_baseline or date (see docs/REPORTS.md)."
         )
     rows = []
+    seen: dict[str, int] = {}
     for lineno, raw in enumerate(reader, start=2):
         if None in raw:
             raise DataFormatError(
@@ -105,6 +115,12 @@ def read_manifest_rows(path: Path) -> list[dict[str, str]]:
             )
         row = {k.strip(): (v or "").strip() for k, v in raw.items()}
         row["_line"] = str(lineno)
+        if row["image_id"] in seen:
+            raise DataFormatError(
+                f"manifest {path} line {lineno}: image_id {row['image_id']!r} is listed twice (first on line "
+                f"{seen[row['image_id']]}); list every image once."
+            )
+        seen[row["image_id"]] = lineno
         rows.append(row)
     return rows
 
