@@ -80,3 +80,30 @@ def test_ingest_errors(tmp_path, data_dir):
         cli, ["ingest", str(empty), "--subject", "S-1", "--visit", "99", "--data", str(data_dir)]
     )
     assert res.exit_code != 0 and "no visit with id 99" in res.output
+
+
+@pytest.mark.fdu
+def test_ingest_real_photos(fdu_root, data_dir, tmp_path):
+    """Two real 70x photos (read from ../shared, copied only to a temp folder) go through."""
+    import hashlib
+
+    folder = tmp_path / "real"
+    folder.mkdir()
+    names = sorted(p.name for p in (fdu_root / "images").glob("*.jpg"))[:2]
+    for name in names:
+        (folder / name).write_bytes((fdu_root / "images" / name).read_bytes())
+    res = CliRunner().invoke(
+        cli, ["ingest", str(folder), "--subject", "R-1", "--visit", "2026-01-01", "--um-per-px", "2.8",
+              "--data", str(data_dir)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    st = Store.open(data_dir)
+    admin = st.authenticate("admin", "admin-password-1")
+    (visit,) = st.list_visits(admin, st.get_subject(admin, "R-1").id)
+    for vi in st.list_visit_images(admin, visit.id):
+        a = st.latest_analysis(vi.id)
+        assert a.image_sha256 == hashlib.sha256((folder / vi.filename).read_bytes()).hexdigest()
+        assert (vi.image.width, vi.image.height) == (1280, 1024)
+        s = a.summary
+        assert s["count"] == len(a.result["hairs"])
+        assert s["density_per_cm2"] == pytest.approx(s["count"] / s["area_cm2"], rel=1e-3)
