@@ -103,3 +103,24 @@ def test_curved_shaft_has_no_gaps(make_hair, make_patch, plain_view):
 
 def test_shaft_outside_image_gives_none():
     assert rasterise_shaft(np.array([[-50.0, -50.0], [-20.0, -30.0]]), 20.0, 20.0, 1.0, (40, 40)) is None
+
+
+def test_rotated_box_scan_matches_brute_force():
+    from trichometry.synth.raster import _rect_pixels
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:90, 0:120]
+    for _ in range(40):
+        a = rng.uniform(-20, 130, 2)
+        ang = rng.uniform(0, 2 * np.pi)
+        d = np.array([np.cos(ang), np.sin(ang)])
+        lo, hi, pad = -rng.uniform(0, 5), rng.uniform(0, 80), rng.uniform(0.5, 12)
+        ys, xs = _rect_pixels(a, d[0], d[1], lo, hi, pad, 120, 90)
+        got = np.zeros((90, 120), dtype=bool)
+        got[ys.astype(int), xs.astype(int)] = True
+        assert len(ys) == got.sum()  # no pixel twice
+        v = np.stack([xx - a[0], yy - a[1]], axis=-1)
+        along, perp = v @ d, v @ np.array([-d[1], d[0]])
+        inside = (along >= lo + 1e-6) & (along <= hi - 1e-6) & (np.abs(perp) <= pad - 1e-6)
+        outside = (along < lo - 1e-6) | (along > hi + 1e-6) | (np.abs(perp) > pad + 1e-6)
+        assert got[inside].all() and not got[outside].any()
