@@ -131,6 +131,8 @@ def test_other_bad_inputs_say_what_to_fix(cohort_factory):
     records, _ = cohort_factory(n_per_arm=1)
     with pytest.raises(DataFormatError, match="more than one arm"):
         _report([dataclasses.replace(records[0], arm="other"), *records[1:]])
+    with pytest.raises(DataFormatError, match="appear more than once"):
+        _report([*records, records[3]])
     with pytest.raises(DataFormatError, match="has no site"):
         _report([dataclasses.replace(records[0], site=" "), *records[1:]])
     with pytest.raises(DataFormatError, match="neither days_since_baseline nor a date"):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -197,6 +197,9 @@ def observations(records: Sequence[ImageRecord], config: ReportConfig) -> list[V
         )
     for r in records:
         _check_record(r)
+    dup = sorted(i for i, n in Counter(r.image_id for r in records).items() if n > 1)
+    if dup:
+        raise DataFormatError(f"images {dup[:5]} appear more than once; give each analysed image once.")
     days = _study_days(records, config.baseline_visit)
     arms = _arms(records)
     groups: dict[tuple[str, str, str], list[ImageRecord]] = defaultdict(list)
