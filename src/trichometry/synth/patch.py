@@ -94,6 +94,7 @@ class SkinSpec:
         vessels: list of ``(M, 2)`` polylines in um.
         redness: 0-1 diffuse erythema.
         scaling: 0-1 whitish cornified veil (strong in most 70x images).
+        furrows: 0-1 depth of the polygonal skin-line network.
     """
 
     fitzpatrick: float
@@ -103,6 +104,7 @@ class SkinSpec:
     vessels: list[np.ndarray] = field(default_factory=list)
     redness: float = 0.0
     scaling: float = 0.3
+    furrows: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -321,6 +323,7 @@ def sample_patch(
     has_cast = rng.uniform(size=len(hairs)) < p["cast_fraction"]
     opacity = rng.uniform(0.2, 0.55, size=len(hairs))
     hairs = [replace(h, cast=float(o)) if c else h for h, c, o in zip(hairs, has_cast, opacity)]
+    skin = replace(skin, furrows=float(rng.uniform(0.2, 1.0)))
     params = {k: round(v, 4) for k, v in p.items()}
     params["extent_um"] = [w_um, h_um]
     return ScalpPatch(extent_um=(w_um, h_um), hairs=tuple(hairs), skin=skin, params=params)

@@ -11,7 +11,7 @@ import math
 import cv2
 import numpy as np
 
-from trichometry.synth.noise import fbm
+from trichometry.synth.noise import _hash01, fbm
 from trichometry.synth.patch import HairSpec, ScalpPatch
 from trichometry.synth.view import View
 
@@ -128,11 +128,10 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
         view, (40.0, 16.0), seed, first_octave=10, min_spacing_um=1.5 * upp, stretch=4.0, angle_deg=fibre_deg
     )
     lum = 1.0 + 0.045 * broad + 0.025 * mid + 0.015 * fine + 0.03 * fibre
-    # skin furrows: thin network where a ridged noise crosses zero
-    ridge = noise_field(view, (260.0, 90.0), seed, first_octave=8)
-    furrow = np.exp(-((ridge / 0.04) ** 2)).astype(np.float32)
-    furrow = _blur_um(furrow, 6.0, upp)
-    lum -= 0.035 * furrow
+    # skin lines: a polygonal network (the edges of Voronoi cells), main and minor
+    lines = _skin_lines(view, seed, 420.0, 1.0) + _skin_lines(view, seed + 1, 160.0, 0.45)
+    depth = np.float32(skin.furrows) * np.clip(0.7 + 0.6 * mid, 0.3, 1.0)
+    lum -= depth * (0.10 * _blur_um(lines, 4.0, upp) - 0.035 * _blur_um(lines, 14.0, upp))
     # diffuse erythema (takes green and blue)
     red = np.clip(0.5 + 0.5 * broad, 0, 1) * np.float32(0.12 * skin.redness)
     # whitish cornified scaling: a bright, slightly blue veil, thicker in broad areas ...
@@ -157,6 +156,45 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
     _draw_vessels(img, patch, view)
     _draw_flakes(img, patch, view)
     return img
+
+
+def _skin_lines(view: View, seed: int, spacing_um: float, weight: float) -> np.ndarray:
+    """Edges of the Voronoi cells of one seed point per ``spacing_um`` lattice cell.
+
+    The points are keyed to skin position (hashed lattice), so the network is the same
+    in every view. Lines are about 16 um wide.
+
+    Returns:
+        ``(H, W)`` float32 in [0, weight].
+    """
+    h, w = view.height, view.width
+    corners = view.px_to_skin(np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]], dtype=float))
+    i0, j0 = np.floor(corners.min(axis=0) / spacing_um).astype(int) - 2
+    i1, j1 = np.ceil(corners.max(axis=0) / spacing_um).astype(int) + 2
+    ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1))
+    ii, jj = ii.ravel() + (1 << 20), jj.ravel() + (1 << 20)
+    jx = (_hash01(seed, 21, ii, jj) + 1.0) / 2.0
+    jy = (_hash01(seed, 22, ii, jj) + 1.0) / 2.0
+    skin_pts = np.column_stack([(ii - (1 << 20) + 0.15 + 0.7 * jx), (jj - (1 << 20) + 0.15 + 0.7 * jy)])
+    px = view.skin_to_px(skin_pts * spacing_um)
+    margin = 2.5 * spacing_um / view.um_per_px
+    rect = (int(-margin), int(-margin), int(w + 2 * margin), int(h + 2 * margin))
+    ok = (
+        (px[:, 0] > rect[0])
+        & (px[:, 1] > rect[1])
+        & (px[:, 0] < rect[0] + rect[2])
+        & (px[:, 1] < rect[1] + rect[3])
+    )
+    layer = np.zeros((h, w), dtype=np.float32)
+    if ok.sum() < 3:
+        return layer
+    subdiv = cv2.Subdiv2D(rect)
+    subdiv.insert([(float(x), float(y)) for x, y in px[ok]])
+    facets, _ = subdiv.getVoronoiFacetList([])
+    polys = [np.round(np.asarray(f) * 4).astype(np.int32) for f in facets]
+    t = max(1, round(16.0 / view.um_per_px))
+    cv2.polylines(layer, polys, True, float(weight), t, cv2.LINE_AA, shift=2)
+    return layer
 
 
 def _draw_vessels(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
