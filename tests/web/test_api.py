@@ -272,3 +272,19 @@ def test_audit_log_for_admins(service):
     assert doc.get("/api/audit").status_code == 403
     page = admin.get("/admin")
     assert page.status_code == 200 and "hash chain intact" in page.text
+
+
+def test_reanalysis_appends(service):
+    client_for, store = service
+    c = client_for("doc_a")
+    _subj, visit = _subject_visit(c)
+    r = c.post(f"/api/visits/{visit['id']}/images", files=[("files", ("a.png", photo_png(1), "image/png"))])
+    image_id = r.json()[0]["visit_image_id"]
+    wait_jobs(c, visit["id"])
+    first = c.get(f"/api/images/{image_id}").json()["analysis"]
+    assert c.post(f"/api/images/{image_id}/analyses").status_code == 202
+    wait_jobs(c, visit["id"])
+    second = c.get(f"/api/images/{image_id}").json()["analysis"]
+    assert second["id"] != first["id"] and second["summary"] == first["summary"]  # same image + settings
+    assert [a.id for a in store.analyses_of(image_id)] == [first["id"], second["id"]]
+    assert client_for("coord").post(f"/api/images/{image_id}/analyses").status_code == 403

@@ -176,8 +176,12 @@ def _with_parts(data, um_per_px, settings, progress) -> AnalysisRecord:
         "density_per_cm2": s["density_per_cm2"],
         "non_vellus_density_per_cm2": s["non_vellus_density_per_cm2"],
         "mean_thickness_um": s["mean_diameter_um"],
-        "width": loaded.width,
-        "height": loaded.height,
+        "image": {
+            "sha256": loaded.sha256,
+            "format": loaded.format,
+            "width": loaded.width,
+            "height": loaded.height,
+        },
         "quality": quality.to_dict(),
         "model": m.source,
         "summary": s,
@@ -198,10 +202,16 @@ def default_analyser(
     Raises:
         TrichometryError subclasses for unreadable images or bad settings.
     """
+    analyze = library_analyze()
+    if analyze is not None:
+        return _with_library(analyze, data, um_per_px, settings, progress)
+    return _with_parts(data, um_per_px, settings, progress)
+
+
+def library_analyze() -> Callable[..., Any] | None:
+    """:func:`trichometry.analyze` when this installation has it, else ``None``."""
     try:
         from trichometry import analyze
     except ImportError:
-        analyze = None
-    if callable(analyze):
-        return _with_library(analyze, data, um_per_px, settings, progress)
-    return _with_parts(data, um_per_px, settings, progress)
+        return None
+    return analyze if callable(analyze) else None

@@ -240,6 +240,16 @@ def get_image(image_id: int, request: Request, user: ApiUser) -> dict[str, Any]:
     return image_view(store, user, vi, latest_jobs(store, vi.visit_id))
 
 
+@router.post("/images/{image_id}/analyses", dependencies=[Depends(api_csrf)], status_code=202)
+def reanalyse(image_id: int, request: Request, user: ApiUser) -> dict[str, Any]:
+    """Analyse a stored photo again with the current settings (appends; earlier analyses stay)."""
+    store = _store(request)
+    vi = store.get_visit_image(user, image_id)
+    store.check_write(user, vi.visit.subject)
+    job_id = request.app.state.runner.enqueue(vi.id, user)
+    return {"job_id": job_id}
+
+
 @router.get("/images/{image_id}/result.json")
 def image_result(image_id: int, request: Request, user: ApiUser) -> JSONResponse:
     """The newest analysis' full result with provenance (download)."""

@@ -214,6 +214,15 @@ def image_overlay(image_id: int, request: Request, user: PageUser) -> Response:
     return Response(store.blobs.read(latest.overlay_sha256), media_type="image/png")
 
 
+@router.post("/images/{image_id}/analyses", dependencies=[Depends(form_csrf)])
+def reanalyse(image_id: int, request: Request, user: PageUser) -> RedirectResponse:
+    store = _store(request)
+    vi = store.get_visit_image(user, image_id)
+    store.check_write(user, vi.visit.subject)
+    request.app.state.runner.enqueue(vi.id, user)
+    return RedirectResponse(f"/visits/{vi.visit_id}", status_code=303)
+
+
 @router.post("/analyses/{analysis_id}/corrections", dependencies=[Depends(form_csrf)])
 def correction_submit(
     analysis_id: int,
