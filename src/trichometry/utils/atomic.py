@@ -47,12 +47,23 @@ def ensure_writable_dir(path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file + fsync + rename)."""
+    """Write ``data`` to ``path`` atomically (temporary file + fsync + rename).
+
+    The file gets the usual permissions for a new file (``0o666`` less the umask), not
+    the owner-only mode of the temporary file it is written through.
+    """
     path = Path(path)
     ensure_writable_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -91,6 +102,7 @@ def atomic_directory(path: str | os.PathLike[str], overwrite: bool = False) -> I
         raise OutputError(f"{path} already exists; remove it or choose another output folder.")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it owner-only
         yield tmp
         if path.exists():
             old = path.with_name(f".{path.name}.old")
