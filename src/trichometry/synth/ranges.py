@@ -139,7 +139,7 @@ class SceneRanges:
     defocus_px: Range = (0.8, 2.8)
     defocus_tilt: Range = (0.0, 1.0)
     noise_sigma: Range = (1.0, 5.0)
-    jpeg_quality: Range = (75, 97)
+    jpeg_quality: Range = (70, 95)
     glare_spots: Range = (0, 2)
     bubbles: Range = (0, 1)
     p_unclipped: float = 0.15
@@ -290,6 +290,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "fitzpatrick": (2.0, 4.0),
         "clipped_fraction": (0.99, 1.0),
         "p_unclipped": 0.0,
+        "jpeg_quality": (72, 80),  # the set's quantisation tables are those of quality 75
         "density_per_cm2": (80.0, 220.0),
         "clipped_length_um": (300.0, 900.0),
         "terminal_diameter_um": (55.0, 85.0),
