@@ -16,7 +16,7 @@ PG_PORT=${TRICHOMETRY_PG_PORT:-5432}
 log() { echo "[services] $*" >&2; }
 
 need_install=()
-command -v chromium >/dev/null 2>&1 || need_install+=(chromium)
+command -v chromium >/dev/null 2>&1 || need_install+=(chromium fonts-dejavu-core)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_install+=(postgresql)
 if [ "${#need_install[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

@@ -167,7 +167,10 @@ def visit_page(visit_id: int, request: Request, user: PageUser) -> HTMLResponse:
     jobs = latest_jobs(store, visit.id)
     images = [image_view(store, user, vi, jobs) for vi in store.list_visit_images(user, visit.id)]
     can_write = user.role != "coordinator"
-    return _render(request, "visit.html", user, visit=visit, images=images, can_write=can_write)
+    last_um = next((im["um_per_px"] for im in reversed(images) if im["um_per_px"]), None)
+    return _render(
+        request, "visit.html", user, visit=visit, images=images, can_write=can_write, last_um=last_um
+    )
 
 
 @router.post("/visits/{visit_id}/images")
