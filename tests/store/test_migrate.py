@@ -41,3 +41,16 @@ def test_bad_urls(tmp_path):
     with pytest.raises(ConfigError):
         resolve_db_url("not a url", tmp_path)
     assert resolve_db_url("postgresql://u:p@h/db", tmp_path).startswith("postgresql+psycopg://")
+
+
+def test_models_and_migrations_agree(tmp_path):
+    """A model change without a migration fails here (write one with alembic revision --autogenerate)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from trichometry.store.models import Base
+
+    engine = make_engine(resolve_db_url(None, tmp_path))
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
