@@ -94,3 +94,15 @@ def test_shaft_shading_has_darker_rims_and_lighter_core(make_hair, make_patch, p
     rims = np.r_[col[on[1:4]], col[on[-4:-1]]].mean()
     assert core > rims + 5
     assert col[on].max() < col[:10].mean() - 40  # the shaft is darker than the skin
+
+
+def test_etched_plate_scale_ticks_every_tenth_millimetre(make_patch, plain_view):
+    view = plain_view(4.0, 640, 400, etched_scale=True)
+    s = render(make_patch(), view, seed=0)
+    y = round(0.04 * 400) + 4
+    row = s.targets.overlay_mask[y]
+    starts = np.flatnonzero(np.diff(row.astype(int)) == 1)
+    assert len(starts) > 10
+    assert np.median(np.diff(starts)) == pytest.approx(100.0 / 4.0, abs=1.0)
+    lum = s.image[y].mean(axis=1)
+    assert lum[row > 0].mean() < lum[row == 0].mean() - 20

@@ -46,6 +46,35 @@ def apply_contact_artifacts(img: np.ndarray, view: View) -> None:
         img += (white - img) * np.clip(layer, 0, 1)[..., None]
 
 
+def apply_etched_scale(img: np.ndarray, view: View) -> np.ndarray:
+    """Dark ticks of a millimetre scale on the contact plate, along the top edge (in place).
+
+    Returns:
+        ``(H, W)`` uint8 mask of the tick pixels (before blur), for the overlay mask.
+    """
+    h, w = img.shape[:2]
+    mask = np.zeros((h, w), dtype=np.uint8)
+    if not view.etched_scale:
+        return mask
+    step = 100.0 / view.um_per_px  # 0.1 mm
+    if step < 3:
+        step *= 5.0  # too fine to resolve: every 0.5 mm
+    y0 = round(0.04 * h)
+    t = max(1, round(6.0 / view.um_per_px))
+    x, k = 0.05 * w, 0
+    while x < 0.95 * w:
+        major = k % 10 == 0 or (step >= 15 and k % 5 == 0)
+        length = (0.05 if major else 0.025) * h
+        cv2.line(
+            mask, (round(x * 4), y0 * 4), (round(x * 4), round((y0 + length) * 4)), 1, t, cv2.LINE_AA, shift=2
+        )
+        x += step
+        k += 1
+    cv2.line(mask, (round(0.05 * w), y0), (round(x - step), y0), 1, t, cv2.LINE_AA)
+    img *= 1.0 - 0.55 * mask[..., None].astype(np.float32)
+    return mask
+
+
 def apply_lighting(img: np.ndarray, view: View) -> None:
     """Exposure, white balance, illumination gradient and vignetting (in place)."""
     h, w = img.shape[:2]

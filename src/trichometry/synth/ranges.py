@@ -104,6 +104,7 @@ class SceneRanges:
             share is drawn from 0-0.3 instead of ``clipped_fraction`` (long hairs
             crossing the field and each other).
         p_strip, p_scale_bar, p_circle: probability of each burned-in overlay.
+        p_etched_scale: probability of a millimetre scale etched on the contact plate.
     """
 
     um_per_px: Range = (2.0, 10.0)
@@ -146,6 +147,7 @@ class SceneRanges:
     p_strip: float = 0.3
     p_scale_bar: float = 0.3
     p_circle: float = 0.2
+    p_etched_scale: float = 0.1
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -7,7 +7,13 @@ import logging
 import numpy as np
 
 from trichometry.synth.hairs import draw_hairs, place_hairs
-from trichometry.synth.optics import apply_contact_artifacts, apply_jpeg, apply_lighting, apply_sensor
+from trichometry.synth.optics import (
+    apply_contact_artifacts,
+    apply_etched_scale,
+    apply_jpeg,
+    apply_lighting,
+    apply_sensor,
+)
 from trichometry.synth.overlays import draw_overlays
 from trichometry.synth.patch import ScalpPatch
 from trichometry.synth.skin import draw_follicle_marks, render_skin
@@ -47,9 +53,10 @@ def render(patch: ScalpPatch, view: View, seed: int = 0, image_id: str | None = 
     drawn = place_hairs(near, view)
     hairs, targets = draw_hairs(img, drawn, view)
     apply_contact_artifacts(img, view)
+    etched = apply_etched_scale(img, view)
     apply_lighting(img, view)
     out = apply_sensor(img, view, rng)
-    targets.overlay_mask = draw_overlays(out, view)
+    targets.overlay_mask = draw_overlays(out, view) | etched
     out = apply_jpeg(out, view.jpeg_quality)
     empty = []
     for xy in patch.empty_follicles:

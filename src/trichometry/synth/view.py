@@ -49,6 +49,9 @@ class View:
         strip_text: the text; for ``"top"`` boxes are separated by ``|``.
         scale_bar: draw the L-shaped scale bar.
         circle: measurement circle ``(x_px, y_px, radius_px)`` or ``None``.
+        etched_scale: a millimetre scale etched on the contact plate (fine ticks every
+            0.1 mm along one edge, longer ones every 0.5 and 1 mm); in focus with the
+            skin, so it is blurred with the picture.
     """
 
     um_per_px: float
@@ -73,6 +76,7 @@ class View:
     strip_text: str = ""
     scale_bar: bool = False
     circle: tuple[float, float, float] | None = None
+    etched_scale: bool = False
 
     def __post_init__(self) -> None:
         if not (
@@ -142,6 +146,7 @@ class View:
             "strip_text": self.strip_text,
             "scale_bar": bool(self.scale_bar),
             "circle": None if self.circle is None else [round(float(v), 3) for v in self.circle],
+            "etched_scale": bool(self.etched_scale),
         }
 
 
@@ -214,6 +219,7 @@ def sample_view(
     defocus_tilt = _u(rng, r.defocus_tilt)
     defocus_deg = float(rng.uniform(0.0, 360.0))
     auto_exposure = _u(rng, r.auto_exposure)
+    etched_scale = bool(rng.uniform() < r.p_etched_scale)
     return View(
         um_per_px=upp,
         width=width,
@@ -237,4 +243,5 @@ def sample_view(
         strip_text=strip_text,
         scale_bar=scale_bar,
         circle=circle,
+        etched_scale=etched_scale,
     )
