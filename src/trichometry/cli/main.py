@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "serve": "trichometry.cli.serve",
     "ingest": "trichometry.cli.ingest",
     "report": "trichometry.cli.report",
+    "audit": "trichometry.cli.audit",
 }
 
 
