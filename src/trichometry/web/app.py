@@ -77,6 +77,7 @@ class ServiceSettings:
         analysis: method/checkpoint used for new analyses.
         max_upload_bytes: largest single photo accepted (HTTP 413 above).
         max_files: photos per upload request.
+        max_request_bytes: largest request body (all photos of one upload together; 413 above).
         workers: analyses running at once.
         secret_key: signs session cookies; default ``$TRICHOMETRY_SECRET_KEY`` or a key kept
             in ``<data>/secret_key`` (so sessions survive restarts).
@@ -87,6 +88,7 @@ class ServiceSettings:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     max_upload_bytes: int = 50 * 1024 * 1024
     max_files: int = 50
+    max_request_bytes: int = 256 * 1024 * 1024
     workers: int = 1
     secret_key: str | None = None
     https_only: bool = False
@@ -147,8 +149,9 @@ def create_app(
     templates.env.globals["version"] = __version__
     app.state.templates = templates
 
-    # request size: all files of one upload plus form overhead
-    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes * settings.max_files + 1_000_000)
+    # request size: all files of one upload plus form overhead, and never more than the request cap
+    max_body = min(settings.max_request_bytes, settings.max_upload_bytes * settings.max_files + 1_000_000)
+    app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(
         SessionMiddleware,
         secret_key=_secret_key(store, settings),
