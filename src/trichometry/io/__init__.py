@@ -10,7 +10,8 @@ from trichometry.io.calibration import (
     load_device_profiles,
     resolve_calibration,
 )
-from trichometry.io.reader import MAX_BYTES, MAX_PIXELS, LoadedImage, read_image, to_rgb8
+from trichometry.io.decode import to_rgb8
+from trichometry.io.reader import MAX_BYTES, MAX_PIXELS, LoadedImage, read_image
 from trichometry.io.sniff import SUPPORTED_FORMATS, SUPPORTED_SUFFIXES, header_size, sniff_format
 
 __all__ = [
