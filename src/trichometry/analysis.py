@@ -211,6 +211,8 @@ def analyze(
     )
     t_m = time.perf_counter()
     timings.update(infer=t_inf - t_q, measure=t_m - t_inf, total=t_m - t0)
+    if prediction.source.get("um_per_px_assumed"):
+        flags.append("model-scale-assumed")  # uncalibrated: the model ran at its own canonical scale
     flags += [f for f in m.flags if f not in flags]
     return AnalysisResult(
         status="ok",
