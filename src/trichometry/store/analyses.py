@@ -102,7 +102,7 @@ class AnalysesMixin:
         raise AppendOnlyViolation("analyses cannot be deleted; add a correction with a reason instead.")
 
     def get_analysis(self: Store, actor: User | None, analysis_id: int) -> Analysis:
-        with self.session() as s:
+        with self.read() as s:
             row = s.get(Analysis, analysis_id)
         if row is None:
             raise NotFound(f"no analysis with id {analysis_id}.")
@@ -112,7 +112,7 @@ class AnalysesMixin:
 
     def analyses_of(self: Store, visit_image_id: int) -> list[Analysis]:
         """All analyses of a visit photo, oldest first."""
-        with self.session() as s:
+        with self.read() as s:
             q = select(Analysis).where(Analysis.visit_image_id == visit_image_id).order_by(Analysis.id)
             return list(s.execute(q).scalars())
 
@@ -157,7 +157,7 @@ class AnalysesMixin:
         return row
 
     def corrections_of(self: Store, analysis_id: int) -> list[Correction]:
-        with self.session() as s:
+        with self.read() as s:
             q = select(Correction).where(Correction.analysis_id == analysis_id).order_by(Correction.id)
             return list(s.execute(q).scalars())
 
@@ -203,7 +203,7 @@ class AnalysesMixin:
             job.updated_at = utcnow()
 
     def get_job(self: Store, actor: User | None, job_id: int) -> Job:
-        with self.session() as s:
+        with self.read() as s:
             job = s.get(Job, job_id)
         if job is None:
             raise NotFound(f"no analysis job {job_id}.")
@@ -212,7 +212,7 @@ class AnalysesMixin:
         return job
 
     def jobs_of_visit(self: Store, visit_id: int) -> list[Job]:
-        with self.session() as s:
+        with self.read() as s:
             q = (
                 select(Job)
                 .join(VisitImage, VisitImage.id == Job.visit_image_id)
@@ -223,6 +223,6 @@ class AnalysesMixin:
 
     def unfinished_jobs(self: Store) -> list[Job]:
         """Jobs left pending or running (e.g. by a restart), oldest first."""
-        with self.session() as s:
+        with self.read() as s:
             q = select(Job).where(Job.status.in_(("pending", "running"))).order_by(Job.id)
             return list(s.execute(q).scalars())

@@ -72,10 +72,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+READ_ONLY = "trichometry_read_only"
+
+
 def _sqlite_begin(conn) -> None:
-    # Take the write lock up front: concurrent writers queue (busy_timeout) instead of
-    # failing later with SQLITE_BUSY_SNAPSHOT, and the audit chain stays linear.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the write lock up front: concurrent writers queue (busy_timeout) instead
+    # of failing later with SQLITE_BUSY_SNAPSHOT, and the audit chain stays linear. Readers
+    # (engines with the READ_ONLY execution option) start a plain snapshot and never wait.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:

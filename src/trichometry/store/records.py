@@ -90,7 +90,7 @@ class RecordsMixin:
         q = select(Subject).order_by(Subject.code)
         if actor.role == "clinician":
             q = q.where(Subject.site_id == actor.site_id)
-        with self.session() as s:
+        with self.read() as s:
             return list(s.execute(q).scalars())
 
     def get_subject(self: Store, actor: User, subject: int | str) -> Subject:
@@ -100,7 +100,7 @@ class RecordsMixin:
             NotFound: no such subject.
             AccessDenied: it belongs to another site.
         """
-        with self.session() as s:
+        with self.read() as s:
             if isinstance(subject, int):
                 found = s.get(Subject, subject)
             else:
@@ -134,7 +134,7 @@ class RecordsMixin:
 
     def list_treatment_sessions(self: Store, actor: User, subject_id: int) -> list[TreatmentSession]:
         subject = self.get_subject(actor, subject_id)
-        with self.session() as s:
+        with self.read() as s:
             q = select(TreatmentSession).where(TreatmentSession.subject_id == subject.id)
             return list(s.execute(q.order_by(TreatmentSession.session_date)).scalars())
 
@@ -170,7 +170,7 @@ class RecordsMixin:
     def list_visits(self: Store, actor: User, subject_id: int) -> list[Visit]:
         """A subject's visits, oldest first."""
         subject = self.get_subject(actor, subject_id)
-        with self.session() as s:
+        with self.read() as s:
             q = select(Visit).where(Visit.subject_id == subject.id).order_by(Visit.visit_date, Visit.id)
             return list(s.execute(q).scalars())
 
@@ -181,7 +181,7 @@ class RecordsMixin:
             NotFound: no such visit.
             AccessDenied: its subject belongs to another site.
         """
-        with self.session() as s:
+        with self.read() as s:
             visit = s.get(Visit, visit_id)
         if visit is None:
             raise NotFound(f"no visit with id {visit_id}; open the subject to see its visits.")

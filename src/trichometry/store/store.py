@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trichometry.store import audit
 from trichometry.store.analyses import AnalysesMixin
 from trichometry.store.blobs import BlobStore
-from trichometry.store.engine import make_engine, resolve_data_dir, resolve_db_url
+from trichometry.store.engine import READ_ONLY, make_engine, resolve_data_dir, resolve_db_url
 from trichometry.store.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from trichometry.store.migrate import upgrade
 from trichometry.store.models import ROLES, Site, User
@@ -50,6 +50,9 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
         self.data_dir = Path(data_dir)
         self.blobs = BlobStore(self.data_dir / "blobs")
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @classmethod
     def open(
@@ -77,6 +80,12 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
         with self._sessions() as s, s.begin():
             yield s
 
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (on SQLite it never waits for writers)."""
+        with self._read_sessions() as s, s.begin():
+            yield s
+
     # ----------------------------------------------------------------------------- accounts
     def create_site(self, code: str, name: str, actor: User | None = None) -> Site:
         """Add a clinic/trial site (admin only when an actor is given)."""
@@ -96,14 +105,14 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
         return site
 
     def get_site(self, code: str) -> Site:
-        with self.session() as s:
+        with self.read() as s:
             site = s.execute(select(Site).where(Site.code == code)).scalar()
         if site is None:
             raise NotFound(f"no site {code!r}; create it first (admin) or check the code.")
         return site
 
     def list_sites(self) -> list[Site]:
-        with self.session() as s:
+        with self.read() as s:
             return list(s.execute(select(Site).order_by(Site.code)).scalars())
 
     def create_user(
@@ -134,7 +143,7 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
         return user
 
     def get_user(self, user_id: int) -> User:
-        with self.session() as s:
+        with self.read() as s:
             user = s.get(User, user_id)
         if user is None or not user.active:
             raise NotFound(f"no active user with id {user_id}; log in again.")
@@ -142,7 +151,7 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
 
     def list_users(self, actor: User) -> list[User]:
         self.require_role(actor, "admin")
-        with self.session() as s:
+        with self.read() as s:
             return list(s.execute(select(User).order_by(User.username)).scalars())
 
     def set_password(self, actor: User, user_id: int, new_password: str) -> None:
@@ -205,7 +214,7 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
         from trichometry.store.models import AuditEvent
 
         self.require_role(actor, "admin")
-        with self.session() as s:
+        with self.read() as s:
             q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
             return [
                 {"id": e.id, "at": e.at.isoformat(), "user": e.username, "action": e.action,
@@ -215,7 +224,7 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
 
     def verify_audit(self) -> tuple[bool, int | None]:
         """Check the audit hash chain; see :func:`trichometry.store.audit.verify_chain`."""
-        with self.session() as s:
+        with self.read() as s:
             return audit.verify_chain(s)
 
     # ----------------------------------------------------------------------------- access

@@ -131,7 +131,7 @@ class UploadsMixin:
             return link, True
 
     def _drop_if_unreferenced(self: Store, sha: str) -> None:
-        with self.session() as s:
+        with self.read() as s:
             referenced = s.execute(select(Image.id).where(Image.sha256 == sha)).scalar() is not None
         if not referenced:
             self.blobs.remove_unreferenced(sha)
@@ -139,13 +139,13 @@ class UploadsMixin:
     def list_visit_images(self: Store, actor: User, visit_id: int) -> list[VisitImage]:
         """The photos of a visit, in upload order."""
         visit = self.get_visit(actor, visit_id)
-        with self.session() as s:
+        with self.read() as s:
             q = select(VisitImage).where(VisitImage.visit_id == visit.id).order_by(VisitImage.id)
             return list(s.execute(q).scalars())
 
     def get_visit_image(self: Store, actor: User | None, visit_image_id: int) -> VisitImage:
         """One visit photo the actor may read (``actor=None``: trusted internal use)."""
-        with self.session() as s:
+        with self.read() as s:
             vi = s.get(VisitImage, visit_image_id)
         if vi is None:
             raise NotFound(f"no image with id {visit_image_id}; open the visit to see its images.")
@@ -159,7 +159,7 @@ class UploadsMixin:
 
     def orphan_files(self: Store) -> set[str]:
         """Hashes in the file store that no image or analysis refers to (left by a crash)."""
-        with self.session() as s:
+        with self.read() as s:
             known = set(s.execute(select(Image.sha256)).scalars())
             known |= {h for h in s.execute(select(Analysis.overlay_sha256)).scalars() if h}
         return self.blobs.all_hashes() - known
