@@ -100,120 +100,130 @@ def rasterise_shaft(
     r_max = max(diameter_um, tip_diameter_um) / 2.0 / um_per_px
     pad = r_max + 1.5
     n_seg = len(pts) - 1
-    d0_px, d1_px = diameter_um / um_per_px, tip_diameter_um / um_per_px
-    parts: list[tuple[np.ndarray, ...]] = []
-    for i in range(n_seg):
-        a, b = pts[i], pts[i + 1]
-        L = seg_len[i]
-        dx, dy = (b - a) / L
-        lo = -1.0 if i == 0 else -pad
-        hi = L + 1.0 if i == n_seg - 1 else L + pad
-        yy, xx = _rect_pixels(a, dx, dy, lo, hi, pad, w_img, h_img)
-        if len(yy) == 0:
-            continue
-        px = xx - a[0]
-        py = yy - a[1]
-        along = px * dx + py * dy  # px along the segment from a
-        perp = px * (-dy) + py * dx  # signed offset across the segment
-        t = along
-        if i > 0:
-            t = np.maximum(t, 0.0)
-        if i < n_seg - 1:
-            t = np.minimum(t, L)
-        # distance to the (clamped) closest point; the ends are cut square, so beyond
-        # the first / last vertex only the perpendicular offset counts
-        dist = np.hypot(along - t, perp)
-        near = np.flatnonzero(dist < pad)
-        if len(near) == 0:
-            continue
-        iy, ix = yy[near].astype(np.int64), xx[near].astype(np.int64)
-        along, perp, dist = along[near], perp[near], dist[near]
-        s_px = s_cum[i] + np.clip(along, 0.0, L)
-        r = (d0_px + (d1_px - d0_px) * (s_px / total)) / 2.0
-        side = np.clip(r - dist + 0.5, 0.0, 1.0)
-        in_ends = np.ones(side.shape, dtype=bool)
-        if i == 0:
-            side = side * np.clip(along + 0.5, 0.0, 1.0)
-            in_ends &= along >= 0.0
-        if i == n_seg - 1:
-            side = side * np.clip(L - along + 0.5, 0.0, 1.0)
-            in_ends &= along <= L
-        # closeness key: prefer the segment that actually spans the pixel
-        key = np.where(in_ends, dist, dist + 1e6)
-        parts.append((iy, ix, key, side, (dist <= r) & in_ends, perp / np.maximum(r, 1e-6), s_px, 2 * r))
-    if not parts:
+    idx = np.arange(n_seg)
+    d = (pts[1:] - pts[:-1]) / seg_len[:, None]  # unit directions (S, 2)
+    lo = np.where(idx == 0, -1.0, -pad)
+    hi = np.where(idx == n_seg - 1, seg_len + 1.0, seg_len + pad)
+    # every pixel of every segment's rotated box, with the segment it belongs to
+    ys, xs, seg = _rects_pixels(pts[:-1], d, lo, hi, pad, w_img, h_img)
+    if len(ys) == 0:
         return None
-    ys, xs, key, cov, mask, u, s_px, dpx = (np.concatenate(c) for c in zip(*parts))
-    if len(parts) == 1:  # one segment: every pixel appears once
+    a = pts[:-1][seg]
+    dx, dy = d[seg, 0], d[seg, 1]
+    L = seg_len[seg]
+    px, py = xs - a[:, 0], ys - a[:, 1]
+    along = px * dx + py * dy  # px along the segment from its start
+    perp = px * (-dy) + py * dx  # signed offset across it
+    first, last = seg == 0, seg == n_seg - 1
+    # distance to the closest point; joints are round, the two ends are cut square
+    t = np.where(first, along, np.maximum(along, 0.0))
+    t = np.where(last, t, np.minimum(t, L))
+    dist = np.hypot(along - t, perp)
+    near = np.flatnonzero(dist < pad)
+    if len(near) == 0:
+        return None
+    ys, xs, seg, along, perp, dist, L, first, last = (
+        v[near] for v in (ys, xs, seg, along, perp, dist, L, first, last)
+    )
+    s_px = s_cum[seg] + np.clip(along, 0.0, L)
+    d0_px, d1_px = diameter_um / um_per_px, tip_diameter_um / um_per_px
+    r = (d0_px + (d1_px - d0_px) * (s_px / total)) / 2.0
+    cov = np.clip(r - dist + 0.5, 0.0, 1.0)
+    cov = cov * np.where(first, np.clip(along + 0.5, 0.0, 1.0), 1.0)
+    cov = cov * np.where(last, np.clip(L - along + 0.5, 0.0, 1.0), 1.0)
+    in_ends = (~first | (along >= 0.0)) & (~last | (along <= L))
+    mask = (dist <= r) & in_ends
+    if n_seg == 1:  # one segment: every pixel appears once
         pick = np.flatnonzero(cov > 0)
-    else:  # pixels near a joint appear twice: keep the closest segment's entry
-        flat = ys.astype(np.int64) * w_img + xs
+    else:  # pixels near a joint appear twice: keep the segment that spans them
+        key = np.where(in_ends, dist, dist + 1e6)
+        flat = ys.astype(np.int64) * w_img + xs.astype(np.int64)
         order = np.lexsort((key, flat))
         flat_sorted = flat[order]
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = flat_sorted[1:] != flat_sorted[:-1]
-        pick = order[first]
+        keep_first = np.ones(len(order), dtype=bool)
+        keep_first[1:] = flat_sorted[1:] != flat_sorted[:-1]
+        pick = order[keep_first]
         pick = pick[cov[pick] > 0]
     if len(pick) == 0:
         return None
     return ShaftRaster(
-        ys=ys[pick],
-        xs=xs[pick],
+        ys=ys[pick].astype(np.int64),
+        xs=xs[pick].astype(np.int64),
         coverage=cov[pick].astype(np.float32),
         mask=mask[pick],
-        u=u[pick].astype(np.float32),
+        u=(perp[pick] / np.maximum(r[pick], 1e-6)).astype(np.float32),
         s_um=(s_px[pick] * um_per_px).astype(np.float32),
-        diameter_um=(dpx[pick] * um_per_px).astype(np.float32),
+        diameter_um=(2.0 * r[pick] * um_per_px).astype(np.float32),
     )
 
 
 def _rect_pixels(
     a: np.ndarray, dx: float, dy: float, lo: float, hi: float, pad: float, w: int, h: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel centres inside the rectangle ``a + s d + q n`` (``lo <= s <= hi``, ``|q| <= pad``).
-
-    Scan-converts the rotated rectangle row by row, so the work follows its area, not
-    its bounding box.
-
-    Returns:
-        ``(ys, xs)`` float64 arrays of pixel centres inside the image.
-    """
-    d = np.array([dx, dy])
-    n = np.array([-dy, dx])
-    corners = np.array(
-        [a + lo * d - pad * n, a + hi * d - pad * n, a + hi * d + pad * n, a + lo * d + pad * n]
-    )
-    y0 = max(math.ceil(corners[:, 1].min()), 0)
-    y1 = min(math.floor(corners[:, 1].max()), h - 1)
-    if y1 < y0:
-        return np.zeros(0), np.zeros(0)
-    rows = np.arange(y0, y1 + 1, dtype=np.float64)
-    x_lo = np.full(len(rows), np.inf)
-    x_hi = np.full(len(rows), -np.inf)
-    for k in range(4):
-        p, q = corners[k], corners[(k + 1) % 4]
-        if abs(q[1] - p[1]) < 1e-12:
-            ok = np.abs(rows - p[1]) < 1e-9
-            x_lo = np.where(ok, np.minimum(x_lo, min(p[0], q[0])), x_lo)
-            x_hi = np.where(ok, np.maximum(x_hi, max(p[0], q[0])), x_hi)
-            continue
-        t = (rows - p[1]) / (q[1] - p[1])
-        ok = (t >= -1e-12) & (t <= 1 + 1e-12)
-        x = p[0] + t * (q[0] - p[0])
-        x_lo = np.where(ok, np.minimum(x_lo, x), x_lo)
-        x_hi = np.where(ok, np.maximum(x_hi, x), x_hi)
-    c0 = np.maximum(np.ceil(x_lo), 0)
-    c1 = np.minimum(np.floor(x_hi), w - 1)
-    counts = np.where(np.isfinite(c0) & np.isfinite(c1), c1 - c0 + 1, 0).astype(np.int64)
-    counts = np.maximum(counts, 0)
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0), np.zeros(0)
-    start = np.cumsum(counts) - counts
-    ys = np.repeat(rows, counts)
-    xs = (
-        np.arange(total, dtype=np.float64)
-        - np.repeat(start, counts)
-        + np.repeat(np.where(counts > 0, c0, 0), counts)
+    """Pixel centres inside one rectangle; see :func:`_rects_pixels`."""
+    ys, xs, _ = _rects_pixels(
+        np.asarray(a, dtype=float)[None], np.array([[dx, dy]]), np.array([lo]), np.array([hi]), pad, w, h
     )
     return ys, xs
+
+
+def _rects_pixels(
+    a: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray, pad: float, w: int, h: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel centres inside rectangles ``a_i + s d_i + q n_i`` (``lo_i <= s <= hi_i``, ``|q| <= pad``).
+
+    Scan-converts all rotated rectangles at once, row by row, so the work follows
+    their area, not their bounding boxes.
+
+    Args:
+        a, d: ``(S, 2)`` origins and unit directions; ``lo``, ``hi``: ``(S,)``.
+
+    Returns:
+        ``(ys, xs, rect)``: float64 pixel centres inside the image and the index of
+        the rectangle each belongs to (a pixel may appear once per rectangle).
+    """
+    n = np.stack([-d[:, 1], d[:, 0]], axis=1)
+    c = np.stack(
+        [
+            a + lo[:, None] * d - pad * n,
+            a + hi[:, None] * d - pad * n,
+            a + hi[:, None] * d + pad * n,
+            a + lo[:, None] * d + pad * n,
+        ],
+        axis=1,
+    )  # (S, 4, 2)
+    y0 = np.maximum(np.ceil(c[:, :, 1].min(axis=1)), 0).astype(np.int64)
+    y1 = np.minimum(np.floor(c[:, :, 1].max(axis=1)), h - 1).astype(np.int64)
+    nrows = np.maximum(y1 - y0 + 1, 0)
+    total_rows = int(nrows.sum())
+    empty = np.zeros(0)
+    if total_rows == 0:
+        return empty, empty, np.zeros(0, dtype=np.int64)
+    rect = np.repeat(np.arange(len(a)), nrows)
+    rows = (np.arange(total_rows) - np.repeat(np.cumsum(nrows) - nrows, nrows) + y0[rect]).astype(np.float64)
+    x_lo = np.full(total_rows, np.inf)
+    x_hi = np.full(total_rows, -np.inf)
+    cr = c[rect]  # (R, 4, 2)
+    for k in range(4):
+        p, q = cr[:, k], cr[:, (k + 1) % 4]
+        dyk = q[:, 1] - p[:, 1]
+        flat = np.abs(dyk) < 1e-12
+        t = (rows - p[:, 1]) / np.where(flat, 1.0, dyk)
+        ok = ~flat & (t >= -1e-12) & (t <= 1 + 1e-12)
+        x = p[:, 0] + t * (q[:, 0] - p[:, 0])
+        on_edge = flat & (np.abs(rows - p[:, 1]) < 1e-9)
+        x_lo = np.where(ok, np.minimum(x_lo, x), x_lo)
+        x_hi = np.where(ok, np.maximum(x_hi, x), x_hi)
+        x_lo = np.where(on_edge, np.minimum(x_lo, np.minimum(p[:, 0], q[:, 0])), x_lo)
+        x_hi = np.where(on_edge, np.maximum(x_hi, np.maximum(p[:, 0], q[:, 0])), x_hi)
+    valid = np.isfinite(x_lo) & np.isfinite(x_hi)
+    c0 = np.where(valid, np.maximum(np.ceil(np.where(valid, x_lo, 0.0)), 0), 0)
+    c1 = np.where(valid, np.minimum(np.floor(np.where(valid, x_hi, -1.0)), w - 1), -1)
+    counts = np.maximum(c1 - c0 + 1, 0).astype(np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return empty, empty, np.zeros(0, dtype=np.int64)
+    start = np.cumsum(counts) - counts
+    ys = np.repeat(rows, counts)
+    xs = np.arange(total, dtype=np.float64) - np.repeat(start, counts) + np.repeat(c0, counts)
+    return ys, xs, np.repeat(rect, counts)
