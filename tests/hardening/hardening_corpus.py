@@ -197,3 +197,34 @@ def corpus(n_trunc: int = 20, n_flip: int = 30) -> dict[str, bytes]:
     out.update(confusions())
     out.update(bombs())
     return out
+
+
+def zip_corpus(n_trunc: int = 20, n_flip: int = 40, seed: int = 0) -> dict[str, bytes]:
+    """Hostile zip batches: a valid two-photo archive cut and flipped, plus crafted tricks."""
+    import zipfile
+
+    def make(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=method) as zf:
+            for name, data in entries.items():
+                zf.writestr(name, data)
+        return buf.getvalue()
+
+    good = make({"a.jpg": jpeg_bytes(8), "b.png": png_bytes(8)})
+    rng = np.random.default_rng(seed)
+    out = {"zip/valid": good}
+    for k, cut in enumerate(sorted({int(c) for c in np.linspace(1, len(good) - 1, n_trunc)})):
+        out[f"zip/trunc/{k:03d}"] = good[:cut]
+    for k in range(n_flip):
+        b = bytearray(good)
+        for pos in rng.integers(0, len(b), 1 + k % 4):
+            b[int(pos)] ^= 1 << int(rng.integers(0, 8))
+        out[f"zip/flip/{k:03d}"] = bytes(b)
+    out["zip/slip"] = make({"../evil.jpg": jpeg_bytes(1)})
+    out["zip/absolute"] = make({"/tmp/evil.jpg": jpeg_bytes(1)})
+    out["zip/bomb"] = make({"a.jpg": b"\xff\xd8\xff" + b"\x00" * 5_000_000})
+    out["zip/flood"] = make({f"e{i}.jpg": b"" for i in range(3000)}, zipfile.ZIP_STORED)
+    out["zip/nested"] = make({"inner.zip": good, "x.jpg": good})
+    out["zip/bzip2"] = make({"a.jpg": jpeg_bytes(9)}, zipfile.ZIP_BZIP2)
+    out["zip/lzma"] = make({"a.jpg": jpeg_bytes(9)}, zipfile.ZIP_LZMA)
+    return out

@@ -8,7 +8,7 @@ bytes give a result or the rejected-image error. The long run is ``benchmarks/fu
 from __future__ import annotations
 
 import pytest
-from hardening_corpus import bombs, confusions, corpus, png_claiming
+from hardening_corpus import bombs, confusions, corpus, png_claiming, zip_corpus
 from hardening_harness import run_corpus
 from hardening_samples import png_bytes
 from hypothesis import HealthCheck, given, settings
@@ -65,6 +65,15 @@ def test_renamed_non_images_refused_with_a_clear_message(tmp_path):
         path.write_bytes(confusions()[name])
         with pytest.raises(ImageRejected, match=r"not a supported image.*whatever its file name says"):
             read_image(path)
+
+
+def test_zip_corpus_never_crashes(tmp_path):
+    inputs = zip_corpus()
+    report = run_corpus("archive", inputs, tmp_path / "zip")
+    assert report.failures() == {}, report.failures()
+    assert report.outcomes["zip/valid"] == "accepted"
+    for name in ("slip", "absolute", "bomb", "flood", "nested"):
+        assert report.outcomes[f"zip/{name}"] == "rejected", name
 
 
 _PREFIXES = [b"", b"\xff\xd8\xff", b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*"]
