@@ -147,3 +147,22 @@ def test_truth_records_the_ranges_it_was_drawn_from():
     back = SceneRanges.from_dict(d["params"]["ranges"])
     assert back == SceneRanges().with_overrides(width=64, height=48, density_per_cm2=(100, 150))
     assert d["params"]["view"]["um_per_px"] == pytest.approx(s.truth.um_per_px, rel=1e-5)
+
+
+def test_identical_in_another_process_with_one_opencv_thread():
+    import hashlib
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, cv2; cv2.setNumThreads(1);"
+        "from trichometry.synth import generate_sample;"
+        "s = generate_sample(78, width=160, height=128, p_unclipped=1.0);"
+        "print(hashlib.sha256(s.image.tobytes() + s.targets.instance_ids.tobytes()).hexdigest())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    s = generate_sample(78, width=160, height=128, p_unclipped=1.0)
+    here = hashlib.sha256(s.image.tobytes() + s.targets.instance_ids.tobytes()).hexdigest()
+    assert out.stdout.strip() == here
