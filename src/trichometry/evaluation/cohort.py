@@ -12,7 +12,6 @@ Two sources give the same structure (:class:`Subject` -> :class:`Visit` -> :clas
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import math
@@ -100,24 +99,12 @@ def _ranges(cfg: CohortConfig) -> Any:
     return SceneRanges().with_overrides(**kw)
 
 
-def _extra_view(base: Any, ranges: Any, cfg: CohortConfig, rng: np.random.Generator) -> Any:
-    """Another photo at the same visit: camera re-positioned around the tattoo, relit."""
-    from trichometry.synth import sample_view
-
-    shift = rng.normal(0.0, cfg.shift_sd_um, 2)
-    v = sample_view(ranges, rng, centre_um=(float(shift[0]), float(shift[1])))
-    keep = ("um_per_px", "width", "height", "strip", "strip_text", "scale_bar", "circle")
-    rot = base.rotation_deg + float(rng.normal(0.0, cfg.rotation_sd_deg))
-    return dataclasses.replace(v, rotation_deg=rot, **{k: getattr(base, k) for k in keep})
-
-
 def generate_cohort(cfg: CohortConfig) -> Iterator[Subject]:
     """Yield the cohort's subjects one at a time (images are rendered on demand).
 
     Each subject comes from :func:`trichometry.synth.longitudinal.iter_cohort`; its
     ``target`` dict holds the true count and density in the fixed target circle per visit.
     """
-    from trichometry.synth import render
     from trichometry.synth.longitudinal import VisitProtocol, iter_cohort
 
     ranges = _ranges(cfg)
@@ -125,18 +112,11 @@ def generate_cohort(cfg: CohortConfig) -> Iterator[Subject]:
         visits=tuple(cfg.visits), shift_sd_um=cfg.shift_sd_um, rotation_sd_deg=cfg.rotation_sd_deg
     )
     for sub in iter_cohort(cfg.n_subjects, cfg.seed_start, ranges=ranges, protocol=protocol, prefix="E"):
-        rng = np.random.default_rng([cfg.seed_start, int(sub.subject_id[1:])])
         visits = []
         for k, vt in enumerate(sub.truth.visits):
             photos = []
             for j in range(cfg.photos_per_visit):
-                if j == 0:
-                    sample = sub.render(k)
-                else:
-                    view = _extra_view(sub.views[k], ranges, cfg, rng)
-                    sample = render(
-                        sub.patches[k], view, seed=vt.render_seed + j, image_id=f"{vt.image_id}_p{j}"
-                    )
+                sample = sub.render(k) if j == 0 else sub.extra_photo(k, j)
                 photos.append(Photo(sample.truth.image_id, sample.image, sample.truth, sample.targets))
             visits.append(Visit(vt.name, vt.day, dt.date.fromisoformat(vt.date), photos))
         target = {v.name: {"count": v.target_count, "density_per_cm2": v.target_density_per_cm2}
@@ -170,10 +150,28 @@ def dataset_cohort(root: str, split: str = "test") -> Iterator[Subject]:
         visits = []
         for d in dates:
             ids = sorted(by_date[d])
-            photos = [Photo(i, ds.image(i), ds.truth(i), None) for i in ids]
+            photos = []
+            for i in ids:
+                s = ds.sample(i) if rows[i].annotation_type == "hairs" else None
+                photos.append(
+                    Photo(i, s.image, s.truth, s.targets) if s else Photo(i, ds.image(i), ds.truth(i))
+                )
             day = (dt.date.fromisoformat(d) - d0).days
             visits.append(Visit(rows[ids[0]].visit or d, day, dt.date.fromisoformat(d), photos))
-        yield Subject(subject, site, rows[by_date[dates[0]][0]].arm, visits)
+        yield Subject(subject, site, rows[by_date[dates[0]][0]].arm, visits, _target_counts(ds, subject))
+
+
+def _target_counts(ds: Any, subject: str) -> dict[str, dict[str, float]]:
+    """True target-circle counts per visit from ``subjects/ID.json``, when the data set has it."""
+    try:
+        truth = ds.subject_truth(subject)
+    except (DataFormatError, OSError):
+        return {}
+    return {
+        v["name"]: {"count": v["target_count"], "density_per_cm2": v["target_density_per_cm2"]}
+        for v in truth.get("visits", [])
+        if "target_count" in v
+    }
 
 
 def true_transform(base: ImageTruth, follow: ImageTruth) -> np.ndarray | None:
