@@ -34,9 +34,13 @@ def _target(name: str):
 
         return lambda data: read_zip(data)
     if name == "scrub":
-        from trichometry.privacy import scrubbed_copy
+        from trichometry.privacy import metadata_text, scrubbed_copy
 
-        return lambda data: scrubbed_copy(data)
+        def scrub(data: bytes):
+            metadata_text(data)
+            return scrubbed_copy(data)
+
+        return scrub
     if name == "selftest":  # misbehaves on purpose: proves the harness sees each failure
 
         def selftest(data: bytes):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from trichometry.errors import ImageRejected
 from trichometry.io import read_image
 
-TARGETS = ("read_image", "upload")
+TARGETS = ("read_image", "upload", "scrub")
 
 
 @pytest.mark.timeout(180)
@@ -30,7 +30,7 @@ def test_default_corpus_never_crashes_or_hangs(target, tmp_path):
     counts = report.counts()
     assert counts["rejected"] >= 100 and counts["accepted"] >= 20  # both branches exercised
     assert report.workers_started == 1  # no input killed its worker
-    for name in ("valid/png", "valid/jpeg", "valid/tiff"):
+    for name in ("valid/png", "valid/jpeg", "valid/tiff", *(("valid/dicom",) if target != "upload" else ())):
         assert report.outcomes[name] == "accepted", name
     for name in bombs():
         if "claiming" in name or "x" in name.split("_")[-1]:  # header claims above every cap
