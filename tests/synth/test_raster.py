@@ -124,3 +124,16 @@ def test_rotated_box_scan_matches_brute_force():
         inside = (along >= lo + 1e-6) & (along <= hi - 1e-6) & (np.abs(perp) <= pad - 1e-6)
         outside = (along < lo - 1e-6) | (along > hi + 1e-6) | (np.abs(perp) > pad + 1e-6)
         assert got[inside].all() and not got[outside].any()
+
+
+def test_natural_tip_narrows_to_a_point():
+    from trichometry.synth.raster import TIP_POINT
+
+    pts = np.array([[10.0, 50.3], [190.0, 50.3]])
+    ras = rasterise_shaft(pts, 40.0, 40.0, 1.0, (100, 200), tip_zone_um=60.0)
+    on = ras.mask
+    s = np.clip(ras.xs[on] - 10.0, 0, 180)
+    expected = 40.0 * (TIP_POINT + (1 - TIP_POINT) * np.clip((180.0 - s) / 60.0, 0, 1))
+    assert np.allclose(ras.diameter_um[on], expected, atol=1e-3)
+    widths = [int((ras.xs[on] == x).sum()) for x in (60, 160, 185)]
+    assert widths[0] == 40 and widths[1] < 40 and widths[2] < widths[1]

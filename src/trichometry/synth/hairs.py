@@ -89,7 +89,8 @@ def draw_hairs(img: np.ndarray, drawn: list[DrawnHair], view: View) -> tuple[lis
     hid = 0
     for d in drawn:
         hs = d.spec
-        ras = rasterise_shaft(d.centre_px, hs.diameter_um, hs.tip_diameter_um, upp, (h, w))
+        taper_end = hs.diameter_um * (1.0 - hs.taper)
+        ras = rasterise_shaft(d.centre_px, hs.diameter_um, taper_end, upp, (h, w), tip_zone_um=hs.tip_zone_um)
         ex, ey = float(d.centre_px[0, 0]), float(d.centre_px[0, 1])
         inside = -0.5 <= ex < w - 0.5 and -0.5 <= ey < h - 0.5
         if ras is None and not inside:

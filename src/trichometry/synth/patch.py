@@ -19,6 +19,7 @@ import numpy as np
 
 from trichometry.errors import ConfigError
 from trichometry.synth.ranges import SceneRanges
+from trichometry.synth.raster import TIP_POINT
 
 _MIN_UNIT_SPACING_UM = 120.0
 
@@ -41,6 +42,8 @@ class HairSpec:
         grey: 0 = pigmented ... 1 = white (unpigmented).
         cast: opacity 0-1 of a whitish peripilar cast (keratin sleeve) around the
             shaft's first 50-150 um; 0 = none. It veils the shaft, which still counts.
+        tip_zone_um: length of the natural pointed tip of an uncut hair (0 for clipped
+            hairs): over it the shaft narrows to 15 % of the tapered diameter.
         active: False for a dormant follicle: an empty opening with no visible shaft.
     """
 
@@ -57,10 +60,13 @@ class HairSpec:
     grey: float = 0.0
     active: bool = True
     cast: float = 0.0
+    tip_zone_um: float = 0.0
 
     @property
     def tip_diameter_um(self) -> float:
-        return self.diameter_um * (1.0 - self.taper)
+        """Diameter at the very end (the cut, or the point of a natural tip)."""
+        d = self.diameter_um * (1.0 - self.taper)
+        return d * TIP_POINT if self.tip_zone_um > 0 else d
 
     def centreline_um(self, step_um: float) -> np.ndarray:
         """Points along the centreline, exit first, at most ``step_um`` apart.
@@ -324,6 +330,11 @@ def sample_patch(
     opacity = rng.uniform(0.2, 0.55, size=len(hairs))
     hairs = [replace(h, cast=float(o)) if c else h for h, c, o in zip(hairs, has_cast, opacity)]
     skin = replace(skin, furrows=float(rng.uniform(0.2, 1.0)))
+    zones = rng.uniform(800.0, 2500.0, size=len(hairs))
+    hairs = [
+        h if h.clipped else replace(h, tip_zone_um=float(min(z, 0.5 * h.length_um)))
+        for h, z in zip(hairs, zones)
+    ]
     params = {k: round(v, 4) for k, v in p.items()}
     params["extent_um"] = [w_um, h_um]
     return ScalpPatch(extent_um=(w_um, h_um), hairs=tuple(hairs), skin=skin, params=params)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+TIP_POINT = 0.15  # a natural tip ends at this fraction of the tapered diameter
+
 
 @dataclass
 class ShaftRaster:
@@ -73,6 +75,7 @@ def rasterise_shaft(
     tip_diameter_um: float,
     um_per_px: float,
     shape: tuple[int, int],
+    tip_zone_um: float = 0.0,
 ) -> ShaftRaster | None:
     """Rasterise a shaft whose centreline is ``centre_px`` (exit first).
 
@@ -82,6 +85,9 @@ def rasterise_shaft(
             ``tip_diameter_um`` at the tip.
         um_per_px: image scale.
         shape: ``(H, W)`` of the image.
+        tip_zone_um: length of a natural, pointed tip: over its last ``tip_zone_um``
+            the shaft narrows further, to :data:`TIP_POINT` of the tapered diameter at
+            the very end (0 = no tip zone, as for a cut hair).
 
     Returns:
         The raster over the shaft's box clipped to the image, or None when the shaft
@@ -128,6 +134,9 @@ def rasterise_shaft(
     s_px = s_cum[seg] + np.clip(along, 0.0, L)
     d0_px, d1_px = diameter_um / um_per_px, tip_diameter_um / um_per_px
     r = (d0_px + (d1_px - d0_px) * (s_px / total)) / 2.0
+    if tip_zone_um > 0:
+        zone = tip_zone_um / um_per_px
+        r = r * (TIP_POINT + (1.0 - TIP_POINT) * np.clip((total - s_px) / zone, 0.0, 1.0))
     cov = np.clip(r - dist + 0.5, 0.0, 1.0)
     cov = cov * np.where(first, np.clip(along + 0.5, 0.0, 1.0), 1.0)
     cov = cov * np.where(last, np.clip(L - along + 0.5, 0.0, 1.0), 1.0)

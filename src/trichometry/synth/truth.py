@@ -35,7 +35,8 @@ class HairTruth:
             (first row) to the tip (last row); may run outside the frame.
         diameter_um: shaft diameter near the root.
         tip_diameter_um: diameter at the tip (slight taper; equal for clipped hairs
-            apart from the cut).
+            apart from the cut; about 15 % of the root for an uncut hair's natural
+            point, which narrows over its last 0.8-2.5 mm).
         length_um: full length along the centreline (inside and outside the frame).
         clipped: cut short (0.3-2 mm) as in trial target areas.
         pigment: 0 = black ... 1 = very light (blond / grey / white).
