@@ -59,7 +59,7 @@ class ClassicalConfig:
     low_k: float = 4.0  # hysteresis low threshold, robust noise units of the top-hat
     high_k: float = 10.0  # hysteresis high threshold
     ridge_k: float = 10.0  # ridge strength (robust noise units) that seeds a shaft (hysteresis high)
-    min_length_um: float = 120.0  # shorter paths are not hairs
+    min_length_um: float = 160.0  # shorter paths are not hairs (tuned: FDU train[:15], generated seeds 0-23)
     min_length_px: float = 8.0  # floor on the minimal length, working px
     max_bend_deg: float = 30.0  # join branches across a junction within this bend
     multi_width_ratio: float = 2.2  # a path this much wider than typical holds several hairs
@@ -68,6 +68,9 @@ class ClassicalConfig:
     fade_weight: float = 0.0  # weight of the fade-into-skin cue (no better than chance on generated images)
     width_weight: float = 0.0  # weight of the end-width cue (chance on generated images: clipped, no taper)
     min_halo_z: float = 2.0  # a path with no free end counts only with a halo this strong
+    # a path running out of view counts only with this halo at its free end (None: always;
+    # any threshold lost more real hairs than cut tips on generated and FDU train images)
+    border_min_halo_z: float | None = None
     exit_shift: float = 0.0  # exit = skeleton end moved outwards by this many shaft radii
 
 
@@ -96,13 +99,18 @@ class ClassicalDetector:
             raise CalibrationError(f"um_per_px must be a positive number or None, got {um_per_px}.")
         return c.min_width_um / um_per_px, c.max_width_um / um_per_px
 
-    def predict(self, image_rgb: np.ndarray, um_per_px: float | None) -> Prediction:
+    def predict(
+        self, image_rgb: np.ndarray, um_per_px: float | None, valid_mask: np.ndarray | None = None
+    ) -> Prediction:
         """Dense shaft / exit / diameter maps for one ``(H, W, 3)`` uint8 RGB image.
 
         Args:
             image_rgb: the image.
             um_per_px: scale (sets the expected shaft widths); ``None`` assumes
                 ``uncalibrated_width_px``.
+            valid_mask: ``(H, W)`` bool, ``False`` on burned-in overlays; when ``None`` the
+                overlays are found with :func:`trichometry.quality.overlays.detect_overlays`.
+                A shaft end at an overlay is treated like one at the frame edge (not an exit).
 
         Returns:
             :class:`Prediction` with ``source["method"] == "classical"``.
@@ -127,6 +135,18 @@ class ClassicalDetector:
             blue = cv2.resize(blue, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
         else:
             small = dark
+        if valid_mask is None:
+            from trichometry.quality.overlays import detect_overlays
+
+            valid_mask = ~detect_overlays(img)[0]
+        valid = np.asarray(valid_mask, dtype=bool)
+        if valid.shape != (h, w):
+            raise ConfigError(f"valid_mask shape {valid.shape} differs from the image {(h, w)}.")
+        valid_s = cv2.resize(
+            valid.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST
+        )
+        seen = np.pad(valid_s, 1, constant_values=0)  # the frame edge is unseen too
+        edge_dist = cv2.distanceTransform(seen, cv2.DIST_L2, 5)[1:-1, 1:-1]
         b_med = float(np.median(blue))
         blue_z = (blue - b_med) / max(1.4826 * float(np.median(np.abs(blue - b_med))), 1.0)
         f_y, f_x = small.shape[0] / h, small.shape[1] / w
@@ -145,7 +165,7 @@ class ClassicalDetector:
         dt = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
         skel = skeletonize(mask)
         typical = float(np.median(2 * dt[skel] - 1)) if skel.any() else sw_min
-        paths = skeleton_paths(skel, max(typical, 2.0), c.max_bend_deg, radius=dt)
+        paths = skeleton_paths(skel, max(typical, 2.0), c.max_bend_deg, radius=dt, edge_dist=edge_dist)
         min_len = max(c.min_length_px, (c.min_length_um / um_per_px * f) if um_per_px else 4 * sw_min)
         paths = [p for p in paths if p.length >= min_len]
         path_w = [float(np.median(2 * sample(dt, p.points[:, 0], p.points[:, 1]) - 1)) for p in paths]
@@ -242,6 +262,8 @@ class ClassicalDetector:
         best = int(np.argmax(scores))
         if "free" not in kinds and cues[best]["halo"] < c.min_halo_z:
             return None  # a piece between crossings with no opening at its end
+        if c.border_min_halo_z is not None and "border" in kinds and cues[best]["halo"] < c.border_min_halo_z:
+            return None  # runs out of view; its free end shows no opening: likely the cut tip
         q = cues[best]
         return q["end"] + q["out"] * q["radius"] * c.exit_shift, -q["out"]
 

@@ -80,7 +80,11 @@ def _end_dir(pts: np.ndarray, at_start: bool, span: int) -> np.ndarray:
 
 
 def skeleton_paths(
-    skel: np.ndarray, width_px: float, max_bend_deg: float = 30.0, radius: np.ndarray | None = None
+    skel: np.ndarray,
+    width_px: float,
+    max_bend_deg: float = 30.0,
+    radius: np.ndarray | None = None,
+    edge_dist: np.ndarray | None = None,
 ) -> list[Path]:
     """Hair paths from a binary skeleton.
 
@@ -93,6 +97,9 @@ def skeleton_paths(
         radius: optional ``(H, W)`` shaft radius (distance transform); an end closer to
             the frame edge than its radius + 2 px is on the border (skeletons stop about
             one radius short of the mask's end).
+        edge_dist: optional ``(H, W)`` distance to the nearest pixel that cannot be seen
+            (frame edge or burned-in overlay); replaces the frame-edge test, so a shaft
+            cut by an overlay strip is treated like one cut by the frame.
     """
     sk = skel.astype(bool).copy()
     h, w = sk.shape
@@ -162,7 +169,10 @@ def skeleton_paths(
     def kind(b: int, e: int) -> str:
         y, x = branch_pts[b][0 if e == 0 else -1][::-1]
         m = 1.0 + (float(radius[int(y), int(x)]) + 1.0 if radius is not None else 0.0)
-        if x <= m or y <= m or x >= w - 1 - m or y >= h - 1 - m:
+        if edge_dist is not None:
+            if edge_dist[int(y), int(x)] <= m:
+                return "border"
+        elif x <= m or y <= m or x >= w - 1 - m or y >= h - 1 - m:
             return "border"
         j = branch_j[b][e]
         return "junction" if j and unpaired_at_j.get(j, 0) >= 2 else "free"
