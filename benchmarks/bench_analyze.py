@@ -78,7 +78,12 @@ def _run_one(
     overlay, _ = detect_overlays(img)
     valid = ~overlay
     t2 = time.perf_counter()
-    pred = prediction_from_truth(sample) if det == "oracle" else det.predict(img, um)
+    if det == "oracle":
+        pred = prediction_from_truth(sample)
+    elif isinstance(det, ClassicalDetector):
+        pred = det.predict(img, um, valid_mask=valid)  # reuse the QC overlay mask
+    else:
+        pred = det.predict(img, um)
     t3 = time.perf_counter()
     m = measure(img, pred, um_per_px=um, valid_mask=valid)
     t4 = time.perf_counter()
