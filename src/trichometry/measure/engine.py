@@ -1,4 +1,23 @@
-"""From a :class:`~trichometry.inference.prediction.Prediction` to counted, measured hairs."""
+"""From a :class:`~trichometry.inference.prediction.Prediction` to counted, measured hairs.
+
+Steps: exit points (peaks of ``exit_prob``, :func:`trichometry.inference.find_exit_points`)
+inside the ROI and the valid mask are the hairs; each is traced along ``shaft_prob``
+(:mod:`.trace`); its diameter is measured near the root two ways and both are reported:
+
+* ``diameter_profile_px``: from the image itself, the steepest-edge width of intensity
+  profiles across the shaft (sub-pixel, median of up to 7 clean cross-sections 1.5-10.5
+  diameters from the exit, :mod:`.thickness`);
+* ``diameter_map_px``: the prediction's ``diameter_px`` near the exit.
+
+``thickness_px`` / ``thickness_um`` (what classes and statistics use) is the profile when
+it is valid and agrees with the map within ``max_disagreement`` (15 %), else the map.
+Why: where one isolated shaft is cut, the profile is a direct sub-pixel measurement
+(median error 0.4-0.9 um with oracle maps on generated images); where it disagrees, the
+section usually caught a neighbour, an occluding hair or the wrong shaft, which the
+map (trained to see units and overlaps) handles better. For detectors whose map is only
+a mask width (``source["diameter_map"] == "coarse"``, the classical baseline) a valid
+profile always wins. ``agreement`` (``profile / map - 1``) is reported per hair.
+"""
 
 from __future__ import annotations
 
