@@ -86,3 +86,19 @@ def test_changed_file_on_disk_fails_with_files(tmp_path):
     assert _verify(data).exit_code == 0
     r = _verify(data, "--files")
     assert r.exit_code != 0 and "no longer matches" in r.output
+
+
+def test_sweep_removes_strays_but_nothing_referenced(tmp_path):
+    data = _store(tmp_path)
+    (data / "blobs" / "tmp" / "upload.x.tmp").write_bytes(b"half an upload")
+    orphan = data / "blobs" / "objects" / "ab" / ("ab" * 32)
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(b"placed, never committed")
+    runner = CliRunner()
+    r = runner.invoke(cli, ["audit", "sweep", "--data", str(data)])
+    assert r.exit_code == 0 and "removed 0 stray temporaries and 0 unreferenced" in r.output  # too young
+    r = runner.invoke(cli, ["audit", "sweep", "--data", str(data), "--min-age-s", "0", "--dry-run"])
+    assert "would remove 1 stray temporaries and 1 unreferenced" in r.output and orphan.exists()
+    r = runner.invoke(cli, ["audit", "sweep", "--data", str(data), "--min-age-s", "0"])
+    assert "removed 1 stray temporaries and 1 unreferenced" in r.output and not orphan.exists()
+    assert _verify(data, "--files").exit_code == 0  # every referenced file is still there

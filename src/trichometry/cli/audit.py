@@ -89,3 +89,32 @@ def verify(db_url: str | None, data_dir: str | None, expect_head: str | None, ch
             click.echo(f"files ok: {n_files} stored files match their SHA-256")
     finally:
         store.close()
+
+
+@command.command(name="sweep")
+@click.option("--db", "db_url", default=None, metavar="URL", help="Database URL (default: $TRICHOMETRY_DB).")
+@click.option(
+    "--data", "data_dir", default=None, metavar="DIR", help="Data folder (default: $TRICHOMETRY_DATA)."
+)
+@click.option(
+    "--min-age-s",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Only files older than this (uploads in flight elsewhere are younger).",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
+def sweep_command(db_url: str | None, data_dir: str | None, min_age_s: float, dry_run: bool) -> None:
+    """Remove temporaries and unreferenced files left by a crashed or killed process."""
+    from trichometry.store import Store
+    from trichometry.store.recovery import sweep
+
+    store = Store.open(data_dir, db_url, migrate=False)
+    try:
+        report = sweep(store, min_age_s=min_age_s, dry_run=dry_run)
+    finally:
+        store.close()
+    verb = "would remove" if dry_run else "removed"
+    click.echo(
+        f"{verb} {len(report.temporaries)} stray temporaries and {len(report.orphans)} unreferenced files"
+    )
