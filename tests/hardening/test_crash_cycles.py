@@ -123,5 +123,5 @@ def test_writer_killed_many_times_loses_nothing(tmp_path):
     st.close()
     print(
         f"crash cycles {CYCLES}: {len(links)} uploads, {len(analyses)} analyses, {len(corrected)} "
-        f"corrections kept; swept {len(strays.temporaries)} temporaries, {len(strays.orphans)} unreferenced files"
+        f"corrections kept; swept {len(strays.temporaries)} temporaries, {len(strays.orphans)} orphans"
     )
