@@ -47,3 +47,31 @@ def test_diameter_loss_only_on_known_pixels() -> None:
     pred = torch.full_like(target, 100.0)
     pred[0, 0, 1, 1] = 6.0
     assert abs(float(diameter_loss(pred, target)) - 1.0) < 1e-6
+
+
+def test_weighted_bce_heatmap_prefers_the_gaussian_and_rejects_unknown_kind() -> None:
+    import pytest
+
+    from trichometry.errors import ConfigError
+    from trichometry.training.config import LossConfig
+    from trichometry.training.losses import total_loss, weighted_bce_heatmap_loss
+
+    yy, xx = torch.meshgrid(torch.arange(9.0), torch.arange(9.0), indexing="ij")
+    heat = torch.exp(-((xx - 4) ** 2 + (yy - 4) ** 2) / 8)[None, None]
+    w = torch.ones_like(heat)
+    exact = torch.logit(heat.clamp(1e-4, 1 - 1e-4))
+    flat = torch.full_like(heat, -3.0)
+    assert float(weighted_bce_heatmap_loss(exact, heat, w)) < float(weighted_bce_heatmap_loss(flat, heat, w))
+    batch = {
+        "shaft": torch.zeros_like(heat),
+        "shaft_weight": w,
+        "exit": heat,
+        "exit_weight": w,
+        "diameter": torch.zeros_like(heat),
+        "mil": torch.zeros_like(heat, dtype=torch.long),
+    }
+    raw = torch.zeros(1, 3, 9, 9)
+    with pytest.raises(ConfigError, match="weighted_bce"):
+        total_loss(raw, batch, LossConfig(exit_kind="l2"), 10.0)
+    loss, _ = total_loss(raw, batch, LossConfig(exit_kind="weighted_bce"), 10.0)
+    assert torch.isfinite(loss)

@@ -65,7 +65,9 @@ class LossConfig:
     """Weights of the three heads' losses."""
 
     shaft: float = 1.0  # BCE + soft Dice on certain pixels
-    exit: float = 1.0  # penalty-reduced focal loss on the Gaussian heatmap
+    exit: float = 1.0  # exit-point heatmap loss (see exit_kind)
+    exit_kind: str = "focal"  # focal (CenterNet) | weighted_bce (soft Gaussian targets, faster start)
+    exit_pos_weight: float = 50.0  # weighted_bce: extra weight per unit of target near each peak
     diameter: float = 0.1  # L1 on shaft pixels (canonical px)
     box_mil: float = 0.5  # weak boxes: one exit peak near a diagonal end of each box
 
