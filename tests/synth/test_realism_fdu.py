@@ -66,7 +66,7 @@ def test_fdu_like_preset_matches_real_hair_lengths_and_counts(fdu_root):
     longs, counts = _real_boxes(sorted((fdu_root / "annotations").glob("*.xml"))[::5])
     r = SceneRanges.preset("fdu_like", p_strip=0.0, p_scale_bar=0.0, p_circle=0.0)
     s_longs, s_counts = [], []
-    for seed in range(12):
+    for seed in range(20):
         s = generate_sample(seed, r)
         for h in s.truth.inside_hairs:
             ys, xs = np.nonzero(s.targets.instance_ids == h.hair_id)

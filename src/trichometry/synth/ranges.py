@@ -283,7 +283,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "p_unclipped": 0.0,
         "density_per_cm2": (60.0, 320.0),
     },
-    # close to the real FDU 70x set (skin types II-IV, hair clipped to 0.3-0.9 mm
+    # close to the real FDU 70x set (skin types II-IV, hair clipped to 0.3-0.8 mm
     # visible length, about 12 labelled hairs per 1280x1024 frame, its overlays)
     "fdu_like": {
         "um_per_px": (2.6, 3.0),
@@ -294,7 +294,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "p_unclipped": 0.0,
         "jpeg_quality": (72, 80),  # the set's quantisation tables are those of quality 75
         "density_per_cm2": (80.0, 220.0),
-        "clipped_length_um": (300.0, 900.0),
+        "clipped_length_um": (300.0, 800.0),
         "terminal_diameter_um": (55.0, 85.0),
         "pigment": (0.0, 0.25),
         "grey_fraction": (0.0, 0.03),
