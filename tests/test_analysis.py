@@ -119,3 +119,23 @@ def test_errors_and_lazy_export(tmp_path) -> None:
         analyze(tmp_path / "x.jpg", method="classical")
     with pytest.raises(ConfigError):
         analyze(np.zeros((64, 64, 3), np.uint8), method="classical", convention="nonsense")
+
+
+def test_model_checkpoint_path_and_env_default(sample, tmp_path, monkeypatch) -> None:
+    torch = pytest.importorskip("torch")
+    from trichometry.inference.predictor import ENV_MODEL
+    from trichometry.models import create_model, model_kwargs, save_checkpoint
+
+    torch.manual_seed(0)
+    path = tmp_path / "tiny.pt"
+    model = create_model("tiny")
+    model.eval()
+    save_checkpoint(path, model, model_name="tiny", model_kwargs=model_kwargs("tiny"))
+    crop = np.ascontiguousarray(sample.image[:96, :128])  # one tile at the model's scale: fast
+    r = analyze(crop, um_per_px=3.0, method="model", model=path)  # untrained: wiring only
+    assert r.status == "ok" and r.model["method"] == "model" and r.model["name"]
+    assert r.model["sha256"] and len(r.model["sha256"]) == 64
+    monkeypatch.setenv(ENV_MODEL, str(path))
+    r2 = analyze(crop, um_per_px=3.0)  # method="model", model=None: $TRICHOMETRY_MODEL
+    assert r2.model["sha256"] == r.model["sha256"]
+    assert r2.to_dict()["hair_count"] == r.to_dict()["hair_count"]  # same image + model, same numbers
