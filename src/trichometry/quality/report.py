@@ -1,8 +1,10 @@
 """The per-image quality verdict: ok, warn or reject, with reasons a clinician can act on.
 
 Thresholds (:class:`QualityThresholds`) were set on real 70x images (FDU, 2.8 um/px:
-estimated edge blur median 15 um, 95th percentile 21 um, maximum 27 um) and on generated
-images with known defocus; see ``docs`` in the analysis report for the command.
+estimated edge blur median 15 um, 95th percentile 21 um, maximum 27 um) and on images
+with known blur. On the 330 FDU validation images the verdicts are 317 ok, 13 warn,
+0 reject; reproduce with
+``pytest tests/quality/test_fdu_real.py -m "fdu and slow" -s -p no:cacheprovider``.
 """
 
 from __future__ import annotations
