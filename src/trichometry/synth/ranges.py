@@ -293,7 +293,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "clipped_fraction": (0.99, 1.0),
         "p_unclipped": 0.0,
         "jpeg_quality": (72, 80),  # the set's quantisation tables are those of quality 75
-        "density_per_cm2": (80.0, 220.0),
+        "density_per_cm2": (70.0, 190.0),
         "clipped_length_um": (300.0, 800.0),
         "terminal_diameter_um": (55.0, 85.0),
         "pigment": (0.0, 0.25),
