@@ -91,6 +91,10 @@ def test_png_greyscale_alpha_and_16bit(tmp_path: Path) -> None:
     r16 = read_image(tmp_path / "c16.png")
     assert r16.bit_depth == 16
     np.testing.assert_array_equal(r16.image, _rgb())
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "g16.png")  # greyscale 16-bit
+    g16 = read_image(tmp_path / "g16.png")
+    assert g16.bit_depth == 16
+    np.testing.assert_array_equal(g16.image[..., 1], grey)
 
 
 def test_tiff_8_and_16_bit(tmp_path: Path) -> None:
