@@ -2,8 +2,9 @@
 
 Pipeline (at a working scale where the thinnest expected shaft is about 3 px wide):
 
-1. darkness ``255 - luminance``; background flattening by a white top-hat with a disc
-   wider than the widest shaft (removes illumination gradients and skin tone);
+1. value darkness ``255 - max(R, G, B)`` (shafts are dark in every channel; bluish
+   halos and shadows are not dark in blue); background flattening by a white top-hat
+   with a disc wider than the widest shaft (removes illumination gradients, skin tone);
 2. shaft mask: hysteresis on a multi-scale Hessian ridge response tuned to the expected
    widths, kept where the flattened darkness is clearly above the skin noise (halos,
    shadows, follicle openings and flakes are blobs, not ridges); small or compact
@@ -14,12 +15,18 @@ Pipeline (at a working scale where the thinnest expected shaft is about 3 px wid
    typical shaft are counted as that many side-by-side hairs (shared openings); the
    shaft map is each kept path drawn as a tube of its width (so blobs, halos and
    flakes that gave no hair path do not reach measurement);
-5. the exit end: a path with both ends on the frame border has its exit outside (not
-   counted); an end on the border is never the exit; otherwise the end with the
-   perifollicular halo (bluish opening), that fades into the skin (the shaft dives under
-   it) and is wider (tips taper, cuts are sharp) wins. A path with no free end (both
-   at junctions with other shafts) must show a clear halo at the chosen end, else it is
-   a piece of a crossing hair and is not counted.
+5. the exit end: an end at the frame edge or at a burned-in overlay is out of view and
+   never the exit; a path with both ends out of view has its exit outside (not
+   counted); otherwise the end with the stronger perifollicular halo (bluish opening
+   just past the end) wins: on generated paths it picks the right end 74-83 % of the
+   time, while the fade-into-skin and end-width cues were at chance (weights 0, kept
+   as options). A path with no free end (both at junctions with other shafts) must show
+   a clear halo at the chosen end, else it is a piece of a crossing hair.
+
+Known weaknesses (see ``benchmarks/bench_analyze.py``): touching hairs of one unit merge
+into one wide shaft (undercount, thick widths) unless the path is over
+``multi_width_ratio`` times the typical width; the cut tip of a hair whose exit lies
+outside the frame can be taken for an exit.
 
 The result is a :class:`~trichometry.inference.prediction.Prediction`, so measurement is
 the same code as for the model.
@@ -50,14 +57,17 @@ VERSION = "1"
 
 @dataclass(frozen=True)
 class ClassicalConfig:
-    """Parameters of the classical detector (defaults tuned on generated images)."""
+    """Parameters of the classical detector.
+
+    Defaults tuned on generated seeds 0-23 (640x480) and the first 15 FDU *train* images;
+    the benchmark reports held-out seeds (900000+) and FDU *val*.
+    """
 
     min_width_um: float = 15.0  # thinnest shaft looked for
     max_width_um: float = 140.0  # widest shaft looked for
     uncalibrated_width_px: tuple[float, float] = (3.0, 40.0)  # used when um_per_px is None
     work_min_width_px: float = 3.0  # downscale so the thinnest shaft is about this wide
-    low_k: float = 4.0  # hysteresis low threshold, robust noise units of the top-hat
-    high_k: float = 10.0  # hysteresis high threshold
+    low_k: float = 4.0  # shaft pixels must exceed this many robust noise units of the top-hat
     ridge_k: float = 10.0  # ridge strength (robust noise units) that seeds a shaft (hysteresis high)
     min_length_um: float = 160.0  # shorter paths are not hairs (tuned: FDU train[:15], generated seeds 0-23)
     min_length_px: float = 8.0  # floor on the minimal length, working px
