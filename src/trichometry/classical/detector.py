@@ -5,9 +5,9 @@ Pipeline (at a working scale where the thinnest expected shaft is about 3 px wid
 1. value darkness ``255 - max(R, G, B)`` (shafts are dark in every channel; bluish
    halos and shadows are not dark in blue); background flattening by a white top-hat
    with a disc wider than the widest shaft (removes illumination gradients, skin tone);
-2. shaft mask: hysteresis on a multi-scale Hessian ridge response tuned to the expected
-   widths, kept where the flattened darkness is clearly above the skin noise (halos,
-   shadows, follicle openings and flakes are blobs, not ridges); small or compact
+2. shaft mask: hysteresis on the flattened darkness (robust noise units, ``low_k`` /
+   ``high_k``), united with hysteresis on a multi-scale Hessian ridge response tuned to
+   the expected widths (``ridge_k``; brings in thin, faint shafts); small or compact
    components are dropped;
 3. skeleton, split at junctions and rejoined across crossings (straight continuation);
    paths shorter than ``min_length_um`` are dropped;
@@ -67,7 +67,8 @@ class ClassicalConfig:
     max_width_um: float = 140.0  # widest shaft looked for
     uncalibrated_width_px: tuple[float, float] = (3.0, 40.0)  # used when um_per_px is None
     work_min_width_px: float = 3.0  # downscale so the thinnest shaft is about this wide
-    low_k: float = 4.0  # shaft pixels must exceed this many robust noise units of the top-hat
+    low_k: float = 4.0  # top-hat hysteresis low threshold (robust noise units)
+    high_k: float = 10.0  # top-hat hysteresis high threshold (robust noise units)
     ridge_k: float = 10.0  # ridge strength (robust noise units) that seeds a shaft (hysteresis high)
     min_length_um: float = 160.0  # shorter paths are not hairs (tuned: FDU train[:15], generated seeds 0-23)
     min_length_px: float = 8.0  # floor on the minimal length, working px
