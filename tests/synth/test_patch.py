@@ -76,3 +76,15 @@ def test_bad_extent_raises_config_error(extent):
 
     with pytest.raises(ConfigError, match="extent_um"):
         sample_patch(SceneRanges(), np.random.default_rng(0), extent_um=extent)
+
+
+def test_no_two_exits_overlap_even_at_high_density():
+    r = SceneRanges(unit_size_weights=(0, 0, 1, 1), density_per_cm2=600, terminal_diameter_um=(90, 95))
+    p = sample_patch(r, np.random.default_rng(5), extent_um=(5000.0, 5000.0))
+    assert p.density_per_cm2 > 450
+    xy = np.array([h.exit_um for h in p.hairs])
+    d = np.array([h.diameter_um for h in p.hairs])
+    gap = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    need = (d[:, None] + d[None, :]) / 2
+    np.fill_diagonal(gap, np.inf)
+    assert np.all(gap >= need)

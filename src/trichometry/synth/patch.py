@@ -21,7 +21,7 @@ from trichometry.errors import ConfigError
 from trichometry.synth.ranges import SceneRanges
 from trichometry.synth.raster import TIP_POINT
 
-_MIN_UNIT_SPACING_UM = 120.0
+_UNIT_GAP_UM = 40.0  # least skin between the outermost hairs of two follicular units
 
 
 @dataclass(frozen=True)
@@ -159,38 +159,41 @@ def _uniform(rng: np.random.Generator, r: tuple[float, float]) -> float:
     return float(rng.uniform(r[0], r[1])) if r[1] > r[0] else float(r[0])
 
 
-def _unit_centres(rng: np.random.Generator, n: int, extent: tuple[float, float]) -> np.ndarray:
-    """``n`` points in the extent, no two closer than the minimum unit spacing.
+def _unit_centres(rng: np.random.Generator, radii: np.ndarray, extent: tuple[float, float]) -> np.ndarray:
+    """Centres for units of the given radii (um) in the extent, kept apart so units never overlap.
 
-    Dart throwing on a grid hash; returns fewer than ``n`` only if the area is full.
+    Two centres are at least ``r_i + r_j + _UNIT_GAP_UM`` apart (dart throwing on a
+    grid hash). Returns ``(n, 2)``, with NaN rows for units that found no room.
     """
     w, h = extent
-    r = _MIN_UNIT_SPACING_UM
-    cell = r / math.sqrt(2.0)
-    gw, gh = math.ceil(w / cell) + 1, math.ceil(h / cell) + 1
-    grid = -np.ones((gh, gw), dtype=np.int64)
-    pts: list[tuple[float, float]] = []
-    tries = 0
-    while len(pts) < n and tries < 30 * n + 100:
-        cand = rng.uniform((-w / 2, -h / 2), (w / 2, h / 2), size=(max(8, n - len(pts)), 2))
+    n = len(radii)
+    out = np.full((n, 2), np.nan)
+    if n == 0:
+        return out
+    reach = 2.0 * float(radii.max()) + _UNIT_GAP_UM
+    cell = max(reach / 2.0, 1.0)
+    grid: dict[tuple[int, int], list[int]] = {}
+    for k in range(n):
+        cand = rng.uniform((-w / 2, -h / 2), (w / 2, h / 2), size=(30, 2))
         for x, y in cand:
-            tries += 1
-            gx, gy = int((x + w / 2) / cell), int((y + h / 2) / cell)
+            gx, gy = int((x + w / 2) // cell), int((y + h / 2) // cell)
             ok = True
-            for j in range(max(gy - 2, 0), min(gy + 3, gh)):
-                for i in range(max(gx - 2, 0), min(gx + 3, gw)):
-                    k = grid[j, i]
-                    if k >= 0 and (pts[k][0] - x) ** 2 + (pts[k][1] - y) ** 2 < r * r:
-                        ok = False
+            for j in range(gy - 2, gy + 3):
+                for i in range(gx - 2, gx + 3):
+                    for m in grid.get((i, j), ()):
+                        lim = radii[k] + radii[m] + _UNIT_GAP_UM
+                        if (out[m, 0] - x) ** 2 + (out[m, 1] - y) ** 2 < lim * lim:
+                            ok = False
+                            break
+                    if not ok:
                         break
                 if not ok:
                     break
             if ok:
-                grid[gy, gx] = len(pts)
-                pts.append((float(x), float(y)))
-                if len(pts) >= n:
-                    break
-    return np.asarray(pts, dtype=float).reshape(-1, 2)
+                out[k] = (x, y)
+                grid.setdefault((gx, gy), []).append(k)
+                break
+    return out
 
 
 def _diameters(rng: np.random.Generator, ranges: SceneRanges, p: dict[str, float], n: int) -> np.ndarray:
@@ -208,12 +211,13 @@ def _draw_hairs(
     rng: np.random.Generator,
     ranges: SceneRanges,
     p: dict[str, float],
-    centres: np.ndarray,
+    n_units: int,
     n_empty: int,
     weights: np.ndarray,
+    extent: tuple[float, float],
 ) -> list[HairSpec]:
-    """Hairs of every unit (the last ``n_empty`` units are dormant single openings); vectorised draws."""
-    n_units = len(centres)
+    """Hairs of ``n_units`` follicular units placed in the extent (the last ``n_empty`` are
+    dormant single openings); vectorised draws."""
     if n_units == 0:
         return []
     sizes = rng.choice(4, size=n_units, p=weights) + 1
@@ -233,6 +237,10 @@ def _draw_hairs(
             o = np.cumsum(gap[u0 : u0 + m])
             offset[u0 : u0 + m] = o - o.mean()
     along = rng.uniform(-10.0, 10.0, size=n)
+    # each unit's radius reaches its outermost hair's edge; units never overlap
+    radius = np.zeros(n_units)
+    np.maximum.at(radius, unit_of, np.abs(offset) + diam / 2 + 10.0)
+    centres = _unit_centres(rng, radius, extent)
     perp = np.radians(unit_dir[unit_of] + 90.0)
     ex = centres[unit_of, 0] + offset * np.cos(perp) + along * np.sin(perp)
     ey = centres[unit_of, 1] + offset * np.sin(perp) - along * np.cos(perp)
@@ -252,6 +260,7 @@ def _draw_hairs(
     # vellus hairs carry little melanin: lighter the thinner they are (below 30 um)
     pigment = pigment + (1.0 - pigment) * 0.6 * np.clip((30.0 - diam) / 20.0, 0.0, 1.0)
     active = unit_of < n_units - n_empty
+    placed = np.isfinite(ex) & np.isfinite(ey)
     return [
         HairSpec(
             follicle_id=k + 1,
@@ -268,6 +277,7 @@ def _draw_hairs(
             active=bool(active[k]),
         )
         for k in range(n)
+        if placed[k]
     ]
 
 
@@ -320,9 +330,7 @@ def sample_patch(
     n_hairs_target = rng.poisson(p["density_per_cm2"] * area_cm2)
     n_units_active = max(0, round(n_hairs_target / mean_unit))
     n_units_empty = rng.binomial(n_units_active, p["empty_follicle_fraction"]) if n_units_active else 0
-    centres = _unit_centres(rng, n_units_active + n_units_empty, (w_um, h_um))
-
-    hairs = _draw_hairs(rng, ranges, p, centres, n_units_empty, weights)
+    hairs = _draw_hairs(rng, ranges, p, n_units_active + n_units_empty, n_units_empty, weights, (w_um, h_um))
     skin = _sample_skin(rng, p, (w_um, h_um))
     # drawn last so that adding them kept every earlier draw
     p["cast_fraction"] = _uniform(rng, ranges.cast_fraction)
