@@ -189,8 +189,17 @@ def _skin_lines(view: View, seed: int, spacing_um: float, weight: float) -> np.n
     if ok.sum() < 3:
         return layer
     subdiv = cv2.Subdiv2D(rect)
-    subdiv.insert([(float(x), float(y)) for x, y in px[ok]])
-    facets, _ = subdiv.getVoronoiFacetList([])
+    inside = px[ok]
+    subdiv.insert([(float(x), float(y)) for x, y in inside])
+    # only the cells of points near the frame can draw into it (ids start at 4)
+    cell = spacing_um / view.um_per_px
+    show = np.flatnonzero(
+        (inside[:, 0] > -cell)
+        & (inside[:, 1] > -cell)
+        & (inside[:, 0] < w + cell)
+        & (inside[:, 1] < h + cell)
+    )
+    facets, _ = subdiv.getVoronoiFacetList([int(i) + 4 for i in show])
     polys = [np.round(np.asarray(f) * 4).astype(np.int32) for f in facets]
     t = max(1, round(16.0 / view.um_per_px))
     cv2.polylines(layer, polys, True, float(weight), t, cv2.LINE_AA, shift=2)
@@ -231,43 +240,37 @@ def _touches(p: np.ndarray, w: int, h: int, margin: float) -> bool:
 
 
 def _draw_flakes(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
+    """Whitish scale flakes: jagged polygons keyed to the patch, drawn where in view."""
     flakes = patch.skin.dandruff
     if len(flakes) == 0:
         return
+    k = len(flakes)
     rng = np.random.default_rng(patch.skin.texture_seed + 17)  # persistent flake shapes
-    angles = rng.uniform(0, 180, len(flakes))
-    aspect = rng.uniform(0.3, 1.0, len(flakes))
-    opac = rng.uniform(0.2, 0.5, len(flakes))
+    angles = rng.uniform(0, 180, k)
+    aspect = rng.uniform(0.3, 1.0, k)
+    opac = rng.uniform(0.2, 0.5, k)
+    n_v = 9
+    rad_f = rng.uniform(0.45, 1.0, (k, n_v))
+    phi = 2 * np.pi * (np.arange(n_v) + rng.uniform(-0.3, 0.3, (k, n_v))) / n_v
     centres = view.skin_to_px(flakes[:, :2])
     layer = np.zeros(img.shape[:2], dtype=np.float32)
     h, w = layer.shape
     r_px = flakes[:, 2] / view.um_per_px
-    near = (
+    near = np.flatnonzero(
         (centres[:, 0] > -2 * r_px) & (centres[:, 1] > -2 * r_px)
         & (centres[:, 0] < w + 2 * r_px) & (centres[:, 1] < h + 2 * r_px) & (r_px >= 0.7)
     )  # fmt: skip
-    if not near.any():
+    if len(near) == 0:
         return
-    flakes, centres, angles, aspect, opac = (
-        flakes[near],
-        centres[near],
-        angles[near],
-        aspect[near],
-        opac[near],
-    )
-    ks = np.arange(9)
-    for (x, y), r_um, ang, asp, op in zip(centres, flakes[:, 2], angles, aspect, opac):
-        r = r_um / view.um_per_px
-        if x < -2 * r or y < -2 * r or x > w + 2 * r or y > h + 2 * r or r < 0.7:
-            continue
-        # irregular flake: a jagged polygon, persistent per flake
-        frng = np.random.default_rng([patch.skin.texture_seed, int(r_um * 1000) & 0xFFFFFF])
-        rad = r * frng.uniform(0.45, 1.0, len(ks))
-        th = np.radians(ang - view.rotation_deg) + 2 * np.pi * (ks + frng.uniform(-0.3, 0.3, len(ks))) / len(
-            ks
-        )
-        poly = np.column_stack([x + rad * np.cos(th), y + asp * rad * np.sin(th)])
-        cv2.fillPoly(layer, [np.round(poly * 4).astype(np.int32)], float(op), cv2.LINE_AA, shift=2)
+    # polygon in the flake's own frame, turned by its angle in the skin, then into the view
+    lx = r_px[near, None] * rad_f[near] * np.cos(phi[near])
+    ly = r_px[near, None] * rad_f[near] * aspect[near, None] * np.sin(phi[near])
+    rot = np.radians(angles[near] - view.rotation_deg)[:, None]
+    px = centres[near, 0, None] + lx * np.cos(rot) - ly * np.sin(rot)
+    py = centres[near, 1, None] + lx * np.sin(rot) + ly * np.cos(rot)
+    polys = np.round(np.stack([px, py], axis=-1) * 4).astype(np.int32)
+    for poly, op in zip(polys, opac[near]):
+        cv2.fillPoly(layer, [poly], float(op), cv2.LINE_AA, shift=2)
     layer = _blur_um(layer, 7.0, view.um_per_px)
     col = np.array([0.93, 0.93, 0.90], dtype=np.float32)
     img += (col - img) * layer[..., None]
