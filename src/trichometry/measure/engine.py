@@ -58,6 +58,7 @@ class MeasureConfig:
     # disagree, the map, which sees occlusion and neighbours, wins); not applied to maps
     # whose source says ``"diameter_map": "coarse"``
     max_disagreement: float = 0.15
+    max_section_spread: float = 0.05  # profile also needs section widths within this MAD / width
     max_turn_deg: float = 15.0
     default_diameter_px: float = 6.0  # used where the map gives no diameter near an exit
 
@@ -163,6 +164,13 @@ def measure(
         d_map = _map_diameter(dmap, tr.points, hints[i], cfg)
         agree = (pw.width_px / d_map - 1.0) if (pw.width_px is not None and d_map) else None
         trust_profile = coarse_map or agree is None or abs(agree) <= cfg.max_disagreement
+        noisy = (
+            pw.spread_px is not None
+            and pw.width_px is not None
+            and pw.spread_px > cfg.max_section_spread * pw.width_px
+        )
+        if noisy and not coarse_map:
+            trust_profile = False  # sections disagree among themselves: something else was cut
         if pw.width_px is not None and trust_profile:
             t_px, src = pw.width_px, "profile"
         elif d_map is not None:
