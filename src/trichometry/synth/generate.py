@@ -37,6 +37,9 @@ def generate_sample(seed: int, ranges: SceneRanges | None = None, **overrides: A
             byte-identical image and truth.
         ranges: parameter ranges; defaults to :class:`SceneRanges`.
         **overrides: any :class:`SceneRanges` field, as a value or ``(low, high)``.
+            Note that ``p_unclipped`` (default 0.15) turns some scenes into unclipped
+            scalp whatever ``clipped_fraction`` says: for clipped hair only, pass
+            ``clipped_fraction=1.0, p_unclipped=0.0`` or use the ``trial_70x`` preset.
 
     Returns:
         A :class:`Sample`.
