@@ -137,7 +137,7 @@ class SceneRanges:
     exposure: Range = (0.87, 1.19)
     auto_exposure: Range = (0.3, 0.9)
     white_balance: Range = (-0.27, 0.03)
-    defocus_px: Range = (0.8, 2.8)
+    defocus_px: Range = (1.0, 3.0)
     defocus_tilt: Range = (0.0, 1.0)
     noise_sigma: Range = (1.0, 5.0)
     jpeg_quality: Range = (70, 95)

@@ -129,9 +129,9 @@ def render_skin(patch: ScalpPatch, view: View) -> np.ndarray:
     )
     lum = 1.0 + 0.045 * broad + 0.025 * mid + 0.015 * fine + 0.03 * fibre
     # skin lines: a polygonal network (the edges of Voronoi cells), main and minor
-    lines = _skin_lines(view, seed, 420.0, 1.0) + _skin_lines(view, seed + 1, 160.0, 0.45)
+    lines = _skin_lines(view, seed, 420.0, 1.0) + _skin_lines(view, seed + 1, 160.0, 0.3)
     depth = np.float32(skin.furrows) * np.clip(0.7 + 0.6 * mid, 0.3, 1.0)
-    lum -= depth * (0.10 * _blur_um(lines, 4.0, upp) - 0.035 * _blur_um(lines, 14.0, upp))
+    lum -= depth * (0.065 * _blur_um(lines, 7.0, upp) - 0.025 * _blur_um(lines, 16.0, upp))
     # diffuse erythema (takes green and blue)
     red = np.clip(0.5 + 0.5 * broad, 0, 1) * np.float32(0.12 * skin.redness)
     # whitish cornified scaling: a bright, slightly blue veil, thicker in broad areas ...
