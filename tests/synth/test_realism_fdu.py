@@ -32,6 +32,9 @@ def test_colour_statistics_match_real_70x_images(fdu_root):
         ]
     )
     diff = np.abs(real.mean(axis=0) - synth.mean(axis=0))
+    print(f"\nmedian RGB real {real.mean(0)[:3].round(1)} synth {synth.mean(0)[:3].round(1)}")
+    print(f"darkest 0.5% RGB real {real.mean(0)[3:6].round(1)} synth {synth.mean(0)[3:6].round(1)}")
+    print(f"99th pct RGB real {real.mean(0)[6:].round(1)} synth {synth.mean(0)[6:].round(1)}")
     # skin median and hair darkness within a few grey levels; highlights within 30
     assert np.all(diff[:3] < 12), diff
     assert np.all(diff[3:6] < 10), diff
@@ -73,6 +76,8 @@ def test_fdu_like_preset_matches_real_hair_lengths_and_counts(fdu_root):
             if len(xs):
                 s_longs.append(max(np.ptp(xs), np.ptp(ys)) + 1)
         s_counts.append(s.truth.count)
+    print(f"\nmedian box long side px: real {np.median(longs):.0f} synth {np.median(s_longs):.0f}")
+    print(f"hairs per frame: real labels {np.mean(counts):.1f} synth truth {np.mean(s_counts):.1f}")
     # visible shaft length (box long side, px at about 2.8 um/px): medians within 25 %
     assert np.median(s_longs) == pytest.approx(np.median(longs), rel=0.25)
     # real labels miss hairs cut by the border, so the true count is a little higher

@@ -134,7 +134,7 @@ class SceneRanges:
     rotation_deg: Range = (-180.0, 180.0)
     illumination_gradient: Range = (0.0, 0.25)
     vignetting: Range = (0.0, 0.35)
-    exposure: Range = (0.87, 1.19)
+    exposure: Range = (0.93, 1.27)
     auto_exposure: Range = (0.3, 0.9)
     white_balance: Range = (-0.27, 0.03)
     defocus_px: Range = (1.0, 3.0)
