@@ -55,17 +55,3 @@ def test_summary_of_rejected_document():
     doc = {"status": "ok", "hair_count": 10, "summary": {"thickness_measured": 8, "non_vellus_count": 6}}
     s = summary_from_document(doc)
     assert s["vellus_share"] == pytest.approx(0.25)
-
-
-def test_fallback_pipeline_without_library_analyze(monkeypatch):
-    import trichometry.web.analysis as adapter
-
-    data, _ = _synthetic_png()
-    monkeypatch.setattr(adapter, "library_analyze", lambda: None)
-    rec = default_analyser(data, 8.0, AnalysisSettings())
-    assert rec.result["hair_count"] == rec.summary["count"] == len(rec.result["hairs"])
-    assert {"x_px", "y_px", "thickness_um"} <= set(rec.result["hairs"][0]) if rec.result["hairs"] else True
-    assert rec.overlay_png[:4] == b"\x89PNG"
-    from trichometry.visits import HairPoints
-
-    assert len(HairPoints.from_analysis(rec.result)) == rec.summary["count"]  # matching can use it

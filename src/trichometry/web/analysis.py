@@ -2,10 +2,9 @@
 
 :func:`default_analyser` turns stored image bytes into an
 :class:`~trichometry.store.AnalysisRecord` (numbers, quality verdict, overlay, provenance).
-It uses :func:`trichometry.analyze` when that entry point is installed, and otherwise the
-same pipeline built from its parts (read + calibrate, quality check, classical detector or
-model predictor, measurement). Anything else in the service only sees ``AnalysisRecord``,
-so a change of the library's API touches this module only.
+It runs :func:`trichometry.analyze` (read + calibrate, quality check, detector,
+measurement) and renders the same overlay as ``trichometry analyze``. Anything else in the
+service only sees ``AnalysisRecord``, so a change of the library's API touches this module only.
 """
 
 from __future__ import annotations
@@ -93,21 +92,6 @@ def encode_png(image: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def draw_hairs(image: np.ndarray, hairs: list[dict[str, Any]], verdict: str) -> np.ndarray:
-    """The photo with each hair's exit point (dot) and shaft (line) drawn (``x_px``/``end_x_px`` keys)."""
-    import cv2
-
-    canvas = np.ascontiguousarray(image.copy())
-    colour = {"ok": (40, 220, 90), "warn": (255, 190, 0), "reject": (255, 40, 40)}.get(verdict, (40, 220, 90))
-    radius = max(2, round(min(image.shape[:2]) / 150))
-    for h in hairs:
-        ex, ey = round(h["x_px"]), round(h["y_px"])
-        tx, ty = round(h.get("end_x_px", h["x_px"])), round(h.get("end_y_px", h["y_px"]))
-        cv2.line(canvas, (ex, ey), (tx, ty), (0, 170, 255), 1, cv2.LINE_AA)
-        cv2.circle(canvas, (ex, ey), radius, colour, -1, cv2.LINE_AA)
-    return canvas
-
-
 def _record(settings, um_per_px, verdict, doc, overlay_png, model: dict[str, Any]) -> AnalysisRecord:
     return AnalysisRecord(
         method=settings.method,
@@ -123,74 +107,6 @@ def _record(settings, um_per_px, verdict, doc, overlay_png, model: dict[str, Any
     )
 
 
-def _with_library(analyze, data, um_per_px, settings, progress) -> AnalysisRecord:
-    progress(0.1)
-    result = analyze(
-        data,
-        um_per_px=um_per_px,
-        method=settings.method,
-        model=settings.checkpoint,
-        convention=settings.convention,
-    )
-    progress(0.85)
-    doc = result.to_dict()
-    try:
-        from trichometry.outputs.overlay import render_overlay
-
-        overlay = render_overlay(result, doc)
-    except ImportError:
-        overlay = draw_hairs(result.image, doc.get("hairs") or [], result.quality.verdict)
-    return _record(settings, um_per_px, result.quality.verdict, doc, encode_png(overlay), dict(result.model))
-
-
-def _with_parts(data, um_per_px, settings, progress) -> AnalysisRecord:
-    """The same pipeline from its parts, for installations without ``trichometry.analyze``."""
-    from trichometry.io import read_image
-    from trichometry.measure import measure
-    from trichometry.quality import assess_quality
-
-    loaded = read_image(data, um_per_px=um_per_px)
-    progress(0.1)
-    quality = assess_quality(loaded.image, loaded.um_per_px)
-    if settings.method == "classical":
-        from trichometry.classical import ClassicalDetector
-
-        pred = ClassicalDetector().predict(loaded.image, um_per_px=loaded.um_per_px)
-    else:
-        raise ConfigError("the model method needs trichometry.analyze, which this installation lacks.")
-    progress(0.7)
-    m = measure(loaded.image, pred, um_per_px=loaded.um_per_px, valid_mask=quality.valid_mask,
-                convention=settings.convention)  # fmt: skip
-    md = m.to_dict()
-    s = md["summary"]
-    hairs = [
-        {"x_px": h["exit_xy"][0], "y_px": h["exit_xy"][1], "end_x_px": h["end_xy"][0],
-         "end_y_px": h["end_xy"][1], "thickness_um": h["thickness_um"]}
-        for h in md["hairs"]
-    ]  # fmt: skip
-    doc = {
-        "status": "ok",
-        "hair_count": s["hair_count"],
-        "um_per_px": loaded.um_per_px,
-        "area_cm2": s["area_cm2"],
-        "density_per_cm2": s["density_per_cm2"],
-        "non_vellus_density_per_cm2": s["non_vellus_density_per_cm2"],
-        "mean_thickness_um": s["mean_diameter_um"],
-        "image": {
-            "sha256": loaded.sha256,
-            "format": loaded.format,
-            "width": loaded.width,
-            "height": loaded.height,
-        },
-        "quality": quality.to_dict(),
-        "model": m.source,
-        "summary": s,
-        "hairs": hairs,
-    }
-    overlay = encode_png(draw_hairs(loaded.image, hairs, quality.verdict))
-    return _record(settings, um_per_px, quality.verdict, doc, overlay, m.source)
-
-
 def default_analyser(
     data: bytes,
     um_per_px: float | None,
@@ -202,16 +118,18 @@ def default_analyser(
     Raises:
         TrichometryError subclasses for unreadable images or bad settings.
     """
-    analyze = library_analyze()
-    if analyze is not None:
-        return _with_library(analyze, data, um_per_px, settings, progress)
-    return _with_parts(data, um_per_px, settings, progress)
+    from trichometry import analyze
+    from trichometry.outputs.overlay import render_overlay
 
-
-def library_analyze() -> Callable[..., Any] | None:
-    """:func:`trichometry.analyze` when this installation has it, else ``None``."""
-    try:
-        from trichometry import analyze
-    except ImportError:
-        return None
-    return analyze if callable(analyze) else None
+    progress(0.1)
+    result = analyze(
+        data,
+        um_per_px=um_per_px,
+        method=settings.method,
+        model=settings.checkpoint,
+        convention=settings.convention,
+    )
+    progress(0.85)
+    doc = result.to_dict()
+    overlay = encode_png(render_overlay(result, doc))
+    return _record(settings, um_per_px, result.quality.verdict, doc, overlay, dict(result.model))
