@@ -109,15 +109,23 @@ class Predictor:
         self.tile_px = max(stride, math.ceil(tile_px / stride) * stride)
         self.overlap_px = int(min(max(overlap_px, 0), self.tile_px // 4))
         self.batch_size = max(1, int(batch_size))
+        post = self.checkpoint.get("postprocessing", {}) or {}
+        self.exit_logit_shift = float(post.get("exit_logit_shift", 0.0))
         self.source = source_info(self.checkpoint, self.path)
+        if self.exit_logit_shift:
+            self.source["exit_logit_shift"] = round(self.exit_logit_shift, 6)
 
-    def predict(self, image_rgb: np.ndarray, um_per_px: float | None = None) -> Prediction:
+    def predict(
+        self, image_rgb: np.ndarray, um_per_px: float | None = None, *, calibrated: bool = True
+    ) -> Prediction:
         """Dense maps for one image.
 
         Args:
             image_rgb: ``(H, W, 3)`` uint8 RGB (grey ``(H, W)`` and RGBA are accepted).
             um_per_px: the image's scale. ``None``: assume it is already at the model's
                 canonical scale (recorded in ``source["um_per_px_assumed"]``).
+            calibrated: apply the checkpoint's exit-logit shift (see
+                :mod:`trichometry.training.calibrate`); ``False`` gives the raw heatmap.
 
         Returns:
             :class:`Prediction` with ``(H, W)`` maps; ``diameter_px`` in input pixels.
@@ -151,8 +159,13 @@ class Predictor:
         maps = self._predict_canonical(canon)  # (3, h', w')
         shaft = resize_map(maps[0], w, h)
         exit_ = resize_map(maps[1], w, h, keep_peaks=True)
+        if calibrated and self.exit_logit_shift:  # monotone: peak positions do not move
+            z = np.log(np.clip(exit_, 1e-7, 1 - 1e-7)) - np.log1p(-np.clip(exit_, 1e-7, 1 - 1e-7))
+            exit_ = 1.0 / (1.0 + np.exp(-(z + self.exit_logit_shift)))
         diameter = resize_map(maps[2], w, h) * (self.canonical_um_per_px / um)
         source = {**self.source, "um_per_px": um, "um_per_px_assumed": assumed, "tile_px": self.tile_px}
+        if not calibrated:
+            source.pop("exit_logit_shift", None)
         return Prediction(
             shaft_prob=np.clip(shaft, 0, 1).astype(np.float32),
             exit_prob=np.clip(exit_, 0, 1).astype(np.float32),

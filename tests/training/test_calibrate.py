@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from trichometry.inference.predictor import Predictor
+from trichometry.models import create_model, load_checkpoint, model_kwargs, save_checkpoint
+from trichometry.training.calibrate import calibrate
+
+
+def test_calibration_stores_a_monotone_shift_and_keeps_weights(tmp_path: Path) -> None:
+    pytest.importorskip("trichometry.synth")
+    torch.manual_seed(0)
+    opt_model = create_model("tiny")
+    opt = torch.optim.AdamW(opt_model.parameters())
+    save_checkpoint(
+        tmp_path / "a.pt", opt_model, model_name="tiny", model_kwargs=model_kwargs("tiny"), optimizer=opt
+    )
+    post = calibrate(tmp_path / "a.pt", tmp_path / "b.pt", scenes=1, device="cpu", size=(64, 48))
+    a, b = load_checkpoint(tmp_path / "a.pt"), load_checkpoint(tmp_path / "b.pt")
+    assert a["weights_sha256"] == b["weights_sha256"] and "optimizer" not in b
+    t = post["exit_threshold_raw"]
+    assert 0 < t < 1 and b["postprocessing"]["exit_threshold"] == 0.3
+    img = np.random.default_rng(0).integers(0, 255, (40, 56, 3), dtype=np.uint8)
+    p = Predictor(tmp_path / "b.pt", device="cpu", tile_px=64)
+    raw, cal = p.predict(img, 3.0, calibrated=False).exit_prob, p.predict(img, 3.0).exit_prob
+    # the shift maps the raw threshold onto 0.3 and keeps the order of values
+    order = np.argsort(raw.ravel())
+    assert np.all(np.diff(cal.ravel()[order]) >= -1e-6)
+    i = np.argmin(np.abs(raw - t))
+    if abs(raw.flat[i] - t) < 0.01:
+        assert abs(cal.flat[i] - 0.3) < 0.03
+    assert ("exit_logit_shift" in p.predict(img, 3.0).source) == (post["exit_logit_shift"] != 0)
