@@ -108,7 +108,21 @@ def render_markdown(results: dict[str, Any], title: str) -> str:
     """The human-readable report (methods side by side)."""
     methods = list(results["methods"])
     res = results["methods"]
-    lines = [f"# {title}", "", f"Cohort: {results['cohort']}", "", "## Detection (per photo)", ""]
+    lines = [
+        f"# {title}",
+        "",
+        f"Cohort: {results['cohort']}",
+        "",
+        "Definitions. *matching*: the follow-up registered onto the baseline photo, hairs paired one to "
+        "one, change = new - lost in the same skin (target circle or common field). *independent*: each "
+        "photo counted on its own (circle around its own centre, or whole frame), change of the visit "
+        "means. *truth*: the generator's hairs in the same skin, by follicle identity. Errors are "
+        "estimate - truth in percentage points of the baseline count. MDC95 = 1.96 x sqrt(2) x SEM of "
+        "density over repeated photos of one visit.",
+        "",
+        "## Detection (per photo)",
+        "",
+    ]
     lines += ["| measure | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     rows = [
         ("exit-point F1", lambda r: r["photos"]["detection"]["f1"]),

@@ -290,7 +290,7 @@ def register(
             "feature_matches": 0 if feat is None else feat[2],
         },
     )
-    logger.info(
+    logger.debug(
         "registration %s: scale %.4f rot %.2f deg, %d inliers (%.0f %%), overlap %.0f %%, confidence %.2f",
         method, scale, rot, inliers, 100 * ratio, 100 * overlap, confidence,
     )  # fmt: skip
