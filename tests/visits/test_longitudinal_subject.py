@@ -26,8 +26,13 @@ def subject():
     protocol = VisitProtocol(
         visits=("baseline", "6m"), shift_sd_um=150.0, rotation_sd_deg=6.0, dormant_fraction=0.2
     )
-    sub = simulate_subject("T1", 11, arm="treated", ranges=ranges, protocol=protocol,
-                           response=ResponseModel(treated=busy, responder_sd=0.0))  # fmt: skip
+    response = ResponseModel(treated=busy, responder_sd=0.0)
+    # The first seed whose target circle sees both a loss and a gain (simulation only; cheap).
+    for seed in range(11, 60):
+        sub = simulate_subject("T1", seed, arm="treated", ranges=ranges, protocol=protocol, response=response)
+        states = [(t.states[0].active, t.states[1].active) for t in sub.truth.follicles if t.in_target]
+        if (True, False) in states and (False, True) in states:
+            break
     return sub, [sub.render(0), sub.render(1)]
 
 
