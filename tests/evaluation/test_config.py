@@ -24,6 +24,7 @@ def test_defaults_turn_into_library_objects():
         ({"data": DataConfig(visits=["3m"])}, "baseline"),
         ({"windows": [WindowConfig("a", 30, 10), WindowConfig("b", 35, 10)]}, "overlap"),
         ({"radius_um": 0.0}, "radius_um"),
+        ({"perturb_miss": 1.0}, "perturb_miss"),
     ],
 )
 def test_bad_settings_are_refused(change, msg):

@@ -63,3 +63,20 @@ def test_target_circle_matching_equals_the_generators_target_truth(subject):
                          matching=MatchConfig(), roi_fraction=0.4)  # fmt: skip
     assert r["matched_change_pct"] == pytest.approx(r["target_change_pct"], abs=1e-9)
     assert r["true_change_pct"] == pytest.approx(r["target_change_pct"], abs=1e-9)
+
+
+def test_perturbed_oracle_degrades_as_asked(subject):
+    from trichometry.evaluation.detectors import Perturbation
+
+    photo = subject.visits[0].photos[0]
+    exact = get_detector("perturbed", perturbation=Perturbation(0.0, 0.0, 0.0, 0.0))(photo).points
+    truth = get_detector("truth")(photo).points
+    assert np.allclose(exact.xy_px, truth.xy_px) and np.allclose(exact.diameter_um, truth.diameter_um)
+    noisy = get_detector("perturbed", perturbation=Perturbation(0.5, 0.0, 0.0, 0.0))(photo).points
+    assert len(noisy) < len(truth)
+    again = get_detector("perturbed", perturbation=Perturbation(0.5, 0.0, 0.0, 0.0))(photo).points
+    assert np.array_equal(noisy.xy_px, again.xy_px)  # deterministic per photo
+    row = score_photo(
+        photo, get_detector("perturbed", perturbation=Perturbation(0.0, 0.0, 0.0, 0.0))(photo), 30.0
+    )
+    assert row["fp"] == 0 and row["fn"] == 0

@@ -61,6 +61,9 @@ class EvaluateConfig:
             WindowConfig(w.name, w.centre_day, w.tolerance_days) for w in DEFAULT_WINDOWS
         ]
     )
+    perturb_miss: float = 0.05  # "perturbed" method: share of true hairs missed per photo
+    perturb_extra: float = 0.05  # "perturbed" method: false detections per true hair
+    perturb_jitter_um: float = 8.0  # "perturbed" method: exit-point jitter (SD per axis)
     out_dir: str = "."  # Hydra runs in its own output folder; "." writes there
     title: str = "trichometry evaluation"
 
@@ -104,6 +107,8 @@ def to_objects(
     reg = RegistrationConfig(tolerance_um=float(cfg.registration_tolerance_um))
     match = MatchConfig(max_distance_um=float(cfg.match_distance_um),
                         thickness_change_um=float(cfg.thickness_change_um))  # fmt: skip
+    if not (0 <= cfg.perturb_miss < 1 and cfg.perturb_extra >= 0 and cfg.perturb_jitter_um >= 0):
+        raise ConfigError("perturb_miss must be in [0, 1); perturb_extra and perturb_jitter_um must be >= 0.")
     roi = cfg.roi_radius_fraction
     if roi is not None and not 0 < float(roi) <= 0.5:
         raise ConfigError(f"roi_radius_fraction must be in (0, 0.5] or null, got {roi}.")

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from trichometry.evaluation.cohort import Subject, dataset_cohort, generate_cohort
 from trichometry.evaluation.config import to_objects
-from trichometry.evaluation.detectors import get_detector
+from trichometry.evaluation.detectors import Perturbation, get_detector
 from trichometry.evaluation.metrics import PointScores, count_errors, error_summary, sum_scores
 from trichometry.evaluation.scoring import repeat_groups, score_photo, score_subject
 from trichometry.visits import repeatability
@@ -90,7 +90,9 @@ def evaluate(cfg: Any) -> dict[str, Any]:
     from trichometry.evaluation.report import write_report
 
     cohort_cfg, methods, windows, reg, match = to_objects(cfg)
-    detectors = {m: get_detector(m, cfg.checkpoint) for m in methods}
+    pert = Perturbation(miss=float(cfg.perturb_miss), extra=float(cfg.perturb_extra),
+                        jitter_um=float(cfg.perturb_jitter_um))  # fmt: skip
+    detectors = {m: get_detector(m, cfg.checkpoint, pert) for m in methods}
     photo_rows: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
     visit_rows: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
     rep: dict[str, tuple[list, list]] = {m: ([], []) for m in methods}
