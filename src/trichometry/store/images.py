@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from trichometry.errors import ImageRejected
+from trichometry.io.polyglot import hidden_payload
 from trichometry.store.errors import ImageTooLarge
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -64,6 +65,12 @@ def inspect_image(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = 
         raise ImageRejected(
             "the file is not a JPEG, PNG or TIFF image (its first bytes say otherwise); "
             "upload the photo as the camera saved it."
+        )
+    payload = hidden_payload(data, fmt)
+    if payload:
+        raise ImageRejected(
+            f"the file hides {payload} (a disguised file); it was not stored. Upload the photo as the "
+            "camera saved it."
         )
     try:
         with warnings.catch_warnings():
