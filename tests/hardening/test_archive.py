@@ -137,3 +137,15 @@ def test_bomb_image_inside_a_good_zip_is_refused_from_its_header():
 
     with pytest.raises(ImageRejected, match="decompression bomb"):
         read_zip(_zip({"big.png": png_claiming(50_000, 50_000, b"\x00" * 10)}))
+
+
+def test_atheris_finding_unknown_zip_version_is_a_rejection():
+    """Found by benchmarks/fuzz_atheris.py: zipfile raised NotImplementedError on open."""
+    import base64
+
+    data = base64.b64decode(
+        "UEsDBK8AAAAIAAoAAEsKAAALAAAALi4vZXZpbC5qcAIAAAAAAA5QSwEC/////wMACADINXVdL0VW8zYKAADTYBGd0VdU0wfO"
+        "UDnTNGaZKFUdqsDNz8HLgTRIIS5qcGdQSwUGAAAAAAEAAQA5AAAAXwoAAFsAAA=="
+    )
+    with pytest.raises(ImageRejected, match="not a readable zip"):
+        read_zip(data)

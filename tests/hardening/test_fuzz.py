@@ -44,6 +44,9 @@ def test_default_corpus_never_crashes_or_hangs(target, tmp_path):
         "confuse/empty",
     ):
         assert report.outcomes[name] == "rejected", name
+    if target == "upload":  # what is stored and served back must not be a polyglot
+        assert report.outcomes["confuse/jpeg_then_html"] == "rejected"
+        assert report.outcomes["confuse/jpeg_then_zip"] == "rejected"
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -111,8 +111,10 @@ def _open(source: str | os.PathLike[str] | bytes, limits: ArchiveLimits) -> tupl
         )
     try:
         return zipfile.ZipFile(fh if fh is not None else Path(source)), label
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise ImageRejected(f"{label} is not a readable zip file ({exc}); re-create it.") from exc
+    except Exception as exc:  # BadZipFile, NotImplementedError (unknown version), OSError, ...
+        raise ImageRejected(
+            f"{label} is not a readable zip file ({type(exc).__name__}: {exc}); re-create it."
+        ) from exc
 
 
 def _check_directory(
