@@ -71,7 +71,7 @@ def run_compare(
     """
     from trichometry.io import read_image
     from trichometry.utils.atomic import atomic_write_bytes, atomic_write_text, ensure_writable_dir
-    from trichometry.visits import MatchConfig, change_from_matching, days_since, match_hairs, register
+    from trichometry.visits import MatchConfig, compare_photos, days_since
     from trichometry.visits.overlay import comparison_record, render_overlay
 
     d0, d1 = _date(baseline_date, "--baseline-date"), _date(followup_date, "--followup-date")
@@ -94,21 +94,9 @@ def run_compare(
         )
     base = detect_hairs(b_img.image, b_img.um_per_px, method, checkpoint)
     foll = detect_hairs(f_img.image, f_img.um_per_px, method, checkpoint)
-    if foll.um_per_px != base.um_per_px:
-        foll = foll.rescaled(foll.um_per_px / base.um_per_px)
-    reg = register(
-        base.xy_px,
-        foll.xy_px,
-        um_per_px=base.um_per_px,
-        base_size=base.size,
-        follow_size=foll.size,
-        base_image=base.image,
-        follow_image=foll.image,
+    _reg, matching, change = compare_photos(
+        base, foll, matching=MatchConfig(max_distance_um=max_distance_um, roi_radius_um=roi_radius_um)
     )
-    matching = match_hairs(
-        base, foll, reg, MatchConfig(max_distance_um=max_distance_um, roi_radius_um=roi_radius_um)
-    )
-    change = change_from_matching(matching)
     record = comparison_record(matching, change)
     record["inputs"] = {
         "baseline": {"path": str(baseline), "sha256": b_img.sha256, "um_per_px": b_img.um_per_px,

@@ -25,7 +25,13 @@ from trichometry.visits.change import (
 from trichometry.visits.hairs import HairPoints
 from trichometry.visits.matching import HairMatching, MatchConfig, match_hairs, score_against_ids
 from trichometry.visits.registration import Registration, RegistrationConfig, register
-from trichometry.visits.series import VisitComparison, VisitPhotos, compare_series, compare_visit
+from trichometry.visits.series import (
+    VisitComparison,
+    VisitPhotos,
+    compare_photos,
+    compare_series,
+    compare_visit,
+)
 from trichometry.visits.windows import DEFAULT_WINDOWS, VisitWindow, assign_window, check_windows, days_since
 
 __all__ = [
@@ -45,6 +51,7 @@ __all__ = [
     "change_from_matching",
     "check_windows",
     "combine_changes",
+    "compare_photos",
     "compare_series",
     "compare_visit",
     "days_since",

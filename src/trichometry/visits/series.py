@@ -101,6 +101,37 @@ def _check_visit(v: VisitPhotos) -> float:
     return base
 
 
+def compare_photos(
+    base: HairPoints,
+    follow: HairPoints,
+    *,
+    registration: RegistrationConfig | None = None,
+    matching: MatchConfig | None = None,
+) -> tuple[Registration, HairMatching, PairChange]:
+    """Register one follow-up photo onto a baseline photo, match hairs and measure the change.
+
+    The follow-up is resampled to the baseline's scale first when the calibrations differ
+    (callers decide beforehand whether such a difference is acceptable).
+
+    Raises:
+        RegistrationError: the photos do not show the same area.
+    """
+    if follow.um_per_px != base.um_per_px:
+        follow = follow.rescaled(follow.um_per_px / base.um_per_px)
+    reg = register(
+        base.xy_px,
+        follow.xy_px,
+        um_per_px=base.um_per_px,
+        base_size=base.size,
+        follow_size=follow.size,
+        base_image=base.image,
+        follow_image=follow.image,
+        config=registration,
+    )
+    m = match_hairs(base, follow, reg, matching)
+    return reg, m, change_from_matching(m)
+
+
 def compare_visit(
     baseline: VisitPhotos,
     followup: VisitPhotos,
@@ -145,21 +176,10 @@ def compare_visit(
     matches: list[HairMatching] = []
     changes: list[PairChange] = []
     for photo in followup.photos:
-        fp = photo.rescaled(photo.um_per_px / ref.um_per_px) if photo.um_per_px != ref.um_per_px else photo
-        reg = register(
-            ref.xy_px,
-            fp.xy_px,
-            um_per_px=ref.um_per_px,
-            base_size=ref.size,
-            follow_size=fp.size,
-            base_image=ref.image,
-            follow_image=fp.image,
-            config=registration,
-        )
-        m = match_hairs(ref, fp, reg, matching)
+        reg, m, ch = compare_photos(ref, photo, registration=registration, matching=matching)
         regs.append(reg)
         matches.append(m)
-        changes.append(change_from_matching(m))
+        changes.append(ch)
     change = combine_changes(changes)
     roi = matching.roi_radius_um if matching is not None else None
     d0 = float(np.mean([photo_density(p, roi) for p in baseline.photos]))
