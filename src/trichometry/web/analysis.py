@@ -92,21 +92,6 @@ def encode_png(image: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def _record(settings, um_per_px, verdict, doc, overlay_png, model: dict[str, Any]) -> AnalysisRecord:
-    return AnalysisRecord(
-        method=settings.method,
-        model_name=str(model.get("name") or settings.method),
-        model_version=str(model.get("version") or __version__),
-        weights_sha256=str(model.get("sha256") or "-"),
-        code_version=__version__,
-        config_hash=settings.config_hash(um_per_px),
-        quality=verdict,
-        summary=summary_from_document(doc),
-        result=doc,
-        overlay_png=overlay_png,
-    )
-
-
 def default_analyser(
     data: bytes,
     um_per_px: float | None,
@@ -119,7 +104,6 @@ def default_analyser(
         TrichometryError subclasses for unreadable images or bad settings.
     """
     from trichometry import analyze
-    from trichometry.outputs.overlay import render_overlay
 
     progress(0.1)
     result = analyze(
@@ -130,6 +114,24 @@ def default_analyser(
         convention=settings.convention,
     )
     progress(0.85)
+    return record_from_result(result, settings, um_per_px)
+
+
+def record_from_result(result: Any, settings: AnalysisSettings, um_per_px: float | None) -> AnalysisRecord:
+    """The store's record of a finished :func:`trichometry.analyze` result (with its overlay)."""
+    from trichometry.outputs.overlay import render_overlay
+
     doc = result.to_dict()
-    overlay = encode_png(render_overlay(result, doc))
-    return _record(settings, um_per_px, result.quality.verdict, doc, overlay, dict(result.model))
+    model = dict(result.model)
+    return AnalysisRecord(
+        method=settings.method,
+        model_name=str(model.get("name") or settings.method),
+        model_version=str(model.get("version") or __version__),
+        weights_sha256=str(model.get("sha256") or "-"),
+        code_version=__version__,
+        config_hash=settings.config_hash(um_per_px),
+        quality=result.quality.verdict,
+        summary=summary_from_document(doc),
+        result=doc,
+        overlay_png=encode_png(render_overlay(result, doc)),
+    )
