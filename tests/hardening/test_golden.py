@@ -1,13 +1,17 @@
 """Golden reproducibility (RELIABILITY.md test 12): stored numbers reproduce exactly on the CPU.
 
-The golden images are generated, not stored: a scene drawn with OpenCV primitives (fixed
-forever) and ``trichometry.synth.generate_sample`` with fixed seeds (byte-reproducible for
-one version of the generator). ``golden/classical.json`` keeps each image's pixel SHA-256
-and its full analysis document (hairs, density, thickness, classes, quality metrics; only
-timings and the package version are left out). A change in the numbers fails here. When
-the generator itself changes, its images' hashes no longer match and those cases are
-skipped with a notice (the drawn scene still guards the numbers); when a change is
-intended, review the difference and regenerate with::
+The golden images are generated, not stored: a scene drawn with OpenCV primitives and
+``trichometry.synth.generate_sample`` with fixed seeds. ``golden/classical.json`` keeps each
+image's pixel SHA-256, its full analysis document (hairs, density, thickness, classes,
+quality metrics; only timings and the package version are left out), and a fingerprint of
+the source code that produced them (io, quality, classical, measure, outputs, synth,
+analysis). Two checks:
+
+* always: the same image gives byte-identical numbers in this process and in a fresh one;
+* while the code fingerprint is unchanged: the stored numbers reproduce exactly, so a new
+  library version, CPU or thread count that moves a number fails here. After an intended
+  change of the algorithms the fingerprint differs and the comparison is skipped with a
+  notice; review the new numbers and regenerate with::
 
     TRICHOMETRY_UPDATE_GOLDEN=1 .venv/bin/pytest tests/hardening/test_golden.py -p no:cacheprovider
 """
@@ -33,6 +37,18 @@ CASES = [
     {"seed": 2026, "width": 320, "height": 256, "um_per_px": 6.0},
 ]
 VOLATILE = ("timings_s", "trichometry_version")
+SRC = Path(__file__).resolve().parents[2] / "src" / "trichometry"
+FINGERPRINTED = ("analysis.py", "io", "quality", "classical", "measure", "outputs", "synth")
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over the source files whose change may legitimately change the numbers."""
+    h = hashlib.sha256()
+    for name in FINGERPRINTED:
+        root = SRC / name
+        for path in sorted([root] if root.is_file() else root.rglob("*.py")):
+            h.update(str(path.relative_to(SRC)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def drawn_scene(seed: int = 1) -> np.ndarray:
@@ -71,9 +87,16 @@ def test_golden_numbers_reproduce_exactly():
     if os.environ.get("TRICHOMETRY_UPDATE_GOLDEN") == "1":
         entries = [{"case": c, "image_sha256": computed[json.dumps(c, sort_keys=True)][0],
                     "document": computed[json.dumps(c, sort_keys=True)][1]} for c in CASES]  # fmt: skip
-        atomic_write_text(GOLDEN_FILE, json.dumps(entries, indent=1, sort_keys=True) + "\n")
+        golden = {"code_fingerprint": code_fingerprint(), "cases": entries}
+        atomic_write_text(GOLDEN_FILE, json.dumps(golden, indent=1, sort_keys=True) + "\n")
         pytest.skip(f"golden numbers rewritten to {GOLDEN_FILE}; review the diff and commit it")
-    stored = json.loads(GOLDEN_FILE.read_text())
+    golden = json.loads(GOLDEN_FILE.read_text())
+    if golden["code_fingerprint"] != code_fingerprint():
+        pytest.skip(
+            "the analysis code changed since the golden numbers were stored; review the new numbers and "
+            "regenerate them (TRICHOMETRY_UPDATE_GOLDEN=1, see this module's docstring)"
+        )
+    stored = golden["cases"]
     changed: list[dict] = []
     assert [e["case"] for e in stored] == CASES
     for entry in stored:
@@ -89,3 +112,22 @@ def test_golden_numbers_reproduce_exactly():
         assert diff == [], f"numbers changed for {entry['case']} in {diff}"
     if changed:
         pytest.skip(f"generator changed, golden cases {changed} not compared; regenerate (see docstring)")
+
+
+@pytest.mark.timeout(300)
+def test_same_image_same_numbers_in_a_fresh_process():
+    import subprocess
+    import sys
+
+    case = CASES[0]
+    here = _document(case)
+    script = (
+        f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        f"from test_golden import _document; print(json.dumps(_document({case!r})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=240
+    )
+    there = json.loads(out.stdout.strip().splitlines()[-1])
+    assert there[0] == here[0]  # same pixels
+    assert json.dumps(there[1], sort_keys=True) == json.dumps(here[1], sort_keys=True)
