@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from trichometry.errors import ImageRejected
+from trichometry.io.archive import ArchiveLimits, read_zip
 from trichometry.store import InvalidInput, Store
 from trichometry.store.errors import ImageTooLarge
 from trichometry.store.images import inspect_image
@@ -48,7 +49,12 @@ async def read_upload_form(
                 f"{safe_filename(value.filename)} is larger than {max_bytes:,} bytes; "
                 "upload the native-size photo."
             )
-        if value.filename or data:
+        if data[:4] == b"PK\x03\x04":  # a zip batch: unpacked with its own limits, all or nothing
+            limits = ArchiveLimits(
+                max_entries=max(10 * max_files, 100), max_entry_bytes=max_bytes, max_total_bytes=4 * max_bytes
+            )
+            files.extend((e.name, e.data) for e in read_zip(data, limits))
+        elif value.filename or data:
             files.append((value.filename or "upload", data))
     if not files:
         raise InvalidInput("no photo was attached; choose or drop one or more JPEG/PNG/TIFF files.")
