@@ -1,127 +1,48 @@
-"""``trichometry demo``: a small synthetic cohort in seconds, with a summary table.
+"""``trichometry demo``: the whole pipeline on a generated cohort and the shipped model.
 
-The steps are small functions (:func:`make_demo_cohort`, :func:`summary_rows`,
-:func:`format_table`) so later stages (analysis, comparison, report) can be appended to
-:func:`run_demo` without touching the generation.
+Generates 2 subjects (treated, control) x 3 visits, analyses every photo, compares the
+follow-ups with baseline hair to hair, writes a trial report, fills a clinic database,
+and prints the measured numbers next to the generator's truth. The work is done by
+:mod:`trichometry.demo`; this module only prints.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from trichometry.errors import OutputError
-
 DEFAULT_OUT = Path("trichometry-demo")
-DEMO_SUBJECTS = 2
-DEMO_VISITS = ("baseline", "1m", "6m")
-DEMO_SCENE = {"width": 640, "height": 512, "um_per_px": 5.0, "density_per_cm2": (160.0, 240.0)}
 
 
-@dataclass(frozen=True)
-class DemoRow:
-    """One line of the demo summary."""
-
-    image_id: str
-    subject: str
-    arm: str
-    visit: str
-    day: int
-    count: int
-    density_per_cm2: float
-    target_density_change_per_cm2: float
+def _num(v: float | None, fmt: str) -> str:
+    return "-" if v is None or v != v else format(v, fmt)
 
 
-def _is_previous_dataset(path: Path) -> bool:
-    try:
-        info = json.loads((path / "dataset.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(info, dict) and info.get("format") == "trichometry-dataset"
-
-
-def make_demo_cohort(out: Path, seed: int = 0, progress: bool = False) -> Path:
-    """Write the demo cohort to ``out`` (replacing a previous demo there, nothing else).
-
-    Raises:
-        OutputError: ``out`` exists and is not a data set folder, or cannot be written.
-    """
-    from trichometry.data.cohort import write_cohort
-    from trichometry.synth.longitudinal import VisitProtocol, iter_cohort
-    from trichometry.synth.ranges import SceneRanges
-
-    if out.exists() and not _is_previous_dataset(out):
-        raise OutputError(f"{out} exists and is not a trichometry data set; choose another --out.")
-    ranges = SceneRanges().with_overrides(**DEMO_SCENE)
-    subjects = iter_cohort(DEMO_SUBJECTS, seed, ranges=ranges, protocol=VisitProtocol(visits=DEMO_VISITS))
-    write_cohort(
-        out,
-        subjects,
-        n_subjects=DEMO_SUBJECTS,
-        splits="test",
-        name="trichometry demo",
-        provenance={"generator": "trichometry demo", "seed": seed},
-        overwrite=True,
-        progress=progress,
-        total_images=DEMO_SUBJECTS * len(DEMO_VISITS),
-    )
-    return out
-
-
-def summary_rows(root: Path) -> list[DemoRow]:
-    """Per image: subject, arm, visit, true count and density (frame) and target-area change."""
-    from trichometry.data.readers import Dataset
-    from trichometry.synth.subject_truth import SubjectTruth
-
-    ds = Dataset(root)
-    truths = {s: SubjectTruth.from_dict(ds.subject_truth(s)) for s in ds.subjects()}
-    rows = []
-    for r in ds.rows:
-        t = truths[r.subject]
-        rows.append(
-            DemoRow(
-                image_id=r.image_id,
-                subject=r.subject,
-                arm=r.arm,
-                visit=r.visit,
-                day=r.days_since_baseline or 0,
-                count=r.n_hairs,
-                density_per_cm2=r.density_per_cm2,
-                target_density_change_per_cm2=t.density_change_per_cm2(r.visit),
-            )
-        )
-    return rows
-
-
-def format_table(rows: list[DemoRow]) -> str:
-    """A fixed-width text table of the rows."""
+def image_table(images) -> str:
     head = (
-        f"{'subject':<8} {'arm':<8} {'visit':<9} {'day':>4} {'hairs':>6} {'per cm2':>8} "
-        f"{'true change/cm2':>16}"
+        f"{'subject':<8} {'arm':<8} {'visit':<9} {'hairs':>11} {'density/cm2':>15} "
+        f"{'thickness um':>12} {'quality':<7}"
     )
-    lines = [head, "-" * len(head)]
-    for r in rows:
+    lines = [head, f"{'':<27} {'true  found':>11} {'true   found':>15}", "-" * len(head)]
+    for r in images:
         lines.append(
-            f"{r.subject:<8} {r.arm:<8} {r.visit:<9} {r.day:>4} {r.count:>6} "
-            f"{r.density_per_cm2:>8.1f} {r.target_density_change_per_cm2:>+16.1f}"
+            f"{r.subject:<8} {r.arm:<8} {r.visit:<9} {r.true_count:>5} {_num(r.count, '>5')} "
+            f"{r.true_density_per_cm2:>7.1f} {_num(r.density_per_cm2, '>7.1f')} "
+            f"{_num(r.mean_thickness_um, '>12.1f')} {r.quality:<7}"
         )
     return "\n".join(lines)
 
 
-def run_demo(out: Path, seed: int = 0, progress: bool = True) -> list[DemoRow]:
-    """Generate the cohort and echo a summary; extend here with analysis steps."""
-    make_demo_cohort(out, seed, progress=progress)
-    rows = summary_rows(out)
-    click.echo(format_table(rows))
-    click.echo(
-        f"\n{len(rows)} images of {DEMO_SUBJECTS} subjects written to {out.resolve()}\n"
-        "  hairs: true count in the frame; per cm2: frame density; true change: hair density change\n"
-        "  since baseline in the tattooed target circle (subjects/<id>.json). Format: data/README.md"
-    )
-    return rows
+def change_table(changes) -> str:
+    head = f"{'subject':<8} {'visit':<6} {'matched':>7} {'lost':>5} {'new':>5} {'change %':>9} {'true %':>8}"
+    lines = [head, "-" * len(head)]
+    for c in changes:
+        lines.append(
+            f"{c.subject:<8} {c.visit:<6} {c.matched:>7} {c.lost:>5} {c.new:>5} "
+            f"{_num(c.density_change_pct, '>+9.1f')} {_num(c.true_density_change_pct, '>+8.1f')}"
+        )
+    return "\n".join(lines)
 
 
 @click.command("demo")
@@ -131,10 +52,34 @@ def run_demo(out: Path, seed: int = 0, progress: bool = True) -> list[DemoRow]:
     default=DEFAULT_OUT,
     show_default=True,
     type=click.Path(path_type=Path),
-    help="Folder for the demo cohort (a previous demo there is replaced).",
+    help="Folder for everything the demo writes (an earlier demo there is replaced).",
 )
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**63 - 1))
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(out: Path, seed: int, quiet: bool) -> None:
-    """Generate a small synthetic cohort (2 subjects x 3 visits) and summarise it."""
-    run_demo(out, seed, progress=not quiet)
+@click.option("--method", type=click.Choice(["model", "classical"]), default="model", show_default=True)
+@click.option(
+    "--model", "model", default=None, metavar="PATH", help="Checkpoint (default: the shipped model)."
+)
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def command(out: Path, seed: int, method: str, model: str | None, quiet: bool) -> None:
+    """Run the whole pipeline on a generated cohort and show the numbers next to the truth."""
+    from trichometry.demo import run_demo
+
+    result = run_demo(out, seed=seed, method=method, model=model, progress=not quiet, say=click.echo)
+    click.echo("\nPer photo (truth from the generator; thickness: mean shaft diameter)\n")
+    click.echo(image_table(result.images))
+    click.echo("\nFollow-up vs baseline, hair to hair (density change in the common field)\n")
+    click.echo(change_table(result.changes))
+    click.echo(
+        f"\nWritten to {out.resolve()}:\n"
+        f"  cohort/     generated photos with exact truth (format: data/README.md)\n"
+        f"  results/    per-photo JSON, overlays and measurements.csv (trichometry analyze)\n"
+        f"  compare/    hair-to-hair comparisons with overlays (trichometry compare)\n"
+        f"  {', '.join(p.name for p in result.reports)}   coordinator's trial report (trichometry report)\n"
+        f"  clinic/     the clinic database with every photo and analysis\n"
+    )
+    password = result.admin_password or "(unchanged from the earlier demo)"
+    click.echo(
+        "Open the web app:\n"
+        f"  trichometry serve --data {result.clinic_dir}\n"
+        f"  then browse http://127.0.0.1:8000 and log in as admin / {password}"
+    )

@@ -70,6 +70,10 @@ class RecordsMixin:
                 site_id = self.get_site(site_code).id
             elif len(sites) == 1:
                 site_id = sites[0].id
+            elif not sites:
+                raise InvalidInput(
+                    "no site exists yet; create one first (`trichometry serve` creates site MAIN)."
+                )
             else:
                 raise InvalidInput("choose the subject's site (several sites exist).")
         if site_id is None:
