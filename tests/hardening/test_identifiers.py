@@ -125,3 +125,25 @@ def test_web_derivatives_exports_and_database_carry_no_identifier(tmp_path):
     dump = "\n".join(con.iterdump())
     con.close()
     assert CANARY not in dump
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "png", "tiff"])
+def test_store_without_originals_keeps_only_pixels(tmp_path, fmt):
+    from trichometry.store import Store
+
+    store = Store.open(tmp_path / "data")
+    store.keep_originals = False
+    admin = store.create_user("admin", "admin-password", "admin")
+    store.create_site("A", "A", actor=admin)
+    visit = store.create_visit(admin, store.create_subject(admin, "S-1", "A").id, "2026-01-01", "frontal")
+    data = PLANTED[fmt]()
+    vi, created = store.add_image(admin, visit.id, data, "jane.jpg")
+    again, created_again = store.add_image(admin, visit.id, data, "jane.jpg")
+    assert created and not created_again and again.id == vi.id  # the rebuild is deterministic
+    stored = store.image_bytes(vi.image.sha256)
+    assert vi.image.format == "PNG" and not contains_canary(stored) and metadata_text(stored) == []
+    assert np.array_equal(read_image(stored).image, read_image(data).image)
+    assert [
+        p for p in (tmp_path / "data" / "blobs" / "objects").glob("??/*") if contains_canary(p.read_bytes())
+    ] == []
+    store.close()

@@ -55,7 +55,14 @@ log = logging.getLogger(__name__)
 @click.option(
     "--https-only", is_flag=True, help="Send the session cookie over HTTPS only (behind a TLS proxy)."
 )
-def command(db_url, data_dir, host, port, method, checkpoint, max_upload_mb, workers, https_only) -> None:
+@click.option(
+    "--scrub-originals",
+    is_flag=True,
+    help="Keep a PNG rebuilt from the pixels instead of each uploaded file (drops EXIF/XMP/IPTC/text).",
+)
+def command(
+    db_url, data_dir, host, port, method, checkpoint, max_upload_mb, workers, https_only, scrub_originals
+) -> None:
     """Start the clinic web service (pages at /, JSON API at /api, API docs at /docs)."""
     import uvicorn
 
@@ -70,6 +77,7 @@ def command(db_url, data_dir, host, port, method, checkpoint, max_upload_mb, wor
         https_only=https_only,
     )
     store = Store.open(data_dir, db_url)
+    store.keep_originals = not scrub_originals
     if not store.list_sites():
         store.create_site("MAIN", "Main site")
     admin, password = store.ensure_admin()

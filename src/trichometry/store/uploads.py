@@ -46,6 +46,9 @@ class UploadsMixin:
     """Image uploads; mixed into :class:`~trichometry.store.store.Store`."""
 
     max_upload_bytes: int = MAX_BYTES
+    #: False: store a PNG rebuilt from the pixels instead of the uploaded bytes (no EXIF/XMP/
+    #: IPTC/text metadata is ever kept; XNAT-style de-identification at ingest).
+    keep_originals: bool = True
 
     def add_image(
         self: Store,
@@ -82,6 +85,11 @@ class UploadsMixin:
         if um_per_px is not None and not (0.05 <= float(um_per_px) <= 100.0):
             raise InvalidInput(f"um_per_px={um_per_px} is outside 0.05-100; check the device calibration.")
         info = inspect_image(data, max_bytes=self.max_upload_bytes)
+        if not self.keep_originals:
+            from trichometry.privacy import scrubbed_copy
+
+            data = scrubbed_copy(data)
+            info = inspect_image(data, max_bytes=max(self.max_upload_bytes, len(data)))
         staged = self.blobs.stage(data)
         try:
             with self.blobs.lock():
