@@ -1,9 +1,11 @@
 """``trichometry ingest FOLDER --subject CODE --visit DATE|ID``: add a folder of photos.
 
-The photos (JPEG/PNG/TIFF directly in FOLDER) are stored in the clinic store under the
-subject's visit, analysed one by one, and the results stored, exactly as an upload in
-the web app would. The subject and a visit on DATE are created when missing. Bad files
-are reported and skipped (nothing of them is stored); the exit code is 1 if any failed.
+The photos (JPEG/PNG/TIFF directly in FOLDER, or in a zip file given instead of a
+folder, checked by :func:`trichometry.io.archive.read_zip` before anything is stored) are
+stored in the clinic store under the subject's visit, analysed one by one, and the
+results stored, exactly as an upload in the web app would. The subject and a visit on
+DATE are created when missing. Bad files are reported and skipped (nothing of them is
+stored); the exit code is 1 if any failed.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def _resolve_visit(store, actor, subject, visit: str, target_site: str, arm: str
 
 
 @click.command(name="ingest")
-@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("folder", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--subject", "subject_code", required=True, help="Pseudonymous subject code (created if missing)."
 )
@@ -76,7 +78,12 @@ def command(
     from trichometry.web.analysis import AnalysisSettings, default_analyser
 
     settings = AnalysisSettings(method=method, checkpoint=checkpoint)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    if folder.is_file():  # a zip batch: all of it passes the archive limits or nothing is stored
+        from trichometry.io.archive import read_zip
+
+        files = [(e.name.rsplit("/", 1)[-1], e.data) for e in read_zip(folder)]
+    else:
+        files = sorted((p.name, p) for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
     if not files:
         raise click.ClickException(f"no .jpg/.png/.tif photos in {folder}; point FOLDER at the photos.")
     store = Store.open(data_dir, db_url)
@@ -97,21 +104,22 @@ def command(
     if created:
         click.echo(f"created visit {the_visit.id} on {the_visit.visit_date} ({the_visit.target_site})")
     failures = 0
-    for path in tqdm(files, desc="ingest", unit="photo"):
+    for name, source in tqdm(files, desc="ingest", unit="photo"):
         try:
-            vi, new = store.add_image(actor, the_visit.id, path.read_bytes(), path.name, um_per_px=um_per_px)
+            data = source if isinstance(source, bytes) else source.read_bytes()
+            vi, new = store.add_image(actor, the_visit.id, data, name, um_per_px=um_per_px)
             if not new and store.latest_analysis(vi.id) is not None:
-                click.echo(f"{path.name}: already stored and analysed (image {vi.id})")
+                click.echo(f"{name}: already stored and analysed (image {vi.id})")
                 continue
             record = default_analyser(store.image_bytes(vi.image.sha256), um_per_px, settings)
             analysis = store.add_analysis(vi.id, record, actor=actor)
             s = store.effective_summary(analysis)
             dens = s.get("density_per_cm2")
             dens_text = "uncalibrated" if dens is None else f"{dens:.1f}/cm2"
-            click.echo(f"{path.name}: image {vi.id}, {s['count']} hairs, {dens_text}, quality {s['quality']}")
+            click.echo(f"{name}: image {vi.id}, {s['count']} hairs, {dens_text}, quality {s['quality']}")
         except TrichometryError as exc:
             failures += 1
-            click.echo(f"{path.name}: skipped: {exc}", err=True)
+            click.echo(f"{name}: skipped: {exc}", err=True)
     store.close()
     click.echo(
         f"{len(files) - failures} of {len(files)} photos stored in visit {the_visit.id} of {subject.code}."
