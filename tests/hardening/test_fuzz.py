@@ -28,6 +28,8 @@ def test_default_corpus_never_crashes_or_hangs(target, tmp_path):
     assert len(report.outcomes) == len(inputs) >= 230
     assert report.failures() == {}, report.failures()
     counts = report.counts()
+    print(f"{target}: {len(inputs)} inputs {dict(counts)}, worker peak RSS {report.peak_rss_mb:.0f} MB, "
+          f"{report.seconds:.1f} s")  # fmt: skip
     assert counts["rejected"] >= 100 and counts["accepted"] >= 20  # both branches exercised
     assert report.workers_started == 1  # no input killed its worker
     for name in ("valid/png", "valid/jpeg", "valid/tiff", *(("valid/dicom",) if target != "upload" else ())):
