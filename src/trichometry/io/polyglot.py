@@ -42,9 +42,13 @@ def _jpeg_end(data: bytes) -> int | None:
             return None
         (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
         pos += 2 + length
-        if marker == 0xDA:  # entropy-coded data up to the next real marker
-            while pos + 1 < n:
-                if data[pos] == 0xFF and data[pos + 1] != 0x00 and not 0xD0 <= data[pos + 1] <= 0xD7:
+        if marker == 0xDA:  # entropy-coded data up to the next real marker (FF not followed by 00/RSTn)
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= n:
+                    return None
+                nxt = data[pos + 1]
+                if nxt != 0x00 and not 0xD0 <= nxt <= 0xD7 and nxt != 0xFF:
                     break
                 pos += 1
     return None
