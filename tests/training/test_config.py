@@ -37,7 +37,10 @@ def test_every_group_has_two_real_options(group: str) -> None:
 
 @pytest.mark.parametrize(("group", "option"), [(g, o) for g in GROUPS for o in _options(g)])
 def test_every_option_composes_and_builds(group: str, option: str) -> None:
-    cfg = _compose([f"{group}={option}", "data.fdu_root=null"] if group != "data" else [f"{group}={option}"])
+    extra = ["data.disk_root=/some/set"] if option == "synth_disk" else []
+    cfg = _compose(
+        [f"{group}={option}", *extra] if group == "data" else [f"{group}={option}", "data.fdu_root=null"]
+    )
     with open_dict(cfg):  # shrink: nothing here may be slow
         cfg.trainer.max_steps = 2
     tc, plain = _as_config(cfg)

@@ -75,3 +75,28 @@ def test_mixed_precision_steps_on_gpu(tmp_path: Path) -> None:
         _cfg(out, "trainer=gpu", "trainer.max_steps=2", "trainer.batch_size=2", "trainer.val_every=2")
     )
     assert metrics["step"] == 2 and (out / "checkpoints" / "last.pt").is_file()
+
+
+def test_training_from_a_data_set_on_disk(tmp_path: Path) -> None:
+    synth = pytest.importorskip("trichometry.synth")
+    from trichometry.data import DatasetWriter
+
+    with DatasetWriter(tmp_path / "set", name="tiny") as w:
+        for i, split in enumerate(["train", "train", "val"]):
+            w.add_sample(synth.generate_sample(i, width=64, height=64, um_per_px=3.0), split=split)
+    out = tmp_path / "run"
+    metrics = train(
+        _cfg(
+            out,
+            "data=synth_disk",
+            f"data.disk_root={tmp_path / 'set'}",
+            "data.crop_px=64",
+            "data.scene_px=64",
+        )
+    )
+    assert metrics["step"] == 2 and metrics["images"] == 1
+    with pytest.raises(ConfigError, match="no 'train' images"):
+        empty = tmp_path / "empty"
+        with DatasetWriter(empty, name="e") as w:
+            w.add_sample(synth.generate_sample(9, width=32, height=32, um_per_px=3.0), split="val")
+        train(_cfg(tmp_path / "r2", "data=synth_disk", f"data.disk_root={empty}"))

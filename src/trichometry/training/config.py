@@ -30,6 +30,8 @@ class DataConfig:
     synth_overrides: dict[str, Any] = field(default_factory=dict)  # any SceneRanges field
     online: bool = False  # True: generate every item on the fly, no cache
     cache_dir: str | None = None  # None: <run dir>/cache (reuse across runs by setting a path)
+    disk_root: str | None = None  # a data set in the project's format (trichometry.data): use its
+    # train/val `hairs` images instead of generating scenes
     fdu_root: str | None = None  # a Pascal-VOC box set (e.g. FDU) for weak supervision; None = off
     fdu_um_per_px: float = 2.8
     fdu_fraction: float = 0.0  # share of training items drawn from the box set

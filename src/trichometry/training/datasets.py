@@ -118,6 +118,31 @@ class SynthDataset(Dataset):
         return _to_tensors(item, self.cfg.heatmap_sigma_px)
 
 
+class DiskDataset(Dataset):
+    """Synthetic (``hairs``) images of a data set in the project's on-disk format, one split."""
+
+    def __init__(self, cfg: DataConfig, split: str, transform: Any) -> None:
+        from trichometry.data import Dataset as DataFolder
+
+        if not cfg.disk_root:
+            raise ConfigError("data.disk_root is not set; give a data set folder written by trichometry.")
+        self.cfg, self.transform = cfg, transform
+        self.folder = DataFolder(cfg.disk_root)
+        self.ids = [i for i in self.folder.ids(split) if self.folder.row(i).annotation_type == "hairs"]
+        if not self.ids:
+            raise ConfigError(
+                f"{cfg.disk_root} has no '{split}' images with full truth (annotation_type hairs); "
+                "write some with `trichometry simulate` or choose another data option."
+            )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, idx: int) -> dict[str, torch.Tensor]:
+        item = sample_to_item(self.folder.sample(self.ids[idx]), self.cfg.canonical_um_per_px)
+        return _to_tensors(apply_transform(self.transform, item), self.cfg.heatmap_sigma_px)
+
+
 class BoxDataset(Dataset):
     """Real images with one box per hair (Pascal-VOC, e.g. FDU), as weak training targets."""
 

@@ -16,7 +16,7 @@ from trichometry.errors import ConfigError
 from trichometry.inference.peaks import find_exit_points
 from trichometry.models.checkpoint import unwrap
 from trichometry.training.config import TrainConfig
-from trichometry.training.datasets import BoxDataset, MixedDataset, SynthDataset
+from trichometry.training.datasets import BoxDataset, DiskDataset, MixedDataset, SynthDataset
 from trichometry.training.losses import total_loss
 from trichometry.training.metrics import MetricAccumulator
 from trichometry.training.transforms import build_transform
@@ -43,12 +43,16 @@ def build_datasets(cfg: TrainConfig, out_dir: Path, progress: bool) -> tuple[Any
     cache = Path(d.cache_dir) if d.cache_dir else out_dir / "cache"
     train_tf = build_transform(cfg.augmentation, d.crop_px, train=True)
     val_tf = build_transform(cfg.augmentation, d.scene_px, train=False)
-    train_ds: Any = SynthDataset(d, "train", train_tf, cache, progress)
+    if d.disk_root:
+        train_ds: Any = DiskDataset(d, "train", train_tf)
+        val_ds: Any = DiskDataset(d, "val", val_tf)
+    else:
+        train_ds = SynthDataset(d, "train", train_tf, cache, progress)
+        val_ds = SynthDataset(d, "val", val_tf, cache, progress)
     if d.fdu_root and d.fdu_fraction > 0:
         train_ds = MixedDataset(train_ds, BoxDataset(d, "train", train_tf), d.fdu_fraction)
     elif d.fdu_fraction > 0:
         raise ConfigError("data.fdu_fraction > 0 needs data.fdu_root (the Pascal-VOC box folder).")
-    val_ds = SynthDataset(d, "val", val_tf, cache, progress)
     return train_ds, val_ds
 
 
