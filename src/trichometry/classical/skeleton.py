@@ -25,7 +25,8 @@ class Path:
     Attributes:
         points: ``(N, 2)`` float ``(x, y)``.
         end_kinds: for the first and the last point: ``"free"``, ``"junction"`` (an opening
-            shared with other unpaired branches) or ``"border"``.
+            shared with other unpaired branches), ``"tee"`` (the branch stops on another
+            hair that passes through: a T) or ``"border"``.
     """
 
     points: np.ndarray
@@ -175,7 +176,9 @@ def skeleton_paths(
         elif x <= m or y <= m or x >= w - 1 - m or y >= h - 1 - m:
             return "border"
         j = branch_j[b][e]
-        return "junction" if j and unpaired_at_j.get(j, 0) >= 2 else "free"
+        if not j:
+            return "free"
+        return "junction" if unpaired_at_j.get(j, 0) >= 2 else "tee"
 
     # walk chains of linked branches into paths
     used = [False] * len(branch_pts)
