@@ -83,6 +83,36 @@ def test_thickness_from_profile_on_classical_maps():
         assert hm.thickness_px == pytest.approx(width, rel=0.15)
 
 
+def _subsurface(img, hairs, depth=2.5, col=(0.55, 0.65, 0.9)):
+    """The shaft's part under the skin behind each exit: a blue-grey line (Tyndall effect)."""
+    out = img.astype(np.float32)
+    for (x, y), ang, _, width in hairs:
+        a = math.radians(ang)
+        u = np.array([math.cos(a), -math.sin(a)])
+        m = np.zeros(img.shape[:2], np.float32)
+        p1 = np.round(np.array([x, y]) - depth * width * u).astype(int)
+        cv2.line(m, (int(x), int(y)), tuple(p1), 1.0, max(1, round(0.8 * width)))
+        m = cv2.GaussianBlur(m, (0, 0), 1.0)[..., None]
+        out = out * (1 - m * (1 - np.array(col, np.float32)))
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def test_bluish_subsurface_shaft_does_not_move_the_exit():
+    """Behind each exit the buried shaft shows blue-grey; it is darker than skin, so without
+    the blue penalty the shaft runs on under the skin and the exit lands 55-160 px back
+    (measured: one hair lost, exits 55-159 px off); with it, within 1-3 px."""
+    img = _subsurface(_scene(HAIRS), HAIRS)
+    for bp, near in ((1.5, True), (0.0, False)):
+        m = measure(img, ClassicalDetector(blue_penalty=bp).predict(img, UM), um_per_px=UM)
+        got = m.exit_points()
+        d = [np.hypot(*(got - (x, y)).T).min() if len(got) else np.inf for (x, y), *_ in HAIRS]
+        if near:
+            assert m.hair_count == len(HAIRS)
+            assert max(d) <= 0.5 * min(w for *_, w in HAIRS), d
+        else:  # the cue matters: without it the exits are far off
+            assert np.median(d) > 20, d
+
+
 def test_hair_crossing_the_whole_frame_is_not_counted():
     # both ends leave the frame: its exit lies outside, so it does not count
     img = _scene([((-20, 120), 0, 400, 12)], halo=False)
@@ -130,12 +160,14 @@ def test_real_images_counts_in_range(fdu_root):
 
 
 def test_generated_images_within_documented_tolerances():
-    """Baseline on generated images (seeds 200-209, 320x256). Measured while the generator
-    was still changing: pooled count error -8 % to +23 %, exit F1 at 150 um 0.16-0.45,
-    median thickness error 17-44 um (touching hairs of one unit merge into one wide
-    shaft; the cut tip of a hair whose exit lies outside the frame can pass for an exit).
-    The bounds are loose on purpose but fail if the baseline breaks (no hairs, far too
-    many, exits nowhere near hairs, or widths off by more than a terminal diameter)."""
+    """Baseline on generated images (seeds 200-209, 320x256; 58 hairs). Measured by this
+    test's loop at commit 14558a3: pooled count error +5 %, exit F1 at 150 um 0.20,
+    median thickness error 24 um (the detector of f778f10, before the blue penalty:
+    -7 %, 0.125, 33 um on the same scenes). Earlier
+    generator versions gave -8 % to +23 %, F1 0.16-0.45, 17-44 um, so the bounds keep a
+    margin for generator drift: count within 30 %, F1 >= 0.15, median error <= 40 um
+    (a terminal hair is about 30 um; touching hairs of one unit still merge into one
+    wide shaft)."""
     synth = pytest.importorskip("trichometry.synth")
     from trichometry.evaluation.metrics import point_detection
 
@@ -154,6 +186,6 @@ def test_generated_images_within_documented_tolerances():
             m.hairs[p].thickness_um - truth[q].diameter_um for p, q in pd.pairs if m.hairs[p].thickness_um
         ]
     assert true > 30
-    assert abs(got - true) / true <= 0.6
-    assert 2 * tp / (2 * tp + fp + fn) >= 0.1
-    assert np.median(np.abs(errs)) <= 60.0
+    assert abs(got - true) / true <= 0.3
+    assert 2 * tp / (2 * tp + fp + fn) >= 0.15
+    assert np.median(np.abs(errs)) <= 40.0
