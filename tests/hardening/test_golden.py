@@ -105,7 +105,7 @@ def test_golden_numbers_reproduce_exactly():
             assert "drawn" not in entry["case"], "the drawn golden scene changed; it must not"
             changed.append(entry["case"])  # the generator changed: these numbers are for another image
             continue
-        assert doc["hair_count"] >= 5  # a golden image worth the name has hairs to measure
+        assert doc["hair_count"] >= 3  # a golden image worth the name has hairs to measure
         diff = [
             k for k in sorted(set(doc) | set(entry["document"])) if doc.get(k) != entry["document"].get(k)
         ]
