@@ -27,6 +27,10 @@ class ImageRejected(TrichometryError, ValueError):
     """An input image cannot be used (unreadable, truncated, too large, wrong format)."""
 
 
+class ImageTooLarge(ImageRejected):
+    """An input image is over a size limit (bytes, or pixels claimed by its header)."""
+
+
 class CalibrationError(TrichometryError, ValueError):
     """The physical scale (micrometres per pixel) is missing, invalid or inconsistent."""
 

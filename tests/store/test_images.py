@@ -33,13 +33,13 @@ def test_good_images_pass():
     info = inspect_image(jpeg_bytes(0, 48))
     assert (info.format, info.width, info.height) == ("JPEG", 48, 48)
     buf = io.BytesIO()
-    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(buf, "TIFF")
+    Image.fromarray(np.zeros((32, 40, 3), np.uint8)).save(buf, "TIFF")
     assert inspect_image(buf.getvalue()).format == "TIFF"
     assert decode_rgb(png_bytes(1, 32)).shape == (32, 32, 3)
 
 
 def test_pixel_bomb_refused_from_header():
-    with pytest.raises(ImageTooLarge, match="pixels"):
+    with pytest.raises(ImageTooLarge, match="refused before decoding"):
         inspect_image(_png_header_claiming(50000, 50000))
 
 
@@ -58,7 +58,7 @@ def test_truncated_files_rejected(cut):
 def test_gif_and_text_refused():
     buf = io.BytesIO()
     Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(buf, "GIF")
-    with pytest.raises(ImageRejected, match="not a JPEG, PNG or TIFF"):
+    with pytest.raises(ImageRejected, match="not a supported image"):
         inspect_image(buf.getvalue())
     with pytest.raises(ImageRejected):
         inspect_image(b"GIF89a" + b"\0" * 100)

@@ -5,7 +5,12 @@ Order of checks, each before the next costs anything:
 1. byte-size cap (from ``os.stat`` for paths, before reading);
 2. format from the magic bytes (JPEG, PNG, TIFF, DICOM; the file name is ignored);
 3. width x height from the header against a pixel-count cap (decompression bombs);
-4. decoding; any decoder failure becomes :class:`~trichometry.errors.ImageRejected`.
+4. no active content hidden after the image's end (polyglots: HTML, zip, PDF, programs);
+5. decoding; any decoder failure becomes :class:`~trichometry.errors.ImageRejected`.
+
+This is the one ingest guard: the CLI, the Python API, web uploads (through
+:mod:`trichometry.store.images`) and zip batches (:mod:`trichometry.io.archive`) all
+pass through it. Limits give :class:`~trichometry.errors.ImageTooLarge`.
 
 16-bit data are mapped linearly to 8 bits over their significant bits: DICOM Bits
 Stored when present, else the smallest of 10/12/14/16 bits that holds the image maximum
@@ -25,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from trichometry.errors import CalibrationError, ImageRejected
+from trichometry.errors import CalibrationError, ImageRejected, ImageTooLarge
 from trichometry.io.calibration import DeviceProfile, resolve_calibration
 from trichometry.io.decode import decode_dicom, decode_pil, decode_png16, decode_tiff, to_rgb8
+from trichometry.io.polyglot import hidden_payload
 from trichometry.io.sniff import header_size, sniff_format
 
 logger = logging.getLogger(__name__)
@@ -82,7 +88,7 @@ def _read_source(source: str | os.PathLike[str] | bytes, max_bytes: int) -> tupl
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         if len(data) > max_bytes:
-            raise ImageRejected(
+            raise ImageTooLarge(
                 f"<bytes> is {len(data) / 2**20:.0f} MiB, above the {max_bytes / 2**20:.0f} MiB limit; "
                 "export a smaller image."
             )
@@ -93,7 +99,7 @@ def _read_source(source: str | os.PathLike[str] | bytes, max_bytes: int) -> tupl
         if not path.is_file():
             raise ImageRejected(f"{path} is not a file; give an image file or a folder of images.")
         if size > max_bytes:
-            raise ImageRejected(
+            raise ImageTooLarge(
                 f"{path} is {size / 2**20:.0f} MiB, above the {max_bytes / 2**20:.0f} MiB limit; "
                 "export a smaller image."
             )
@@ -140,7 +146,7 @@ def read_image(
         if source.ndim not in (2, 3) or source.size == 0:
             raise ImageRejected(f"array of shape {source.shape} is not an image; pass (H, W, 3) RGB.")
         if source.shape[0] * source.shape[1] > max_pixels:
-            raise ImageRejected(f"array of {source.shape[1]}x{source.shape[0]} px exceeds {max_pixels:,} px.")
+            raise ImageTooLarge(f"array of {source.shape[1]}x{source.shape[0]} px exceeds {max_pixels:,} px.")
         rgb = to_rgb8(source)
         name, fmt, bits = "<array>", "array", int(source.dtype.itemsize * 8)
         digest = hashlib.sha256(np.ascontiguousarray(source).tobytes()).hexdigest()
@@ -149,10 +155,16 @@ def read_image(
         fmt = sniff_format(data, name)
         width, height, bits = header_size(data, fmt, name)
         if width * height > max_pixels:
-            raise ImageRejected(
+            raise ImageTooLarge(
                 f"{name} claims {width}x{height} px ({width * height / 1e6:.0f} Mpx), above the "
                 f"{max_pixels / 1e6:.0f} Mpx limit; refused before decoding (possible decompression bomb). "
                 "Export a smaller image."
+            )
+        payload = hidden_payload(data, fmt)
+        if payload:
+            raise ImageRejected(
+                f"{name} hides {payload} (a disguised file); it was refused. Use the photo as the "
+                "camera saved it."
             )
         digest = hashlib.sha256(data).hexdigest()
         try:
@@ -169,7 +181,7 @@ def read_image(
         except (ImageRejected, CalibrationError):
             raise
         except MemoryError as exc:
-            raise ImageRejected(f"{name} is too large to decode in the available memory.") from exc
+            raise ImageTooLarge(f"{name} is too large to decode in the available memory.") from exc
         except Exception as exc:  # any decoder failure on damaged data
             reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
             raise ImageRejected(

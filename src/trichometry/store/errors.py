@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from trichometry.errors import ImageRejected, TrichometryError
+from trichometry.errors import ImageTooLarge, TrichometryError
+
+__all__ = [
+    "AccessDenied",
+    "AppendOnlyViolation",
+    "Conflict",
+    "ImageTooLarge",
+    "InvalidInput",
+    "NotFound",
+    "StoreCorrupt",
+]
 
 
 class NotFound(TrichometryError, LookupError):
@@ -29,5 +39,3 @@ class StoreCorrupt(TrichometryError):
     """Stored bytes no longer match their SHA-256 (disk fault or tampering)."""
 
 
-class ImageTooLarge(ImageRejected):
-    """The upload exceeds the byte or pixel limit."""
