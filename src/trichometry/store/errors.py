@@ -37,5 +37,3 @@ class AppendOnlyViolation(TrichometryError):
 
 class StoreCorrupt(TrichometryError):
     """Stored bytes no longer match their SHA-256 (disk fault or tampering)."""
-
-
