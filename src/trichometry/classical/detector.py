@@ -7,7 +7,8 @@ Pipeline (at a working scale where the thinnest expected shaft is about 3 px wid
    above the skin's (damped on very dark pixels, as real shafts can be blue-black): the
    subsurface shaft and the halo behind an opening read blue-grey and otherwise extend
    the shaft past its exit (generated tuning seeds 0-7: exit F1 0.19 -> 0.28, thickness
-   MAE 32 -> 23 um); background flattening by a white top-hat
+   MAE 32 -> 23 um; off by default because it costs on real FDU train images, see
+   ``ClassicalConfig.blue_penalty``); background flattening by a white top-hat
    with a disc wider than the widest shaft (removes illumination gradients, skin tone);
 2. shaft mask: hysteresis on the flattened darkness (robust noise units, ``low_k`` /
    ``high_k``), united with hysteresis on a multi-scale Hessian ridge response tuned to
@@ -87,7 +88,12 @@ class ClassicalConfig:
     halo_weight: float = 1.0  # weight of the perifollicular halo cue in the exit-end score
     fade_weight: float = 0.0  # weight of the fade-into-skin cue (no better than chance on generated images)
     width_weight: float = 0.0  # weight of the end-width cue (chance on generated images: clipped, no taper)
-    blue_penalty: float = 1.5  # darkness lost per unit of blueness above the skin's (x lightness)
+    # darkness lost per unit of blueness above the skin's (x lightness). 1.5 on generated
+    # images (tuning seeds 0-11 at 1280x960: exit F1 0.18 -> 0.25, thickness MAE 38 -> 26 um)
+    # but real FDU train[30:90] got worse (count MAE 3.25 -> 4.45, F1 0.53 -> 0.49: real
+    # blue-black shafts break up), so the default is off
+    blue_penalty: float = 0.0
+    blue_damping: float = 1.0  # the penalty is scaled by lightness ** this (0: undamped)
     halo_probe_um: float | None = 100.0  # radius of the halo probe past an end (None: 0.75 widths)
     min_halo_z: float = 2.0  # a path with no free end counts only with a halo this strong
     # any path counts only with this halo at its exit (None: no such rule; 1.0 cut
@@ -158,8 +164,8 @@ class ClassicalDetector:
         if c.blue_penalty:
             # subsurface shaft and halos read blue-grey through the skin: darker than skin but
             # bluer; pigmented shafts are not bluer than skin, so bluish darkness is damped
-            # bluer than skin; damped on very dark pixels (real shafts can be blue-black)
-            excess = np.maximum(blue - float(np.median(blue)), 0.0) * (1.0 - dark / 255.0)
+            # (less on very dark pixels: real shafts can be blue-black)
+            excess = np.maximum(blue - float(np.median(blue)), 0.0) * (1.0 - dark / 255.0) ** c.blue_damping
             dark = np.maximum(dark - c.blue_penalty * excess, 0.0)
         if f < 1:
             small = cv2.resize(dark, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
