@@ -147,16 +147,22 @@ def test_bad_inputs():
 
 @pytest.mark.fdu
 def test_real_images_counts_in_range(fdu_root):
-    """On real 70x images the baseline finds hairs where boxes are (loose: a baseline)."""
+    """On real 70x images the baseline counts about as many hairs as there are boxes.
+
+    Measured (default settings): val[:3] 14 / 24 / 17 hairs against 15 / 15 / 16 boxes
+    (pooled +20 %); bounds per image 0.6x to 1.8x + 2, pooled within 35 %."""
     from trichometry.io import read_image
 
     ids = (fdu_root / "splits" / "val.txt").read_text().split()[:3]
     det = ClassicalDetector()
+    got = true = 0
     for iid in ids:
         img = read_image(fdu_root / "images" / f"{iid}.jpg").image
         m = measure(img, det.predict(img, 2.8), um_per_px=2.8)
         n_boxes = (fdu_root / "annotations" / f"{iid}.xml").read_text().count("<bndbox>")
-        assert 0.3 * n_boxes <= m.hair_count <= 2.5 * n_boxes + 3, (iid, m.hair_count, n_boxes)
+        assert 0.6 * n_boxes <= m.hair_count <= 1.8 * n_boxes + 2, (iid, m.hair_count, n_boxes)
+        got, true = got + m.hair_count, true + n_boxes
+    assert abs(got - true) <= 0.35 * true, (got, true)
 
 
 def test_generated_images_within_documented_tolerances():
