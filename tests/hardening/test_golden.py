@@ -8,10 +8,10 @@ the source code that produced them (io, quality, classical, measure, outputs, sy
 analysis). Two checks:
 
 * always: the same image gives byte-identical numbers in this process and in a fresh one;
-* while the code fingerprint is unchanged: the stored numbers reproduce exactly, so a new
-  library version, CPU or thread count that moves a number fails here. After an intended
-  change of the algorithms the fingerprint differs and the comparison is skipped with a
-  notice; review the new numbers and regenerate with::
+* the stored numbers reproduce exactly, so a new library version, CPU or thread count that
+  moves a number fails here. A change of the analysis code (its fingerprint) fails too, so
+  that nobody changes the numbers unnoticed: after an intended change of the algorithms,
+  review the new numbers and regenerate them in the same commit with::
 
     TRICHOMETRY_UPDATE_GOLDEN=1 .venv/bin/pytest tests/hardening/test_golden.py -p no:cacheprovider
 """
@@ -92,9 +92,10 @@ def test_golden_numbers_reproduce_exactly():
         pytest.skip(f"golden numbers rewritten to {GOLDEN_FILE}; review the diff and commit it")
     golden = json.loads(GOLDEN_FILE.read_text())
     if golden["code_fingerprint"] != code_fingerprint():
-        pytest.skip(
-            "the analysis code changed since the golden numbers were stored; review the new numbers and "
-            "regenerate them (TRICHOMETRY_UPDATE_GOLDEN=1, see this module's docstring)"
+        pytest.fail(
+            "the analysis code changed since the golden numbers were stored; if the change is intended, "
+            "review the new numbers and regenerate them (TRICHOMETRY_UPDATE_GOLDEN=1, see this module's "
+            "docstring) in the same commit"
         )
     stored = golden["cases"]
     changed: list[dict] = []
