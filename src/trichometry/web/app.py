@@ -204,8 +204,9 @@ def create_app(
             status_code=exc.status_code,
         )
 
-    from trichometry.web import api, pages
+    from trichometry.web import api, pages, trial_report
 
     app.include_router(api.router)
+    app.include_router(trial_report.router)
     app.include_router(pages.router)
     return app
