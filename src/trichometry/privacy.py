@@ -27,11 +27,10 @@ import re
 import warnings
 from collections.abc import Iterable
 
-import numpy as np
-
 from trichometry.errors import ImageRejected
 from trichometry.io.reader import MAX_PIXELS, read_image
 from trichometry.io.sniff import sniff_format
+from trichometry.utils.encoding import encode_png
 
 logger = logging.getLogger(__name__)
 
@@ -59,20 +58,6 @@ _DICOM_TEXT_VRS = {
 MIN_IDENTIFIER_LEN = 4
 
 REDACTED = "[redacted]"
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    """PNG bytes of an ``(H, W, 3)`` uint8 RGB array with no metadata chunks at all.
-
-    Args:
-        image: ``(H, W, 3)`` uint8 RGB.
-    """
-    import cv2
-
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR))
-    if not ok:  # pragma: no cover - OpenCV failure
-        raise ImageRejected("the image could not be re-encoded as PNG; export it again as JPEG or PNG.")
-    return buf.tobytes()
 
 
 def scrubbed_copy(data: bytes, max_pixels: int = MAX_PIXELS) -> bytes:

@@ -22,6 +22,7 @@ same data twice gives byte-identical files, and every decoder raises
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -34,6 +35,7 @@ import tifffile
 
 from trichometry.errors import DataFormatError
 from trichometry.synth.truth import Targets
+from trichometry.utils.encoding import encode_png as _encode_png
 
 FORMAT_NAME = "trichometry-dataset"
 FORMAT_VERSION = 1
@@ -130,15 +132,8 @@ def read_bytes(path: Path, what: str) -> bytes:
 
 
 # ----------------------------------------------------------------------------- images
-def encode_png(array: np.ndarray) -> bytes:
-    """Encode a ``(H, W)`` uint8/uint16 or ``(H, W, 3)`` uint8 RGB array as PNG bytes."""
-    arr = np.ascontiguousarray(array)
-    if arr.ndim == 3:
-        arr = cv2.cvtColor(arr, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(".png", arr, [cv2.IMWRITE_PNG_COMPRESSION, 6])
-    if not ok:
-        raise DataFormatError(f"cannot encode an array of shape {array.shape} {array.dtype} as PNG.")
-    return buf.tobytes()
+#: PNG at zlib level 6 for every file of a data set (smaller; pixels are the same at any level)
+encode_png = functools.partial(_encode_png, compression=6)
 
 
 def decode_image(data: bytes, path: str | Path, *, color: bool) -> np.ndarray:

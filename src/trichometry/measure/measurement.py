@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from trichometry.utils.encoding import json_safe
+
 SCHEMA_VERSION = 1
-
-
-def _clean(v: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, NaN/inf to None, floats rounded to 6 digits."""
-    if isinstance(v, dict):
-        return {str(k): _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return _clean(v.tolist())
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return round(f, 6) if math.isfinite(f) else None
-    return v
 
 
 @dataclass
@@ -73,7 +56,7 @@ class HairMeasurement:
     exit_score: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        return _clean(asdict(self))
+        return json_safe(asdict(self))
 
 
 @dataclass
@@ -117,7 +100,7 @@ class Measurement:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (schema version 1; NaN written as ``null``)."""
-        return _clean(
+        return json_safe(
             {
                 "schema_version": SCHEMA_VERSION,
                 "image_shape": list(self.image_shape),

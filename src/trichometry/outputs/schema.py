@@ -36,10 +36,9 @@ JSON (``<stem>.json``), top level:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
+from trichometry.utils.encoding import json_safe
 
 SCHEMA_VERSION = 1
 
@@ -101,24 +100,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "json",
     "overlay",
 )
-
-
-def clean(v: Any) -> Any:
-    """JSON-safe copy: numpy to Python, NaN/inf to None, floats to 6 significant decimals."""
-    if isinstance(v, dict):
-        return {str(k): clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [clean(x) for x in v]
-    if isinstance(v, np.ndarray):
-        return clean(v.tolist())
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return round(f, 6) if math.isfinite(f) else None
-    return v
 
 
 def _hair(h: Any) -> dict[str, Any]:
@@ -189,7 +170,7 @@ def result_to_dict(result: Any) -> dict[str, Any]:
         "hairs": [_hair(h) for h in m.hairs] if m is not None else [],
         "trichometry_version": result.trichometry_version,
     }
-    return clean(doc)
+    return json_safe(doc)
 
 
 def _cell(v: Any) -> Any:

@@ -16,11 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from trichometry import __version__
 from trichometry.errors import ConfigError
 from trichometry.store.analyses import AnalysisRecord
+from trichometry.utils.encoding import encode_png
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +79,6 @@ def summary_from_document(doc: dict[str, Any]) -> dict[str, Any]:
         "vellus_share": vellus_share,
         "area_cm2": doc.get("area_cm2"),
     }
-
-
-def encode_png(image: np.ndarray) -> bytes:
-    """PNG bytes of an ``(H, W, 3)`` uint8 RGB array."""
-    import cv2
-
-    ok, buf = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR))
-    if not ok:  # pragma: no cover - OpenCV failure
-        raise RuntimeError("could not encode the overlay image")
-    return buf.tobytes()
 
 
 def default_analyser(
