@@ -3,17 +3,22 @@
 Sessions are signed cookies (Starlette's ``SessionMiddleware``, itsdangerous) holding
 only the user id and a random CSRF token. Every state-changing request must echo that
 token: forms in a hidden ``csrf_token`` field, API calls in the ``X-CSRF-Token`` header.
+Authentication is checked first: an anonymous API call gets 401 (an anonymous form POST
+a redirect to /login), a logged-in one with a bad token 403 (audited as ``denied``).
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 
 from fastapi import HTTPException, Request
 
 from trichometry.store import NotFound, Store
 from trichometry.store.models import User
+
+log = logging.getLogger(__name__)
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -35,14 +40,29 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def check_csrf(request: Request, submitted: str | None) -> None:
-    """Refuse the request unless ``submitted`` equals the session's token (HTTP 403)."""
+def check_csrf(request: Request, submitted: str | None, user: User | None = None) -> None:
+    """Refuse the request unless ``submitted`` equals the session's token (HTTP 403).
+
+    A refusal of a logged-in ``user`` is recorded in the audit log as ``denied`` (target
+    ``csrf``); anonymous refusals (the log-in form) are only logged, since the audit log
+    names a person for every event.
+    """
     expected = request.session.get("csrf")
-    if not expected or not submitted or not hmac.compare_digest(str(expected), str(submitted)):
-        raise HTTPException(
-            status_code=403,
-            detail="missing or wrong CSRF token; reload the page (or send the X-CSRF-Token header), retry.",
-        )
+    if expected and submitted and hmac.compare_digest(str(expected), str(submitted)):
+        return
+    why = f"{request.method} {request.url.path} without a valid CSRF token"
+    if user is not None:
+        from trichometry.store import audit
+
+        store: Store = request.app.state.store
+        with store.session() as s:
+            audit.record(s, user, "denied", "csrf", why)
+    else:
+        log.warning("anonymous request refused: %s", why)
+    raise HTTPException(
+        status_code=403,
+        detail="missing or wrong CSRF token; reload the page (or send the X-CSRF-Token header), retry.",
+    )
 
 
 def log_in(request: Request, user: User) -> str:
@@ -80,12 +100,15 @@ def page_user(request: Request) -> User:
     return user
 
 
-async def api_csrf(request: Request) -> None:
-    """FastAPI dependency: CSRF header check for API POSTs."""
-    check_csrf(request, request.headers.get(CSRF_HEADER))
+def api_csrf(request: Request) -> None:
+    """FastAPI dependency for API POSTs: log-in first (HTTP 401), then the CSRF header (403)."""
+    check_csrf(request, request.headers.get(CSRF_HEADER), api_user(request))
 
 
 async def form_csrf(request: Request) -> None:
-    """FastAPI dependency: CSRF check for form POSTs (field or header)."""
+    """FastAPI dependency for form POSTs: log-in first (redirect), then the CSRF field or header."""
+    user = _user(request)
+    if user is None:
+        raise LoginRequired(str(request.url.path))
     form = await request.form()
-    check_csrf(request, form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER))
+    check_csrf(request, form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER), user)

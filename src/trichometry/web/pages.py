@@ -180,7 +180,7 @@ async def visit_upload(visit_id: int, request: Request, user: PageUser) -> Redir
     store.get_visit(user, visit_id)
     settings = request.app.state.settings
     files, form = await read_upload_form(request, settings.max_files, settings.max_upload_bytes)
-    check_csrf(request, form.get("csrf_token"))
+    check_csrf(request, form.get("csrf_token"), user)
     store_uploads(
         store, request.app.state.runner, user, visit_id, files, parse_um_per_px(form.get("um_per_px"))
     )
