@@ -227,10 +227,13 @@ def compare_followups(cohort: Path, results: dict[str, Any], compare_dir: Path) 
 
 def write_reports(cohort: Path, results: Path, out: Path) -> list[Path]:
     """Stage 4: the coordinator's trial report (long CSV and PDF) over the analysis results."""
-    from trichometry.reports import ResultsFolderSource, build_report, write_report
+    from trichometry.reports import ReportConfig, ResultsFolderSource, build_report, write_report
+    from trichometry.visits import DEFAULT_WINDOWS
 
+    # the demo's protocol has the 1- and 6-month windows only
+    config = ReportConfig(windows=tuple(w for w in DEFAULT_WINDOWS if w.name in DEMO_VISITS))
     report = build_report(
-        ResultsFolderSource(results, cohort / "manifest.csv"), generated_at=DEMO_REPORT_TIME
+        ResultsFolderSource(results, cohort / "manifest.csv"), config, generated_at=DEMO_REPORT_TIME
     )
     return [write_report(report, fmt, out / f"trial_report.{fmt}") for fmt in ("csv", "pdf")]
 
