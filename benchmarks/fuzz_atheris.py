@@ -30,34 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 HARDENING = HERE.parent / "tests" / "hardening"
-
-
-def _target(name: str):
-    if name == "read_image":
-        from trichometry.io import read_image
-
-        return read_image
-    if name == "upload":
-        from trichometry.store.images import decode_rgb, inspect_image
-
-        def upload(data: bytes):
-            inspect_image(data)
-            return decode_rgb(data)
-
-        return upload
-    if name == "archive":
-        from trichometry.io.archive import read_zip
-
-        return read_zip
-    if name == "scrub":
-        from trichometry.privacy import metadata_text, scrubbed_copy
-
-        def scrub(data: bytes):
-            metadata_text(data)
-            return scrubbed_copy(data)
-
-        return scrub
-    raise SystemExit(f"unknown target {name!r}; choose read_image, upload, archive or scrub")
+TARGETS = ("read_image", "upload", "archive", "scrub")
 
 
 def write_seed_corpus(target: str, folder: Path) -> int:
@@ -85,10 +58,15 @@ def main() -> None:
 
     import atheris
 
+    if args.target not in TARGETS:
+        raise SystemExit(f"unknown target {args.target!r}; choose one of {', '.join(TARGETS)}")
+    sys.path.insert(0, str(HARDENING))
+    from hardening_worker import ingest_target  # the same targets as the CI fuzz corpus
+
     with atheris.instrument_imports(include=["trichometry"]):
         from trichometry.errors import ImageRejected
 
-        call = _target(args.target)
+        call = ingest_target(args.target)
     warnings.simplefilter("ignore")
 
     def one_input(data: bytes) -> None:
