@@ -184,21 +184,25 @@ def analyze(
         flags.append(f"quality-{quality.verdict}")
     timings = {"load_model": t0 - t_load, "read": t_read - t0, "quality": t_q - t_read}
     timings.update(infer=0.0, measure=0.0)
-    if quality.verdict == "reject":
-        logger.warning("%s rejected by quality control: %s", loaded.source, "; ".join(quality.reasons))
-        timings["total"] = time.perf_counter() - t0
+
+    def _result(status: str, measurement: Any, prediction: Any) -> AnalysisResult:
         return AnalysisResult(
-            status="rejected",
+            status=status,
             loaded=loaded,
             quality=quality,
-            measurement=None,
+            measurement=measurement,
             method=method,
-            model=_model_info(detector, method, None),
+            model=_model_info(detector, method, prediction),
             convention=convention,
             roi=roi_dict,
             timings_s=timings,
             flags=flags,
         )
+
+    if quality.verdict == "reject":
+        logger.warning("%s rejected by quality control: %s", loaded.source, "; ".join(quality.reasons))
+        timings["total"] = time.perf_counter() - t0
+        return _result("rejected", None, None)
     prediction = detector.predict(loaded.image, loaded.um_per_px)
     t_inf = time.perf_counter()
     m = measure(
@@ -214,15 +218,4 @@ def analyze(
     if prediction.source.get("um_per_px_assumed"):
         flags.append("model-scale-assumed")  # uncalibrated: the model ran at its own canonical scale
     flags += [f for f in m.flags if f not in flags]
-    return AnalysisResult(
-        status="ok",
-        loaded=loaded,
-        quality=quality,
-        measurement=m,
-        method=method,
-        model=_model_info(detector, method, prediction),
-        convention=convention,
-        roi=roi_dict,
-        timings_s=timings,
-        flags=flags,
-    )
+    return _result("ok", m, prediction)
