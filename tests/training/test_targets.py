@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from trichometry.training.config import AugmentationConfig, DataConfig
-from trichometry.training.targets import boxes_to_item, render_heatmap, sample_to_item
+from trichometry.training.targets import boxes_to_item, point_sigmas, render_heatmap, sample_to_item
 from trichometry.training.transforms import MASK_KEYS, apply_transform, build_transform
 
 
@@ -35,6 +35,26 @@ def test_transform_keeps_points_on_their_pixels() -> None:
 def test_heatmap_peaks_are_exactly_one() -> None:
     heat = render_heatmap(np.array([[3.2, 4.0], [10.0, 10.0], [-30.0, 5.0]]), 16, 16, 2.0)
     assert heat[4, 3] == 1.0 and heat[10, 10] == 1.0 and (heat == 1.0).sum() == 2
+
+
+def test_heatmap_takes_one_sigma_per_point() -> None:
+    heat = render_heatmap(np.array([[10.0, 10.0], [40.0, 10.0]]), 20, 60, np.array([1.0, 4.0]))
+    assert heat[10, 10] == 1.0 and heat[10, 40] == 1.0
+    # the wider Gaussian is higher two pixels from its centre: exp(-4/32) vs exp(-4/2)
+    assert heat[10, 42] == pytest.approx(np.exp(-4 / 32), rel=1e-5)
+    assert heat[10, 12] == pytest.approx(np.exp(-4 / 2), rel=1e-5)
+
+
+def test_sigmas_grow_with_the_hair_diameter_within_limits() -> None:
+    diameter = np.zeros((30, 60), np.float32)
+    diameter[5:15, 8:12] = 4.0  # a thin hair near the first point
+    diameter[5:15, 30:50] = 20.0  # a thick one at the second
+    pts = np.array([[10.0, 10.0], [40.0, 10.0], [25.0, 25.0]])
+    s = point_sigmas(pts, diameter, sigma_px=1.5, per_diameter=0.3, max_px=5.0)
+    assert s.tolist() == pytest.approx([1.5, 5.0, 1.5])  # 0.3 * 4 < 1.5; 0.3 * 20 > 5; no hair
+    diameter[5:15, 30:50] = 10.0
+    assert point_sigmas(pts, diameter, 1.5, 0.3, 5.0)[1] == pytest.approx(3.0)
+    assert point_sigmas(pts, diameter, 2.0).tolist() == [2.0, 2.0, 2.0]  # off: the fixed sigma
 
 
 def test_boxes_give_ignore_inside_and_corner_candidates() -> None:

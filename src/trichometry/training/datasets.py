@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from trichometry.errors import ConfigError
 from trichometry.training.config import DataConfig
-from trichometry.training.targets import boxes_to_item, render_heatmap, sample_to_item
+from trichometry.training.targets import boxes_to_item, point_sigmas, render_heatmap, sample_to_item
 from trichometry.training.transforms import apply_transform
 
 logger = logging.getLogger(__name__)
@@ -53,9 +53,16 @@ def _cache_key(cfg: DataConfig, split: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _to_tensors(item: dict[str, np.ndarray], sigma: float) -> dict[str, torch.Tensor]:
+def _to_tensors(item: dict[str, np.ndarray], cfg: DataConfig) -> dict[str, torch.Tensor]:
     h, w = item["shaft"].shape
-    heat = render_heatmap(item["points"], h, w, sigma)
+    sigmas = point_sigmas(
+        item["points"],
+        item["diameter"],
+        cfg.heatmap_sigma_px,
+        cfg.heatmap_sigma_per_diameter,
+        cfg.heatmap_sigma_max_px,
+    )
+    heat = render_heatmap(item["points"], h, w, sigmas)
     return {
         "image": torch.from_numpy(np.ascontiguousarray(item["image"])).permute(2, 0, 1).float() / 255.0,
         "shaft": torch.from_numpy(item["shaft"].astype(np.float32))[None],
@@ -115,7 +122,7 @@ class SynthDataset(Dataset):
 
     def __getitem__(self, idx: int) -> dict[str, torch.Tensor]:
         item = apply_transform(self.transform, self.raw_item(idx))
-        return _to_tensors(item, self.cfg.heatmap_sigma_px)
+        return _to_tensors(item, self.cfg)
 
 
 class DiskDataset(Dataset):
@@ -140,7 +147,7 @@ class DiskDataset(Dataset):
 
     def __getitem__(self, idx: int) -> dict[str, torch.Tensor]:
         item = sample_to_item(self.folder.sample(self.ids[idx]), self.cfg.canonical_um_per_px)
-        return _to_tensors(apply_transform(self.transform, item), self.cfg.heatmap_sigma_px)
+        return _to_tensors(apply_transform(self.transform, item), self.cfg)
 
 
 class BoxDataset(Dataset):
@@ -187,7 +194,7 @@ class BoxDataset(Dataset):
         cut = cut[cut > 0]
         if len(cut):
             item["mil"] = np.where(np.isin(item["mil"], cut), 0, item["mil"]).astype(np.int32)
-        return _to_tensors(item, self.cfg.heatmap_sigma_px)
+        return _to_tensors(item, self.cfg)
 
 
 def _crop_around_box(item: dict[str, np.ndarray], boxes: np.ndarray, crop_px: int) -> dict[str, np.ndarray]:

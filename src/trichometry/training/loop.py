@@ -18,7 +18,7 @@ from trichometry.models.checkpoint import unwrap
 from trichometry.training.config import TrainConfig
 from trichometry.training.datasets import BoxDataset, DiskDataset, MixedDataset, SynthDataset
 from trichometry.training.losses import total_loss
-from trichometry.training.metrics import MetricAccumulator
+from trichometry.training.metrics import VAL_MATCH_UM, MetricAccumulator
 from trichometry.training.transforms import build_transform
 
 logger = logging.getLogger(__name__)
@@ -89,13 +89,13 @@ def evaluate(model: torch.nn.Module, loader: DataLoader, device: torch.device, c
     """Validation figures on held-out synthetic scenes (canonical scale).
 
     Returns:
-        ``f1`` (exit points matched within 3 px = 9 um), ``count_mae``/``count_bias``
+        ``f1`` (exit points matched within 15 um, as ``validate``), ``count_mae``/``count_bias``
         (hairs per scene), ``dice`` (shaft mask at 0.5), ``diameter_mae_um``.
     """
     net = unwrap(model)
     was_training = net.training
     net.eval()
-    acc = MetricAccumulator(match_px=3.0)
+    acc = MetricAccumulator(match_px=VAL_MATCH_UM / canonical_um)
     for batch in loader:
         out = net.activate(net(batch["image"].to(device))).float().cpu().numpy()
         for i in range(out.shape[0]):

@@ -6,6 +6,10 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
+# An exit point is found when a detection lies within this distance of it (training-time
+# validation and `python -m trichometry.training.validate` alike).
+VAL_MATCH_UM = 15.0
+
 
 def match_points(pred: np.ndarray, true: np.ndarray, max_dist: float) -> tuple[int, int, int]:
     """One-to-one matching of ``(N, 2)`` points within ``max_dist`` px: ``(tp, fp, fn)``.

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from trichometry.inference.peaks import find_exit_points
 from trichometry.inference.predictor import Predictor
-from trichometry.training.metrics import MetricAccumulator
+from trichometry.training.metrics import VAL_MATCH_UM, MetricAccumulator
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def validate_synthetic(
     size: tuple[int, int] = (512, 384),
     um_per_px: tuple[float, float] = (2.0, 5.0),
     threshold: float = 0.3,
-    match_um: float = 15.0,
+    match_um: float = VAL_MATCH_UM,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Figures on ``n`` fresh synthetic images (default scene ranges, random scale in ``um_per_px``).
