@@ -30,7 +30,7 @@ import numpy as np
 from trichometry.errors import CalibrationError, ConfigError, ImageRejected
 from trichometry.inference.prediction import Prediction
 from trichometry.measure.classes import Convention, get_convention
-from trichometry.measure.detect import find_exits
+from trichometry.measure.detect import find_candidates, find_exits
 from trichometry.measure.measurement import HairMeasurement, Measurement
 from trichometry.measure.roi import Roi
 from trichometry.measure.summary import summarise
@@ -61,6 +61,9 @@ class MeasureConfig:
     max_section_spread: float = 0.05  # profile also needs section widths within this MAD / width
     max_turn_deg: float = 15.0
     default_diameter_px: float = 6.0  # used where the map gives no diameter near an exit
+    # exit peaks in [candidate_ratio * exit_threshold, exit_threshold) are kept as candidates
+    # (never counted; a confident hair at another visit may rescue one); 1.0 or 0 = none
+    candidate_ratio: float = 0.5
 
 
 def _check(image_rgb: np.ndarray, prediction: Prediction, um_per_px: float | None, valid_mask) -> None:
@@ -132,10 +135,12 @@ def measure(
     shaft = np.nan_to_num(np.asarray(prediction.shaft_prob, dtype=np.float32))
     dmap = np.nan_to_num(np.asarray(prediction.diameter_px, dtype=np.float32))
     exits, scores = find_exits(prediction.exit_prob, cfg.exit_threshold, cfg.exit_min_distance_px)
-    keep = roi.contains(exits, shape)
-    if valid_mask is not None and len(exits):
-        ij = np.clip(np.round(exits[:, ::-1]).astype(int), 0, np.array(shape) - 1)
-        keep &= np.asarray(valid_mask, dtype=bool)[ij[:, 0], ij[:, 1]]
+    keep = _in_area(exits, roi, valid_mask, shape)
+    cand_xy, cand_scores = find_candidates(
+        prediction.exit_prob, exits, cfg.exit_threshold, cfg.candidate_ratio, cfg.exit_min_distance_px
+    )
+    in_area = _in_area(cand_xy, roi, valid_mask, shape)
+    cand_xy, cand_scores = cand_xy[in_area], cand_scores[in_area]
 
     # rough diameter near each exit: median map value on shaft pixels within a small disc
     hints = np.array([_hint(dmap, shaft, xy, cfg) for xy in exits]) if len(exits) else np.zeros(0)
@@ -224,7 +229,18 @@ def measure(
         flags=flags,
         image_shape=(int(shape[0]), int(shape[1])),
         params=asdict(cfg),
+        candidates_xy=cand_xy,
+        candidate_scores=cand_scores,
     )
+
+
+def _in_area(xy: np.ndarray, roi: Roi, valid_mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    """``(N,)`` bool: the point lies in the ROI and (if given) on a valid pixel."""
+    keep = roi.contains(xy, shape)
+    if valid_mask is not None and len(xy):
+        ij = np.clip(np.round(xy[:, ::-1]).astype(int), 0, np.array(shape) - 1)
+        keep &= np.asarray(valid_mask, dtype=bool)[ij[:, 0], ij[:, 1]]
+    return keep
 
 
 def _hint(dmap: np.ndarray, shaft: np.ndarray, xy: np.ndarray, cfg: MeasureConfig) -> float:

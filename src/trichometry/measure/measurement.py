@@ -74,6 +74,10 @@ class Measurement:
         flags: warnings a reader should see (``uncalibrated``, ``few_hairs``, ...).
         image_shape: ``(H, W)``.
         params: measurement parameters used (for reproducibility).
+        candidates_xy: ``(C, 2)`` sub-threshold exit peaks ``(x, y)`` px in the analysed
+            area (``MeasureConfig.candidate_ratio``): not traced, not counted, in no summary
+            figure; visit matching may rescue one where the other visit has a hair there.
+        candidate_scores: ``(C,)`` exit heatmap value at each candidate peak.
     """
 
     hairs: list[HairMeasurement]
@@ -85,6 +89,8 @@ class Measurement:
     flags: list[str] = field(default_factory=list)
     image_shape: tuple[int, int] = (0, 0)
     params: dict[str, Any] = field(default_factory=dict)
+    candidates_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    candidate_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def hair_count(self) -> int:
@@ -97,6 +103,12 @@ class Measurement:
     def exit_points(self) -> np.ndarray:
         """``(N, 2)`` exit points ``(x, y)`` of the counted hairs."""
         return np.asarray([h.exit_xy for h in self.hairs], dtype=float).reshape(-1, 2)
+
+    def candidates(self) -> list[dict[str, float]]:
+        """The candidates as ``{"x_px", "y_px", "score"}`` records (strongest first)."""
+        xy = np.asarray(self.candidates_xy, dtype=float).reshape(-1, 2)
+        scores = np.asarray(self.candidate_scores, dtype=float).reshape(-1)
+        return [{"x_px": float(x), "y_px": float(y), "score": float(s)} for (x, y), s in zip(xy, scores)]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (schema version 1; NaN written as ``null``)."""
@@ -113,5 +125,6 @@ class Measurement:
                 "params": self.params,
                 "summary": self.summary,
                 "hairs": [h.to_dict() for h in self.hairs],
+                "candidates": self.candidates(),
             }
         )

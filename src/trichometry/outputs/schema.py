@@ -30,6 +30,9 @@ JSON (``<stem>.json``), top level:
                                    ``end_x_px``, ``end_y_px``, ``direction_deg``, ``length_px``,
                                    ``length_um``, ``thickness_px``, ``thickness_um``,
                                    ``thickness_source``, ``class``, ``unit_id``, ``reaches_border``
+``candidates``                     sub-threshold exit peaks in the analysed area (``x_px``,
+                                   ``y_px``, ``score``: heatmap peak value); never counted, used
+                                   only to rescue a hair seen at another visit (``compare``)
 ``trichometry_version``            package version that produced the document
 =================================  =========================================================
 """
@@ -168,6 +171,7 @@ def result_to_dict(result: Any) -> dict[str, Any]:
         "flags": list(result.flags),
         "summary": s or None,
         "hairs": [_hair(h) for h in m.hairs] if m is not None else [],
+        "candidates": m.candidates() if m is not None else [],
         "trichometry_version": result.trichometry_version,
     }
     return json_safe(doc)
