@@ -53,3 +53,14 @@ def test_bad_points_are_refused():
         HairPoints([[0.0, 0.0]], [1.0, 2.0], 5.0, 10, 10)
     with pytest.raises(DataFormatError):
         HairPoints([[np.nan, 0.0]], [1.0], 5.0, 10, 10)
+
+
+def test_from_analysis_reads_candidates_when_present():
+    old = HairPoints.from_analysis(_doc())  # documents written before candidates existed
+    assert old.candidates_xy is None and old.n_candidates == 0
+    cands = [{"x_px": 5.0, "y_px": 6.5, "score": 0.2}, {"x_px": 70.0, "y_px": 8.0, "score": 0.16}]
+    p = HairPoints.from_analysis(_doc(candidates=cands))
+    assert p.candidates_xy.tolist() == [[5.0, 6.5], [70.0, 8.0]] and len(p) == 2
+    assert HairPoints.from_analysis(_doc(candidates=[])).candidates_xy.shape == (0, 2)
+    with pytest.raises(DataFormatError, match="candidates"):
+        HairPoints.from_analysis(_doc(candidates=[{"x_px": 1.0}]))

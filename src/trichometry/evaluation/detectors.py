@@ -84,7 +84,9 @@ def _from_measurement(photo: Photo, prediction, measurement) -> Detection:  # ty
         dtype=np.float64,
     )
     h, w = photo.image.shape[:2]
-    pts = HairPoints(xy, dia, photo.truth.um_per_px, w, h, image=photo.image)
+    # sub-threshold exit peaks: matching may rescue one where the other visit has a hair
+    cand = getattr(measurement, "candidates_xy", None)
+    pts = HairPoints(xy, dia, photo.truth.um_per_px, w, h, image=photo.image, candidates_xy=cand)
     return Detection(pts, np.asarray(prediction.shaft_prob) >= 0.5)
 
 

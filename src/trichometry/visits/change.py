@@ -125,6 +125,11 @@ def change_from_matching(m: HairMatching) -> PairChange:
     if len(m.pairs):
         db = m.base.diameter_um[m.pairs[:, 0]] >= thr
         df = m.follow.diameter_um[m.pairs[:, 1]] >= thr
+        # a rescued candidate (appended after the detected hairs) has no diameter of its
+        # own: it keeps its partner's class instead of reading as a class change
+        resc_b = m.pairs[:, 0] >= len(m.base) - int(m.extra.get("rescued_baseline", 0))
+        resc_f = m.pairs[:, 1] >= len(m.follow) - int(m.extra.get("rescued_followup", 0))
+        db, df = np.where(resc_b, df, db), np.where(resc_f, db, df)
         nv_lost += int(np.sum(db & ~df))
         nv_new += int(np.sum(~db & df))
     nv_lost += int(np.sum(m.base.diameter_um[m.lost] >= thr))

@@ -27,6 +27,9 @@ class HairPoints:
         ids: optional ``(N,)`` int64 identities (e.g. truth ``follicle_id``), used only to
             score matching; ``-1`` = unknown.
         image: optional ``(H, W, 3)`` uint8 RGB photo (for feature registration, overlays).
+        candidates_xy: optional ``(C, 2)`` float64 sub-threshold exit peaks ``(x, y)`` px:
+            not hairs; :func:`~trichometry.visits.matching.match_hairs` promotes one to a
+            hair only where the other visit has an unmatched hair at the same place.
     """
 
     xy_px: np.ndarray
@@ -36,6 +39,7 @@ class HairPoints:
     height: int
     ids: np.ndarray | None = None
     image: np.ndarray | None = None
+    candidates_xy: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         xy = np.asarray(self.xy_px, dtype=np.float64).reshape(-1, 2)
@@ -61,6 +65,23 @@ class HairPoints:
             if len(ids) != len(xy):
                 raise DataFormatError(f"HairPoints: {len(ids)} ids for {len(xy)} hairs.")
             object.__setattr__(self, "ids", ids)
+        if self.candidates_xy is not None:
+            cand = np.asarray(self.candidates_xy, dtype=np.float64)
+            if cand.size % 2 or (cand.ndim == 2 and cand.shape[1] != 2) or cand.ndim > 2:
+                raise DataFormatError(
+                    f"HairPoints: candidates_xy must be (C, 2) points (x, y), got shape {cand.shape}."
+                )
+            cand = cand.reshape(-1, 2)
+            if not np.isfinite(cand).all():
+                raise DataFormatError(
+                    "HairPoints: candidate points contain NaN or infinity; drop those candidates first."
+                )
+            object.__setattr__(self, "candidates_xy", cand)
+
+    @property
+    def n_candidates(self) -> int:
+        """Number of candidates (0 when there are none)."""
+        return 0 if self.candidates_xy is None else len(self.candidates_xy)
 
     def __len__(self) -> int:
         return len(self.xy_px)
@@ -116,6 +137,14 @@ class HairPoints:
             )
         hairs = doc["hairs"]
         dia = [h.get("thickness_um") for h in hairs]
+        cands = doc.get("candidates")  # absent in documents written before candidates existed
+        try:
+            cand_xy = None if cands is None else [(float(c["x_px"]), float(c["y_px"])) for c in cands]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataFormatError(
+                f"analysis result has malformed 'candidates' ({exc!r}); each needs numeric x_px and "
+                "y_px. Re-run `trichometry analyze` on the photo, or drop the field."
+            ) from exc
         return cls(
             xy_px=np.array([(float(h["x_px"]), float(h["y_px"])) for h in hairs], dtype=np.float64).reshape(
                 -1, 2
@@ -125,6 +154,7 @@ class HairPoints:
             width=int(width),
             height=int(height),
             image=image,
+            candidates_xy=None if cand_xy is None else np.array(cand_xy, dtype=np.float64).reshape(-1, 2),
         )
 
     def rescaled(self, factor: float) -> HairPoints:
@@ -142,4 +172,5 @@ class HairPoints:
             height=round(self.height * factor),
             ids=self.ids,
             image=image,
+            candidates_xy=None if self.candidates_xy is None else (self.candidates_xy + 0.5) * factor - 0.5,
         )

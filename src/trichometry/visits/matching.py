@@ -5,6 +5,13 @@ paired with baseline exit points by optimal assignment within ``max_distance_um`
 Only hairs inside the overlap of both fields count: a hair that left the field is not
 "lost". A matched pair counts when the midpoint of the pair lies in the overlap, an
 unmatched hair when it does (so hairs on the border are not split by registration noise).
+
+Cross-visit hysteresis (``MatchConfig.rescue``, :mod:`.rescue`): a hair found confidently
+at one visit that the normal assignment leaves unpaired in the overlap rescues a
+sub-threshold exit peak (``HairPoints.candidates_xy``) at its registered place in the other
+visit: that candidate is promoted to a hair and the pair counts as kept, so threshold
+flicker does not read as "lost" plus "new". A candidate never counts on its own (never
+lost, new or paired with another candidate). Without candidates nothing changes.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from trichometry.visits import similarity as sim
 from trichometry.visits.assignment import assign
 from trichometry.visits.hairs import HairPoints
 from trichometry.visits.registration import Registration
+from trichometry.visits.rescue import rescue, settle
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,8 @@ class MatchConfig:
         roi_radius_um: count only inside this circle around the baseline photo's centre
             (the tattooed target area; ``None`` = the whole common field). The circle is
             clipped to the common field.
+        rescue: let an unpaired hair of one visit rescue a candidate (sub-threshold exit
+            peak) at the same registered place in the other visit (see the module doc).
     """
 
     max_distance_um: float = 60.0
@@ -44,6 +54,7 @@ class MatchConfig:
     non_vellus_um: float = 30.0
     edge_margin_um: float = 0.0
     roi_radius_um: float | None = None
+    rescue: bool = True
 
     def __post_init__(self) -> None:
         if not self.max_distance_um > 0:
@@ -66,6 +77,8 @@ class HairMatching:
         base_counted: ``(N,)`` bool, baseline hair lies in the overlap.
         follow_counted: ``(M,)`` bool, follow-up hair lies in the overlap.
         overlap_area_cm2: area of the overlap (after the edge margin).
+        extra: ``rescued_baseline`` / ``rescued_followup``: candidates of that photo
+            promoted to hairs (appended after its detected hairs, each in a pair).
     """
 
     base: HairPoints
@@ -92,6 +105,11 @@ class HairMatching:
     @property
     def matched(self) -> int:
         return len(self.pairs)
+
+    @property
+    def rescued(self) -> int:
+        """Candidates promoted to hairs, both photos together."""
+        return int(self.extra.get("rescued_baseline", 0)) + int(self.extra.get("rescued_followup", 0))
 
     @property
     def diameter_change_um(self) -> np.ndarray:
@@ -141,6 +159,7 @@ class HairMatching:
             "matched": self.matched,
             "lost": len(self.lost),
             "new": len(self.new),
+            "rescued": self.rescued,
             "thickened": fates.count("thickened"),
             "thinned": fates.count("thinned"),
             "share_went_dormant": len(self.lost) / n_base if n_base else float("nan"),
@@ -209,6 +228,16 @@ def match_hairs(
         ok = sim.inside_polygon(base_poly, xy) & sim.inside_polygon(foll_poly, xy)
         return ok & sim.inside_polygon(circle, xy) if circle is not None else ok
 
+    n_base, n_follow = len(base), len(follow)
+    if cfg.rescue and (base.n_candidates or follow.n_candidates):
+        base, follow = rescue(base, follow, registration, pairs, in_overlap, cfg.max_distance_um / upp)
+        if len(base) > n_base or len(follow) > n_follow:
+            mapped = registration.apply(follow.xy_px)
+            pairs, dist_px = assign(base.xy_px, mapped, cfg.max_distance_um / upp)
+            base, follow, mapped, pairs, dist_px = settle(
+                base, follow, registration, pairs, dist_px, n_base, n_follow, in_overlap
+            )
+
     base_counted = np.zeros(len(base), dtype=bool)
     follow_counted = np.zeros(len(follow), dtype=bool)
     keep = np.zeros(len(pairs), dtype=bool)
@@ -240,6 +269,7 @@ def match_hairs(
         base_counted=base_counted,
         follow_counted=follow_counted,
         overlap_area_cm2=float(max(area_px, 0.0)) * (upp * 1e-4) ** 2,
+        extra={"rescued_baseline": len(base) - n_base, "rescued_followup": len(follow) - n_follow},
     )
 
 

@@ -30,12 +30,15 @@ COLOURS = {
 def comparison_record(m: HairMatching, change: PairChange) -> dict[str, Any]:
     """JSON-ready record of one comparison (counts, changes, registration, per-hair fates)."""
     b, f = m.base, m.follow
+    n_b = len(b) - int(m.extra.get("rescued_baseline", 0))
+    n_f = len(f) - int(m.extra.get("rescued_followup", 0))
     record: dict[str, Any] = {
         "baseline_count": m.baseline_count,
         "followup_count": m.followup_count,
         "matched": m.matched,
         "lost": len(m.lost),
         "new": len(m.new),
+        "rescued": m.rescued,
         "thickened": int(change.thickened),
         "thinned": int(change.thinned),
         "overlap_area_cm2": round(m.overlap_area_cm2, 6),
@@ -49,11 +52,11 @@ def comparison_record(m: HairMatching, change: PairChange) -> dict[str, Any]:
             "mean_thickness_change_um": change.mean_thickness_change_um.to_dict(),
         },
         "summary": change.to_dict(),
-        "whole_frame": {
-            "baseline_count": len(b),
-            "followup_count": len(f),
-            "baseline_density_per_cm2": round(len(b) / b.area_cm2, 3),
-            "followup_density_per_cm2": round(len(f) / f.area_cm2, 3),
+        "whole_frame": {  # detected hairs only (rescued candidates are appended after them)
+            "baseline_count": n_b,
+            "followup_count": n_f,
+            "baseline_density_per_cm2": round(n_b / b.area_cm2, 3),
+            "followup_density_per_cm2": round(n_f / f.area_cm2, 3),
         },
         "registration": m.registration.to_dict(),
         "matching": {
