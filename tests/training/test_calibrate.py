@@ -34,3 +34,30 @@ def test_calibration_stores_a_monotone_shift_and_keeps_weights(tmp_path: Path) -
     if abs(raw.flat[i] - t) < 0.01:
         assert abs(cal.flat[i] - 0.3) < 0.03
     assert ("exit_logit_shift" in p.predict(img, 3.0).source) == (post["exit_logit_shift"] != 0)
+
+
+def test_calibrated_separation_reaches_the_measurement_engine(tmp_path: Path) -> None:
+    pytest.importorskip("trichometry.synth")
+    from trichometry.inference.prediction import Prediction
+    from trichometry.measure import MeasureConfig, measure
+    from trichometry.training.calibrate import SEPARATIONS_UM
+
+    torch.manual_seed(0)
+    save_checkpoint(
+        tmp_path / "a.pt", create_model("tiny"), model_name="tiny", model_kwargs=model_kwargs("tiny")
+    )
+    post = calibrate(tmp_path / "a.pt", tmp_path / "b.pt", scenes=1, device="cpu", size=(64, 48))
+    assert post["exit_min_distance_um"] in SEPARATIONS_UM
+    # the Predictor states the separation in the image's own pixels
+    ckpt = load_checkpoint(tmp_path / "b.pt")
+    ckpt["postprocessing"]["exit_min_distance_um"] = 20.0
+    torch.save(ckpt, tmp_path / "c.pt")
+    img = np.full((48, 64, 3), 128, np.uint8)
+    src = Predictor(tmp_path / "c.pt", device="cpu", tile_px=64).predict(img, 4.0).source
+    assert src["exit_min_distance_px"] == 5.0
+    # two exit peaks 4 px apart: one hair under that separation, two with an explicit 2 px
+    exit_ = np.zeros((48, 64), np.float32)
+    exit_[20, 20], exit_[20, 24] = 0.9, 0.8
+    pred = Prediction(np.zeros_like(exit_), exit_, np.zeros_like(exit_), source=src)
+    assert measure(img, pred, um_per_px=4.0).hair_count == 1
+    assert measure(img, pred, um_per_px=4.0, config=MeasureConfig(exit_min_distance_px=2.0)).hair_count == 2

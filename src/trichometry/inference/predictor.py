@@ -111,6 +111,9 @@ class Predictor:
         self.batch_size = max(1, int(batch_size))
         post = self.checkpoint.get("postprocessing", {}) or {}
         self.exit_logit_shift = float(post.get("exit_logit_shift", 0.0))
+        # calibrated least distance between two exit peaks (um); None: the engine's default
+        sep = post.get("exit_min_distance_um")
+        self.exit_min_distance_um = float(sep) if sep is not None else None
         self.source = source_info(self.checkpoint, self.path)
         if self.exit_logit_shift:
             self.source["exit_logit_shift"] = round(self.exit_logit_shift, 6)
@@ -166,6 +169,8 @@ class Predictor:
         source = {**self.source, "um_per_px": um, "um_per_px_assumed": assumed, "tile_px": self.tile_px}
         if not calibrated:
             source.pop("exit_logit_shift", None)
+        elif self.exit_min_distance_um is not None:  # in this image's pixels, for the peak finder
+            source["exit_min_distance_px"] = round(max(1.0, self.exit_min_distance_um / um), 4)
         return Prediction(
             shaft_prob=np.clip(shaft, 0, 1).astype(np.float32),
             exit_prob=np.clip(exit_, 0, 1).astype(np.float32),

@@ -40,12 +40,17 @@ from trichometry.measure.trace import sample, trace_hairs
 logger = logging.getLogger(__name__)
 
 
+DEFAULT_EXIT_MIN_DISTANCE_PX = 2.0
+
+
 @dataclass(frozen=True)
 class MeasureConfig:
     """Measurement parameters (all have clinical defaults)."""
 
     exit_threshold: float = 0.3  # minimal exit-heatmap peak
-    exit_min_distance_px: float = 2.0  # closer peaks are one exit
+    # closer peaks are one exit; None: the detector's calibrated value
+    # (``prediction.source["exit_min_distance_px"]``, see training.calibrate), else 2 px
+    exit_min_distance_px: float | None = None
     shaft_threshold: float = 0.5  # shaft probability that counts as shaft
     unit_link_um: float = 200.0  # exits closer than this (chained) form one follicular unit
     profile_start_d: float = 1.5  # first cross-section, diameters from the exit
@@ -134,10 +139,13 @@ def measure(
 
     shaft = np.nan_to_num(np.asarray(prediction.shaft_prob, dtype=np.float32))
     dmap = np.nan_to_num(np.asarray(prediction.diameter_px, dtype=np.float32))
-    exits, scores = find_exits(prediction.exit_prob, cfg.exit_threshold, cfg.exit_min_distance_px)
+    sep = cfg.exit_min_distance_px
+    if sep is None:
+        sep = float(prediction.source.get("exit_min_distance_px", DEFAULT_EXIT_MIN_DISTANCE_PX))
+    exits, scores = find_exits(prediction.exit_prob, cfg.exit_threshold, sep)
     keep = _in_area(exits, roi, valid_mask, shape)
     cand_xy, cand_scores = find_candidates(
-        prediction.exit_prob, exits, cfg.exit_threshold, cfg.candidate_ratio, cfg.exit_min_distance_px
+        prediction.exit_prob, exits, cfg.exit_threshold, cfg.candidate_ratio, sep
     )
     in_area = _in_area(cand_xy, roi, valid_mask, shape)
     cand_xy, cand_scores = cand_xy[in_area], cand_scores[in_area]

@@ -6,7 +6,9 @@ or higher than that. This finds the F1-optimal threshold ``t*`` on calibration s
 (seeds used neither in training nor in :mod:`trichometry.training.validate`) and stores a
 monotone logit shift ``logit(0.3) - logit(t*)`` in the checkpoint's ``postprocessing``;
 :class:`~trichometry.inference.Predictor` applies it, so ``exit_prob >= 0.3`` means
-``raw >= t*``. Peak positions are unchanged; weights (and their SHA-256) too.
+``raw >= t*``. Peak positions are unchanged; weights (and their SHA-256) too. The least
+distance between two peaks is chosen alongside (``exit_min_distance_um``, from
+:data:`SEPARATIONS_UM`); the Predictor passes it on to the measurement engine.
 
 Run::
 
@@ -38,6 +40,9 @@ logger = logging.getLogger(__name__)
 CALIBRATION_SEED0 = 800_000_000
 TARGET_THRESHOLD = 0.3
 CANDIDATES = tuple(np.round(np.arange(0.04, 0.91, 0.02), 2))
+# least distances between two exit peaks tried (um): hairs of one follicular unit leave
+# the skin about one diameter (10-100 um) apart, a broad peak may hold two maxima
+SEPARATIONS_UM = (6.0, 12.0, 20.0, 30.0)
 
 
 def _logit(p: float) -> float:
@@ -49,28 +54,33 @@ def best_threshold(
     scenes: int = 30,
     seed0: int = CALIBRATION_SEED0,
     size: tuple[int, int] = (384, 288),
-    um_per_px: tuple[float, float] = (2.0, 5.0),
+    um_per_px: tuple[float, float] = (2.0, 9.0),
     match_um: float = 15.0,
     progress: bool = True,
-) -> tuple[float, dict[float, float]]:
-    """F1-optimal raw exit threshold on synthetic scenes; returns ``(t*, {t: F1})``."""
+) -> tuple[float, float, dict[tuple[float, float], float]]:
+    """F1-optimal raw exit threshold and peak separation on synthetic scenes.
+
+    Returns:
+        ``(t*, separation_um*, {(t, separation_um): F1})``; ties go to the threshold
+        nearest 0.3 and then to the smaller separation.
+    """
     from trichometry.synth import generate_sample
 
     rng = np.random.default_rng(seed0)
-    counts = {t: [0, 0, 0] for t in CANDIDATES}
+    counts = {(t, d): [0, 0, 0] for t in CANDIDATES for d in SEPARATIONS_UM}
     for i in tqdm(range(scenes), desc="calibration scenes", disable=not progress):
         um = float(np.exp(rng.uniform(*np.log(um_per_px))))
         s = generate_sample(seed0 + i, width=size[0], height=size[1], um_per_px=um)
         exit_raw = predictor.predict(s.image, um, calibrated=False).exit_prob
         true = np.asarray([h.exit_xy for h in s.truth.inside_hairs], float).reshape(-1, 2)
-        for t in CANDIDATES:
-            pts = find_exit_points(exit_raw, threshold=float(t), min_distance_px=max(1.0, 6.0 / um))
+        for t, d in counts:
+            pts = find_exit_points(exit_raw, threshold=float(t), min_distance_px=max(1.0, d / um))
             tp, fp, fn = match_points(pts * um, true * um, match_um)
-            c = counts[t]
+            c = counts[(t, d)]
             c[0], c[1], c[2] = c[0] + tp, c[1] + fp, c[2] + fn
-    f1 = {float(t): f1_score(*c) for t, c in counts.items()}
-    best = max(f1, key=lambda t: (f1[t], -abs(t - TARGET_THRESHOLD)))
-    return best, f1
+    f1 = {key: f1_score(*c) for key, c in counts.items()}
+    best = max(f1, key=lambda k: (f1[k], -abs(k[0] - TARGET_THRESHOLD), -k[1]))
+    return float(best[0]), float(best[1]), f1
 
 
 def calibrate(
@@ -82,7 +92,7 @@ def calibrate(
 ) -> dict[str, Any]:
     """Write ``dst``: ``src`` without training state, with a calibrated exit-logit shift."""
     predictor = Predictor(src, device=device)
-    t_star, f1 = best_threshold(predictor, scenes=scenes, size=size, progress=False)
+    t_star, sep_star, f1 = best_threshold(predictor, scenes=scenes, size=size, progress=False)
     ckpt = load_checkpoint(src)
     for key in ("optimizer", "scheduler", "scaler"):
         ckpt.pop(key, None)
@@ -90,18 +100,22 @@ def calibrate(
         "exit_logit_shift": _logit(TARGET_THRESHOLD) - _logit(t_star),
         "exit_threshold_raw": t_star,
         "exit_threshold": TARGET_THRESHOLD,
+        "exit_min_distance_um": sep_star,
         "calibration": {
             "scenes": scenes,
             "seed0": CALIBRATION_SEED0,
-            "f1_at_raw_threshold": f1[t_star],
-            "f1_at_0.3_uncalibrated": f1.get(0.3),
+            "f1_at_raw_threshold": f1[(t_star, sep_star)],
+            "f1_at_0.3_uncalibrated": f1.get((0.3, sep_star)),
         },
     }
     ckpt["postprocessing"] = post
     buf = io.BytesIO()
     torch.save(ckpt, buf)
     atomic_write_bytes(dst, buf.getvalue())
-    logger.info("calibrated %s -> %s: raw threshold %.2f (F1 %.3f)", src, dst, t_star, f1[t_star])
+    logger.info(
+        "calibrated %s -> %s: raw threshold %.2f, separation %.0f um (F1 %.3f)",
+        src, dst, t_star, sep_star, f1[(t_star, sep_star)],
+    )  # fmt: skip
     return post
 
 
