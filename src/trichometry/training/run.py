@@ -62,7 +62,8 @@ def _provenance(cfg: TrainConfig, train_ds: Any) -> dict[str, Any]:
             "split": "train",
             "fraction": d.fdu_fraction,
             "um_per_px": d.fdu_um_per_px,
-            "supervision": "weak (ignore inside boxes, corner MIL)",
+            "supervision": "weak: background outside boxes, nothing inside"
+            + (", one exit peak at a box corner (MIL)" if cfg.loss.box_mil > 0 else ""),
         }
     prov["train_items"] = len(train_ds)
     return prov
