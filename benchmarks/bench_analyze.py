@@ -139,6 +139,13 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "thickness_median_ae_um": float(np.median(th)) if len(th) else None,
         "thickness_n": len(th),
     }
+    groups: dict[str, list[int]] = {}
+    for r in rows:
+        for g, (f, n) in r.get("groups", {}).items():
+            cell = groups.setdefault(g, [0, 0])
+            cell[0], cell[1] = cell[0] + f, cell[1] + n
+    if groups:  # recall per kind of true hair: where the misses are
+        out["recall_by_group"] = {g: {"recall": f / n, "hairs": n} for g, (f, n) in sorted(groups.items())}
     for k in ("read_s", "qc_s", "infer_s", "measure_s"):
         out[k] = float(np.mean([r["t"][k] for r in rows])) if rows else None
     out["total_s"] = sum(out[k] or 0.0 for k in ("read_s", "qc_s", "infer_s", "measure_s"))
@@ -163,11 +170,29 @@ def bench_synth(dets: dict[str, Any], n: int, width: int, height: int, match_um:
                 for p, q in pd.pairs
                 if m.hairs[p].thickness_um is not None
             ]
+            found = np.zeros(len(truth), dtype=bool)
+            found[[q for _, q in pd.pairs]] = True
             rows[name].append(
                 {"image": s.truth.image_id, "count": m.hair_count, "true_count": len(truth), "tp": pd.tp,
-                 "fp": pd.fp, "fn": pd.fn, "thickness_err_um": np.asarray(th, dtype=float), "t": t}
+                 "fp": pd.fp, "fn": pd.fn, "thickness_err_um": np.asarray(th, dtype=float), "t": t,
+                 "groups": _groups(s.truth, truth, found)}
             )  # fmt: skip
     return {k: _summary(v) for k, v in rows.items()}
+
+
+def _groups(image_truth: Any, truth: list[Any], found: np.ndarray) -> dict[str, list[int]]:
+    """Per group of true hairs ``[found, total]``: vellus (< 30 um) or not, and unit size."""
+    size: dict[int, int] = {}
+    for h in image_truth.inside_hairs:
+        size[h.unit_id] = size.get(h.unit_id, 0) + 1
+    out: dict[str, list[int]] = {}
+    for h, f in zip(truth, found):
+        units = size.get(h.unit_id, 1)
+        for g in ("vellus <30 um" if h.diameter_um < 30 else "non-vellus", f"unit of {min(units, 3)}"):
+            cell = out.setdefault(g.replace("unit of 3", "unit of 3+"), [0, 0])
+            cell[0] += int(f)
+            cell[1] += 1
+    return out
 
 
 def _pix(xy: tuple[float, float], shape: tuple[int, int]) -> tuple[int, int]:
@@ -207,6 +232,10 @@ def _table(title: str, res: dict[str, Any]) -> str:
     for name, r in res.items():
         cells = ["-" if r[k] is None else f"{r[k]:.{nd}f}" for _, k, nd in cols]
         lines.append(f"| {name} | {r['images']} | {r['true_hairs']} | " + " | ".join(cells) + " |")
+    for name, r in res.items():
+        if r.get("recall_by_group"):
+            parts = [f"{g} {v['recall']:.2f} ({v['hairs']})" for g, v in r["recall_by_group"].items()]
+            lines.append(f"\n{name} recall by kind of hair (hairs): " + ", ".join(parts))
     return "\n".join(lines)
 
 
