@@ -61,3 +61,20 @@ def test_calibrated_separation_reaches_the_measurement_engine(tmp_path: Path) ->
     pred = Prediction(np.zeros_like(exit_), exit_, np.zeros_like(exit_), source=src)
     assert measure(img, pred, um_per_px=4.0).hair_count == 1
     assert measure(img, pred, um_per_px=4.0, config=MeasureConfig(exit_min_distance_px=2.0)).hair_count == 2
+
+
+def test_count_objective_is_recorded_and_a_wrong_one_refused(tmp_path: Path) -> None:
+    pytest.importorskip("trichometry.synth")
+    from trichometry.errors import ConfigError
+    from trichometry.training.calibrate import CANDIDATES, best_threshold
+
+    torch.manual_seed(1)
+    save_checkpoint(
+        tmp_path / "a.pt", create_model("tiny"), model_name="tiny", model_kwargs=model_kwargs("tiny")
+    )
+    post = calibrate(
+        tmp_path / "a.pt", tmp_path / "b.pt", scenes=1, device="cpu", size=(64, 48), objective="count"
+    )
+    assert post["calibration"]["objective"] == "count" and post["exit_threshold_raw"] in CANDIDATES
+    with pytest.raises(ConfigError, match="objective"):
+        best_threshold(Predictor(tmp_path / "a.pt", device="cpu"), scenes=1, objective="mae")
