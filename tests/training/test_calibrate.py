@@ -59,7 +59,8 @@ def test_calibrated_separation_reaches_the_measurement_engine(tmp_path: Path) ->
     exit_ = np.zeros((48, 64), np.float32)
     exit_[20, 20], exit_[20, 24] = 0.9, 0.8
     pred = Prediction(np.zeros_like(exit_), exit_, np.zeros_like(exit_), source=src)
-    assert measure(img, pred, um_per_px=4.0).hair_count == 1
+    m = measure(img, pred, um_per_px=4.0)
+    assert m.hair_count == 1 and m.params["exit_min_distance_px"] == 5.0  # recorded as used
     assert measure(img, pred, um_per_px=4.0, config=MeasureConfig(exit_min_distance_px=2.0)).hair_count == 2
 
 

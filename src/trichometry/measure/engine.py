@@ -236,7 +236,7 @@ def measure(
         source=dict(prediction.source),
         flags=flags,
         image_shape=(int(shape[0]), int(shape[1])),
-        params=asdict(cfg),
+        params={**asdict(cfg), "exit_min_distance_px": sep},  # the separation actually used
         candidates_xy=cand_xy,
         candidate_scores=cand_scores,
     )
