@@ -30,11 +30,10 @@ logger = logging.getLogger(__name__)
 VALIDATION_SEED0 = 900_000_000  # far from every training seed
 
 
-def _separation_px(predictor: Predictor, um_per_px: float) -> float:
-    """The least distance between two exit peaks, in pixels: the checkpoint's calibrated
-    value (as the measurement engine uses), else 6 um."""
-    sep_um = predictor.exit_min_distance_um or 6.0
-    return max(1.0, sep_um / um_per_px)
+def _separation_px(pred: Any, um_per_px: float) -> float:
+    """The least distance between two exit peaks, in pixels: the one the Predictor states
+    from the checkpoint's calibration (as the measurement engine uses), else 6 um."""
+    return float(pred.source.get("exit_min_distance_px", max(1.0, 6.0 / um_per_px)))
 
 
 def validate_synthetic(
@@ -62,9 +61,7 @@ def validate_synthetic(
         um = float(np.exp(rng.uniform(*np.log(um_per_px))))
         s = generate_sample(seed0 + i, width=size[0], height=size[1], um_per_px=um)
         pred = predictor.predict(s.image, um)
-        pts = find_exit_points(
-            pred.exit_prob, threshold=threshold, min_distance_px=_separation_px(predictor, um)
-        )
+        pts = find_exit_points(pred.exit_prob, threshold=threshold, min_distance_px=_separation_px(pred, um))
         true = np.asarray([h.exit_xy for h in s.truth.inside_hairs], float).reshape(-1, 2)
         true_counts.append(len(true))
         acc.add(
@@ -110,7 +107,7 @@ def validate_boxes(
         pred = predictor.predict(image, um_per_px)
         n = len(
             find_exit_points(
-                pred.exit_prob, threshold=threshold, min_distance_px=_separation_px(predictor, um_per_px)
+                pred.exit_prob, threshold=threshold, min_distance_px=_separation_px(pred, um_per_px)
             )
         )
         errs.append(n - ann.count)
