@@ -132,3 +132,17 @@ def test_candidates_are_validated_and_rescaled():
     p = _points([A], candidates=[[0.0, 0.0]]).rescaled(2.0)
     assert p.candidates_xy.tolist() == [[0.5, 0.5]]
     assert _points([A]).rescaled(2.0).candidates_xy is None
+
+
+def test_rescued_hair_takes_its_partners_class_in_the_summary():
+    reg = _registration()
+    base, follow = _scene(reg)  # every hair 40 um: non-vellus
+    m = match_hairs(base, follow, reg)
+    s = m.summary()
+    # the rescued follow-up hair (no diameter of its own) is not counted as vellus
+    assert s["followup_non_vellus"] == s["followup_count"] == 3
+    assert s["baseline_non_vellus"] == 4
+    assert (s["vellus_to_non_vellus"], s["non_vellus_to_vellus"]) == (0, 0)
+    db, df = m.class_diameters_um()
+    assert np.all(db == 40.0) and np.all(df == 40.0)
+    assert np.isnan(m.follow.diameter_um[2])  # the hair itself still has no measured diameter

@@ -121,19 +121,15 @@ def change_from_matching(m: HairMatching) -> PairChange:
     pct = count.scaled(100.0 / n_base) if n_base else NAN_INTERVAL
     # Non-vellus: per follicle an indicator at each visit; a paired binary outcome again.
     thr = m.config.non_vellus_um
+    cb, cf = m.class_diameters_um()  # rescued hairs take their partner's class
     nv_lost = nv_new = 0
     if len(m.pairs):
-        db = m.base.diameter_um[m.pairs[:, 0]] >= thr
-        df = m.follow.diameter_um[m.pairs[:, 1]] >= thr
-        # a rescued candidate (appended after the detected hairs) has no diameter of its
-        # own: it keeps its partner's class instead of reading as a class change
-        resc_b = m.pairs[:, 0] >= len(m.base) - int(m.extra.get("rescued_baseline", 0))
-        resc_f = m.pairs[:, 1] >= len(m.follow) - int(m.extra.get("rescued_followup", 0))
-        db, df = np.where(resc_b, df, db), np.where(resc_f, db, df)
+        db = cb[m.pairs[:, 0]] >= thr
+        df = cf[m.pairs[:, 1]] >= thr
         nv_lost += int(np.sum(db & ~df))
         nv_new += int(np.sum(~db & df))
-    nv_lost += int(np.sum(m.base.diameter_um[m.lost] >= thr))
-    nv_new += int(np.sum(m.follow.diameter_um[m.new] >= thr))
+    nv_lost += int(np.sum(cb[m.lost] >= thr))
+    nv_new += int(np.sum(cf[m.new] >= thr))
     nv = paired_count_change(nv_lost, nv_new, nf)
     return PairChange(
         baseline_count=float(n_base),

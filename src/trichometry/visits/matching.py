@@ -111,6 +111,24 @@ class HairMatching:
         """Candidates promoted to hairs, both photos together."""
         return int(self.extra.get("rescued_baseline", 0)) + int(self.extra.get("rescued_followup", 0))
 
+    def class_diameters_um(self) -> tuple[np.ndarray, np.ndarray]:
+        """Baseline and follow-up diameters for thickness classes (``(N,)``, ``(M,)``).
+
+        A rescued candidate (appended after the detected hairs) has no diameter of its own:
+        it takes its partner's, so it keeps the confident hair's class instead of reading
+        as a vellus hair or a class change.
+        """
+        db = self.base.diameter_um.astype(float)
+        df = self.follow.diameter_um.astype(float)
+        if len(self.pairs):
+            bi, fi = self.pairs[:, 0], self.pairs[:, 1]
+            resc_b = bi >= len(self.base) - int(self.extra.get("rescued_baseline", 0))
+            resc_f = fi >= len(self.follow) - int(self.extra.get("rescued_followup", 0))
+            pb, pf = db[bi].copy(), df[fi].copy()
+            db[bi[resc_b]] = pf[resc_b]
+            df[fi[resc_f]] = pb[resc_f]
+        return db, df
+
     @property
     def diameter_change_um(self) -> np.ndarray:
         """``(K,)`` follow-up minus baseline diameter of each matched hair (NaN if unknown)."""
@@ -147,12 +165,12 @@ class HairMatching:
         """Counts, shares and thickness transitions as plain numbers (JSON-ready)."""
         thr = self.config.non_vellus_um
         dd = self.diameter_change_um
-        base_d = self.base.diameter_um[self.base_counted]
-        foll_d = self.follow.diameter_um[self.follow_counted]
+        cb, cf = self.class_diameters_um()
+        base_d, foll_d = cb[self.base_counted], cf[self.follow_counted]
         n_base = self.baseline_count
         fates = self.pair_fates()
-        pb = self.base.diameter_um[self.pairs[:, 0]] if len(self.pairs) else np.zeros(0)
-        pf = self.follow.diameter_um[self.pairs[:, 1]] if len(self.pairs) else np.zeros(0)
+        pb = cb[self.pairs[:, 0]] if len(self.pairs) else np.zeros(0)
+        pf = cf[self.pairs[:, 1]] if len(self.pairs) else np.zeros(0)
         return {
             "baseline_count": n_base,
             "followup_count": self.followup_count,
