@@ -146,3 +146,17 @@ def test_rescued_hair_takes_its_partners_class_in_the_summary():
     db, df = m.class_diameters_um()
     assert np.all(db == 40.0) and np.all(df == 40.0)
     assert np.isnan(m.follow.diameter_um[2])  # the hair itself still has no measured diameter
+
+
+def test_rescued_hair_is_marked_in_the_record_and_drawn():
+    from trichometry.visits.overlay import render_overlay
+
+    reg = _registration()
+    base, follow = _scene(reg)
+    m = match_hairs(base, follow, reg)
+    rec = comparison_record(m, change_from_matching(m))
+    assert [h["rescued"] for h in rec["baseline_hairs"]] == [False] * 4
+    assert [h["rescued"] for h in rec["followup_hairs"]] == [False, False, True]
+    img = np.full((SIZE, SIZE, 3), 200, np.uint8)
+    png = render_overlay(m, img, img)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -111,6 +111,13 @@ class HairMatching:
         """Candidates promoted to hairs, both photos together."""
         return int(self.extra.get("rescued_baseline", 0)) + int(self.extra.get("rescued_followup", 0))
 
+    def rescued_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(N,)`` and ``(M,)`` bool: the hair is a rescued candidate, not a detected hair."""
+        rb, rf = int(self.extra.get("rescued_baseline", 0)), int(self.extra.get("rescued_followup", 0))
+        return np.arange(len(self.base)) >= len(self.base) - rb, np.arange(len(self.follow)) >= len(
+            self.follow
+        ) - rf
+
     def class_diameters_um(self) -> tuple[np.ndarray, np.ndarray]:
         """Baseline and follow-up diameters for thickness classes (``(N,)``, ``(M,)``).
 
@@ -122,8 +129,8 @@ class HairMatching:
         df = self.follow.diameter_um.astype(float)
         if len(self.pairs):
             bi, fi = self.pairs[:, 0], self.pairs[:, 1]
-            resc_b = bi >= len(self.base) - int(self.extra.get("rescued_baseline", 0))
-            resc_f = fi >= len(self.follow) - int(self.extra.get("rescued_followup", 0))
+            rb, rf = self.rescued_masks()
+            resc_b, resc_f = rb[bi], rf[fi]
             pb, pf = db[bi].copy(), df[fi].copy()
             db[bi[resc_b]] = pf[resc_b]
             df[fi[resc_f]] = pb[resc_f]

@@ -2,8 +2,9 @@
 
 Baseline on the left, follow-up on the right; matched hairs in green, lost hairs (on the
 baseline) in red, new hairs (on the follow-up) in blue, thickened / thinned hairs
-ringed in orange / purple; hairs outside the common field in grey. The common field is
-outlined on both photos.
+ringed in orange / purple; hairs outside the common field in grey. A rescued hair (a
+faint peak that a confident hair at the other visit kept, see :mod:`.rescue`) is drawn as
+a diamond instead of a ring. The common field is outlined on both photos.
 """
 
 from __future__ import annotations
@@ -66,13 +67,15 @@ def comparison_record(m: HairMatching, change: PairChange) -> dict[str, Any]:
         },
     }
 
-    def hair(points: Any, i: int, fate: str) -> dict[str, Any]:
+    def hair(points: Any, i: int, fate: str, rescued: bool) -> dict[str, Any]:
         d = float(points.diameter_um[i])
         return {"x_px": round(float(points.xy_px[i, 0]), 2), "y_px": round(float(points.xy_px[i, 1]), 2),
-                "diameter_um": round(d, 2) if np.isfinite(d) else None, "fate": fate}  # fmt: skip
+                "diameter_um": round(d, 2) if np.isfinite(d) else None, "fate": fate,
+                "rescued": bool(rescued)}  # fmt: skip
 
-    record["baseline_hairs"] = [hair(b, i, fate) for i, fate in enumerate(m.base_fates())]
-    record["followup_hairs"] = [hair(f, j, fate) for j, fate in enumerate(m.follow_fates())]
+    rb, rf = m.rescued_masks()
+    record["baseline_hairs"] = [hair(b, i, fate, rb[i]) for i, fate in enumerate(m.base_fates())]
+    record["followup_hairs"] = [hair(f, j, fate, rf[j]) for j, fate in enumerate(m.follow_fates())]
     record["pairs"] = [[int(i), int(j)] for i, j in m.pairs]
     return _json_safe(record)
 
@@ -111,11 +114,12 @@ def render_overlay(
     inv = sim.invert(m.registration.matrix)
     base_poly = sim.frame_polygon(m.base.width, m.base.height)
     foll_poly = sim.apply(m.registration.matrix, sim.frame_polygon(m.follow.width, m.follow.height))
+    rb, rf = m.rescued_masks()
     panels = [
-        (axes[0], base_image, m.base, m.base_fates(), "baseline", foll_poly),
-        (axes[1], follow_image, m.follow, m.follow_fates(), "follow-up", sim.apply(inv, base_poly)),
+        (axes[0], base_image, m.base, m.base_fates(), rb, "baseline", foll_poly),
+        (axes[1], follow_image, m.follow, m.follow_fates(), rf, "follow-up", sim.apply(inv, base_poly)),
     ]
-    for ax, img, pts, fates, name, other in panels:
+    for ax, img, pts, fates, rescued, name, other in panels:
         ax.imshow(img)
         ring = np.vstack([other, other[:1]])
         ax.plot(ring[:, 0], ring[:, 1], color="yellow", lw=1.2, ls="--")
@@ -128,7 +132,12 @@ def render_overlay(
             if fate in ("lost", "new"):
                 ax.scatter(x, y, s=70, marker="x" if fate == "lost" else "+", c=colour, linewidths=1.8)
             else:
-                ax.scatter(x, y, s=70, marker="o", facecolors="none", edgecolors=colour, linewidths=1.4)
+                marker = np.where(rescued[sel], "D", "o")
+                for mk in ("o", "D"):
+                    k = marker == mk
+                    if k.any():
+                        ax.scatter(x[k], y[k], s=70 if mk == "o" else 55, marker=mk, facecolors="none",
+                                   edgecolors=colour, linewidths=1.4)  # fmt: skip
         ax.set_xlim(-0.5, img.shape[1] - 0.5)
         ax.set_ylim(img.shape[0] - 0.5, -0.5)
         ax.set_title(f"{name}: {int(np.isin(fates_arr, list(COLOURS)[:5]).sum())} hairs in the common field")
@@ -137,12 +146,13 @@ def render_overlay(
         Line2D([], [], marker="o", ls="", mfc="none", mec=COLOURS["kept"], label=f"matched ({m.matched})"),
         Line2D([], [], marker="o", ls="", mfc="none", mec=COLOURS["thickened"], label="matched, thickened"),
         Line2D([], [], marker="o", ls="", mfc="none", mec=COLOURS["thinned"], label="matched, thinned"),
+        Line2D([], [], marker="D", ls="", mfc="none", mec=COLOURS["kept"], label=f"rescued ({m.rescued})"),
         Line2D([], [], marker="x", ls="", color=COLOURS["lost"], label=f"lost ({len(m.lost)})"),
         Line2D([], [], marker="+", ls="", color=COLOURS["new"], label=f"new ({len(m.new)})"),
         Line2D([], [], marker="o", ls="", mfc="none", mec=COLOURS["outside"], label="outside common field"),
         Line2D([], [], color="yellow", ls="--", label="common field"),
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=7, fontsize=8, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=8, fontsize=8, frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
