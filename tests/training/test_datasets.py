@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -48,3 +49,16 @@ def test_real_box_items_are_weak_targets(fdu_root: Path) -> None:
     assert float(item["shaft"].sum()) == 0 and float(item["exit"].sum()) == 0  # no positives assumed
     assert 0 < float(item["shaft_weight"].mean()) < 1  # boxes and border are ignored
     assert int(item["mil"].max()) > 0  # the crop holds at least one whole box
+
+
+def test_a_crop_around_a_box_moves_the_points_with_it() -> None:
+    from trichometry.training.datasets import _crop_around_box
+
+    item = {"shaft": np.zeros((100, 120), np.float32), "points": np.array([[50.0, 40.0], [5.0, 5.0]])}
+    torch.manual_seed(0)
+    out = _crop_around_box(item, np.array([[45.0, 35.0, 60.0, 50.0]]), 32)
+    assert out["shaft"].shape == (32, 32)
+    # the root inside the box stays inside the crop at its shifted place; the far one is dropped
+    assert len(out["points"]) == 1
+    x, y = out["points"][0]
+    assert 0 <= x < 32 and 0 <= y < 32 and (50.0 - x) == int(50.0 - x)

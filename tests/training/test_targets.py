@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from trichometry.errors import ConfigError
 from trichometry.training.config import AugmentationConfig, DataConfig
 from trichometry.training.targets import boxes_to_item, point_sigmas, render_heatmap, sample_to_item
 from trichometry.training.transforms import MASK_KEYS, apply_transform, build_transform
@@ -89,3 +90,20 @@ def test_points_on_the_pixel_edge_are_kept() -> None:
     item["points"] = np.array([[-0.4, 5.0], [63.4, 10.0]])
     out = apply_transform(build_transform(AugmentationConfig(flips=False), 64, train=False), item)
     assert len(out["points"]) == 2 and out["points"].min() >= 0
+
+
+def test_box_roots_become_exit_points_and_tips_certain_negatives() -> None:
+    img = np.zeros((100, 120, 3), np.uint8)
+    boxes = np.array([[40, 30, 70, 60], [80, 20, 100, 40]])
+    roots = [[43.0, 33.0, 67.0, 57.0], None]
+    item = boxes_to_item(img, boxes, 3.0, 3.0, border_ignore_px=10, margin_px=2, roots=roots)
+    np.testing.assert_allclose(item["points"], [[43.0, 33.0]])
+    assert item["exit_weight"][33, 43] == 1 and item["exit_weight"][57, 67] == 1  # root and tip known
+    assert item["exit_weight"][45, 55] == 0  # the rest of the box stays unknown
+    assert item["shaft_weight"][33, 43] == 0  # the shaft is not labelled by a root
+    assert not (item["mil"] == 1).any() and (item["mil"] == 2).any()  # unlabelled box keeps its MIL
+    # roots at another scale are scaled with the image
+    half = boxes_to_item(img, boxes, 3.0, 6.0, border_ignore_px=5, margin_px=1, roots=roots)
+    np.testing.assert_allclose(half["points"], [[21.25, 16.25]])
+    with pytest.raises(ConfigError, match="root labels"):
+        boxes_to_item(img, boxes, 3.0, 3.0, roots=[None])

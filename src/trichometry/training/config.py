@@ -36,6 +36,9 @@ class DataConfig:
     fdu_um_per_px: float = 2.8
     fdu_fraction: float = 0.0  # share of training items drawn from the box set
     fdu_border_ignore_px: int = 24  # unlabelled hairs cut by the frame: no supervision near it
+    # root pseudo-labels of the boxes (python -m trichometry.training.pseudolabel): where a
+    # box has one, its root is a positive exit point and its tip a certain negative
+    fdu_roots: str | None = None
     heatmap_sigma_px: float = 2.0  # exit-point Gaussian sigma (canonical px); the minimum when scaled
     heatmap_sigma_per_diameter: float = 0.0  # > 0: sigma = this x the hair's diameter (canonical px)
     heatmap_sigma_max_px: float = 6.0  # upper limit of the scaled sigma

@@ -55,13 +55,16 @@ def _cache_key(cfg: DataConfig, split: str) -> str:
 
 def _to_tensors(item: dict[str, np.ndarray], cfg: DataConfig) -> dict[str, torch.Tensor]:
     h, w = item["shaft"].shape
-    sigmas = point_sigmas(
-        item["points"],
-        item["diameter"],
-        cfg.heatmap_sigma_px,
-        cfg.heatmap_sigma_per_diameter,
-        cfg.heatmap_sigma_max_px,
-    )
+    if "point_sigma_px" in item:
+        sigmas = np.full(len(item["points"]), float(item["point_sigma_px"]))
+    else:
+        sigmas = point_sigmas(
+            item["points"],
+            item["diameter"],
+            cfg.heatmap_sigma_px,
+            cfg.heatmap_sigma_per_diameter,
+            cfg.heatmap_sigma_max_px,
+        )
     heat = render_heatmap(item["points"], h, w, sigmas)
     return {
         "image": torch.from_numpy(np.ascontiguousarray(item["image"])).permute(2, 0, 1).float() / 255.0,
@@ -163,6 +166,11 @@ class BoxDataset(Dataset):
         self.ids = self.layout.ids(split)
         if not self.ids:
             raise ConfigError(f"split {split!r} of {cfg.fdu_root} is empty; choose another split.")
+        self.roots: dict[str, list] | None = None
+        if cfg.fdu_roots:
+            from trichometry.training.pseudolabel import load_roots
+
+            self.roots = load_roots(cfg.fdu_roots, cfg.fdu_um_per_px)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -179,8 +187,16 @@ class BoxDataset(Dataset):
 
     def __getitem__(self, idx: int) -> dict[str, torch.Tensor]:
         image, boxes = self.load(idx)
+        roots = None
+        if self.roots is not None:  # an image the labels do not cover: no roots, boxes as usual
+            roots = self.roots.get(self.ids[idx])
         item = boxes_to_item(
-            image, boxes, self.cfg.fdu_um_per_px, self.cfg.canonical_um_per_px, self.cfg.fdu_border_ignore_px
+            image,
+            boxes,
+            self.cfg.fdu_um_per_px,
+            self.cfg.canonical_um_per_px,
+            self.cfg.fdu_border_ignore_px,
+            roots=roots,
         )
         item = _crop_around_box(
             item, boxes * (self.cfg.fdu_um_per_px / self.cfg.canonical_um_per_px), self.cfg.crop_px
@@ -194,6 +210,11 @@ class BoxDataset(Dataset):
         cut = cut[cut > 0]
         if len(cut):
             item["mil"] = np.where(np.isin(item["mil"], cut), 0, item["mil"]).astype(np.int32)
+        # real boxes carry no diameter map: their roots get the widest exit Gaussian, as
+        # the terminal hairs of 70x photos (15-25 canonical px wide) do in generated scenes
+        c = self.cfg
+        scaled = c.heatmap_sigma_per_diameter > 0
+        item["point_sigma_px"] = c.heatmap_sigma_max_px if scaled else c.heatmap_sigma_px
         return _to_tensors(item, self.cfg)
 
 
@@ -218,7 +239,10 @@ def _crop_around_box(item: dict[str, np.ndarray], boxes: np.ndarray, crop_px: in
 
     sx, sy = start(x0, x1, w), start(y0, y1, h)
     out = {k_: v[sy : sy + crop_px, sx : sx + crop_px] for k_, v in item.items() if k_ != "points"}
-    out["points"] = item["points"]
+    ch, cw = out["shaft"].shape
+    pts = np.asarray(item["points"], np.float64).reshape(-1, 2) - [sx, sy]
+    inside = (pts[:, 0] >= -0.5) & (pts[:, 0] < cw - 0.5) & (pts[:, 1] >= -0.5) & (pts[:, 1] < ch - 0.5)
+    out["points"] = pts[inside]
     return out
 
 

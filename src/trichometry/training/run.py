@@ -63,8 +63,13 @@ def _provenance(cfg: TrainConfig, train_ds: Any) -> dict[str, Any]:
             "fraction": d.fdu_fraction,
             "um_per_px": d.fdu_um_per_px,
             "supervision": "weak: background outside boxes, nothing inside"
-            + (", one exit peak at a box corner (MIL)" if cfg.loss.box_mil > 0 else ""),
+            + (", one exit peak at a box corner (MIL)" if cfg.loss.box_mil > 0 else "")
+            + (", pseudo-labelled roots (exit) and tips (no exit)" if d.fdu_roots else ""),
         }
+        if d.fdu_roots:
+            from trichometry.training.pseudolabel import describe
+
+            prov["boxes"]["roots"] = describe(d.fdu_roots)
     prov["train_items"] = len(train_ds)
     return prov
 

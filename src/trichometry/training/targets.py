@@ -15,6 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from trichometry.errors import ConfigError
 from trichometry.inference.resample import resample_image
 from trichometry.synth.truth import Sample
 
@@ -58,6 +59,8 @@ def boxes_to_item(
     canonical_um_per_px: float,
     border_ignore_px: int = 24,
     margin_px: int = 4,
+    roots: list | None = None,
+    root_radius_px: int = 8,
 ) -> dict[str, np.ndarray]:
     """Weak targets from one-box-per-hair annotations, honest about what a box tells.
 
@@ -71,9 +74,15 @@ def boxes_to_item(
       them (multiple-instance), not for a peak at a guessed place.
     * diameter: no supervision.
 
+    Where ``roots`` gives a box its ``[x_root, y_root, x_tip, y_tip]`` (pseudo-labels, see
+    :mod:`trichometry.training.pseudolabel`), the root is an exit point (``points``) and the
+    exit map is supervised in discs of ``root_radius_px`` (canonical px) around the root and
+    the tip (the tip a certain negative), and the box leaves the multiple-instance term.
+
     Args:
         image: ``(H, W, 3)`` uint8 RGB at ``um_per_px``.
         boxes: ``(N, 4)`` ``[xmin, ymin, xmax, ymax]`` in the image's pixels.
+        roots: per box ``[x_root, y_root, x_tip, y_tip]`` in the image's pixels, or ``None``.
     """
     factor = um_per_px / canonical_um_per_px
     img = resample_image(image, factor)
@@ -95,14 +104,33 @@ def boxes_to_item(
             cx0 = int(np.clip(round(cx) - side // 2, 0, w - 1))
             cy0 = int(np.clip(round(cy) - side // 2, 0, h - 1))
             mil[cy0 : min(cy0 + side, h), cx0 : min(cx0 + side, w)] = k
+    exit_weight = known.copy()
+    points = np.zeros((0, 2), np.float64)
+    if roots is not None:
+        if len(roots) != len(b):
+            raise ConfigError(f"{len(roots)} root labels for {len(b)} boxes; label this data set again.")
+        labelled = [(k, r) for k, r in enumerate(roots, start=1) if r is not None]
+        yy, xx = np.mgrid[0:h, 0:w]
+        for k, r in labelled:
+            mil[mil == k] = 0
+            for x, y in scale_points(np.asarray(r, np.float64).reshape(2, 2), factor):
+                x0, x1 = max(int(x) - root_radius_px, 0), min(int(x) + root_radius_px + 1, w)
+                y0, y1 = max(int(y) - root_radius_px, 0), min(int(y) + root_radius_px + 1, h)
+                disc = (xx[y0:y1, x0:x1] - x) ** 2 + (yy[y0:y1, x0:x1] - y) ** 2 <= root_radius_px**2
+                exit_weight[y0:y1, x0:x1][disc] = 1.0
+        if labelled:
+            rs = np.asarray([r[:2] for _, r in labelled], np.float64)
+            points = scale_points(rs, factor)
+            inside = (points[:, 0] >= 0) & (points[:, 0] < w) & (points[:, 1] >= 0) & (points[:, 1] < h)
+            points = points[inside]
     return {
         "image": img,
         "shaft": np.zeros((h, w), np.float32),
-        "shaft_weight": known.copy(),
-        "exit_weight": known,
+        "shaft_weight": known,
+        "exit_weight": exit_weight,
         "diameter": np.zeros((h, w), np.float32),
         "mil": mil,
-        "points": np.zeros((0, 2), np.float64),
+        "points": points,
     }
 
 
