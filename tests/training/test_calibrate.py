@@ -34,6 +34,9 @@ def test_calibration_stores_a_monotone_shift_and_keeps_weights(tmp_path: Path) -
     if abs(raw.flat[i] - t) < 0.01:
         assert abs(cal.flat[i] - 0.3) < 0.03
     assert ("exit_logit_shift" in p.predict(img, 3.0).source) == (post["exit_logit_shift"] != 0)
+    err = post["diameter_map_rel_error"]  # the diameter head's precision, for the engine
+    assert err is None or err >= 0
+    assert p.predict(img, 3.0).source.get("diameter_map_rel_error") == err
 
 
 def test_calibrated_separation_reaches_the_measurement_engine(tmp_path: Path) -> None:

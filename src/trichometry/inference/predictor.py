@@ -117,6 +117,9 @@ class Predictor:
         self.source = source_info(self.checkpoint, self.path)
         if self.exit_logit_shift:
             self.source["exit_logit_shift"] = round(self.exit_logit_shift, 6)
+        # how far the diameter head can be trusted (median relative error, calibration scenes)
+        if post.get("diameter_map_rel_error") is not None:
+            self.source["diameter_map_rel_error"] = float(post["diameter_map_rel_error"])
 
     def predict(
         self, image_rgb: np.ndarray, um_per_px: float | None = None, *, calibrated: bool = True

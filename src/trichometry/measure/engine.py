@@ -16,7 +16,10 @@ Why: where one isolated shaft is cut, the profile is a direct sub-pixel measurem
 section usually caught a neighbour, an occluding hair or the wrong shaft, which the
 map (trained to see units and overlaps) handles better. For detectors whose map is only
 a mask width (``source["diameter_map"] == "coarse"``, the classical baseline) a valid
-profile always wins. ``agreement`` (``profile / map - 1``) is reported per hair.
+profile always wins; so it does when the detector's calibration found the map's median
+relative error above ``max_disagreement`` (``source["diameter_map_rel_error"]``, see
+:mod:`trichometry.training.calibrate`): a map less precise than the tolerance cannot
+judge a profile by it. ``agreement`` (``profile / map - 1``) is reported per hair.
 """
 
 from __future__ import annotations
@@ -156,8 +159,12 @@ def measure(
     traces = trace_hairs(shaft, exits, hints, threshold=cfg.shaft_threshold, max_turn_deg=cfg.max_turn_deg)
     dark = darkness(image_rgb)
     # a detector may mark its diameter map as coarse (classical: distance-transform widths
-    # of a binary mask); then a valid profile always wins over it
-    coarse_map = prediction.source.get("diameter_map") == "coarse"
+    # of a binary mask), or its calibration may find it less precise than the tolerance;
+    # then a valid profile always wins over it
+    map_error = prediction.source.get("diameter_map_rel_error")
+    coarse_map = prediction.source.get("diameter_map") == "coarse" or (
+        map_error is not None and float(map_error) > cfg.max_disagreement
+    )
     hairs: list[HairMeasurement] = []
     for i in np.flatnonzero(keep):
         tr = traces[i]

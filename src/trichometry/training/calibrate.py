@@ -10,6 +10,10 @@ monotone logit shift ``logit(0.3) - logit(t*)`` in the checkpoint's ``postproces
 distance between two peaks is chosen alongside (``exit_min_distance_um``, from
 :data:`SEPARATIONS_UM`); the Predictor passes it on to the measurement engine.
 
+The diameter head is checked too: its median relative error on true shaft pixels
+(``diameter_map_rel_error``). The measurement engine lets the map overrule an image
+profile only where the map is more precise than the disagreement it would judge.
+
 Run::
 
     python -m trichometry.training.calibrate run/checkpoints/best.pt models/hairnet_tiny.pt --scenes 30
@@ -95,6 +99,29 @@ def best_threshold(
     return float(best[0]), float(best[1]), f1
 
 
+def diameter_map_error(
+    predictor: Predictor,
+    scenes: int = 10,
+    seed0: int = CALIBRATION_SEED0,
+    size: tuple[int, int] = (384, 288),
+    um_per_px: tuple[float, float] = (2.0, 9.0),
+) -> float:
+    """Median relative error of the diameter map on pixels that are shaft in truth and map."""
+    from trichometry.synth import generate_sample
+
+    rng = np.random.default_rng(seed0 + 1)
+    errors = []
+    for i in range(scenes):
+        um = float(np.exp(rng.uniform(*np.log(um_per_px))))
+        s = generate_sample(seed0 + 500_000 + i, width=size[0], height=size[1], um_per_px=um)
+        pred = predictor.predict(s.image, um, calibrated=False)
+        truth = s.targets.diameter_um
+        on = s.targets.shaft_mask.astype(bool) & (pred.shaft_prob >= 0.5) & (truth > 0)
+        errors.append(np.abs(pred.diameter_px[on] * um / truth[on] - 1.0))
+    err = np.concatenate(errors) if errors else np.zeros(0)
+    return float(np.median(err)) if err.size else float("nan")
+
+
 def calibrate(
     src: str | Path,
     dst: str | Path,
@@ -108,6 +135,7 @@ def calibrate(
     t_star, sep_star, f1 = best_threshold(
         predictor, scenes=scenes, size=size, progress=False, objective=objective
     )
+    map_err = diameter_map_error(predictor, size=size)
     ckpt = load_checkpoint(src)
     for key in ("optimizer", "scheduler", "scaler"):
         ckpt.pop(key, None)
@@ -116,6 +144,8 @@ def calibrate(
         "exit_threshold_raw": t_star,
         "exit_threshold": TARGET_THRESHOLD,
         "exit_min_distance_um": sep_star,
+        # None: no pixel was shaft in both truth and map (an untrained model)
+        "diameter_map_rel_error": round(map_err, 4) if math.isfinite(map_err) else None,
         "calibration": {
             "scenes": scenes,
             "seed0": CALIBRATION_SEED0,
