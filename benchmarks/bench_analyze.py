@@ -52,14 +52,16 @@ FDU_UM_PER_PX = 2.8
 log = logging.getLogger("bench_analyze")
 
 
-def _detectors(want: list[str]) -> dict[str, Any]:
+def _detectors(want: list[str], model: Path | None = None) -> dict[str, Any]:
     dets: dict[str, Any] = {}
     for name in want:
         if name == "model":
             try:
-                from trichometry.inference import load_default_predictor
+                from trichometry.inference import Predictor, load_default_predictor
 
-                dets["model"] = load_default_predictor(device="cpu")
+                dets["model"] = (
+                    Predictor(model, device="cpu") if model else load_default_predictor(device="cpu")
+                )
             except Exception as exc:  # no shipped model yet: say so and go on
                 print(f"[skip] model: {exc}", file=sys.stderr)
         elif name == "classical":
@@ -251,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--methods", default="model,classical,oracle", help="comma list of model,classical,oracle"
     )
+    ap.add_argument(
+        "--model", type=Path, default=None, help="checkpoint for 'model' (default: the shipped one)"
+    )
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=960)
     ap.add_argument("--match-um", type=float, default=60.0, help="exit match radius on generated images")
@@ -260,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    dets = _detectors([m.strip() for m in args.methods.split(",") if m.strip()])
+    dets = _detectors([m.strip() for m in args.methods.split(",") if m.strip()], args.model)
     results: dict[str, Any] = {
         "command": " ".join(
             ["python", "benchmarks/bench_analyze.py", *(argv if argv is not None else sys.argv[1:])]
@@ -271,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         "box_margin_px": args.box_margin_px,
         "methods": list(dets),
     }
+    if "model" in dets:  # which weights and calibration the model rows come from
+        src = dets["model"].source
+        keys = ("name", "sha256", "step", "checkpoint", "exit_logit_shift", "diameter_map_rel_error")
+        results["model"] = {k: src[k] for k in keys if k in src}
     md = []
     if args.n_synth > 0:
         results["generated"] = bench_synth(dets, args.n_synth, args.width, args.height, args.match_um)
