@@ -105,3 +105,38 @@ def test_label_files_are_checked(tmp_path) -> None:
         load_roots(_write(tmp_path / "v2.json", version=2), 2.8)
     with pytest.raises(DataFormatError, match="x_root"):
         load_roots(_write(tmp_path / "short.json", roots={"a": [[1, 2]]}), 2.8)
+
+
+def test_the_command_labels_a_box_folder_and_training_can_read_it(tmp_path) -> None:
+    from PIL import Image
+
+    from trichometry.models import create_model, model_kwargs, save_checkpoint
+    from trichometry.training.config import AugmentationConfig, DataConfig
+    from trichometry.training.datasets import BoxDataset
+    from trichometry.training.pseudolabel import main
+    from trichometry.training.transforms import build_transform
+
+    voc = tmp_path / "voc"
+    for sub in ("images", "annotations", "splits"):
+        (voc / sub).mkdir(parents=True)
+    img = np.full((96, 128, 3), (200, 170, 150), np.uint8)
+    img[40:44, 20:80] = 40  # one dark horizontal hair
+    Image.fromarray(img).save(voc / "images" / "a1.png")
+    (voc / "annotations" / "a1.xml").write_text(
+        "<annotation><size><width>128</width><height>96</height></size><object><class>single</class>"
+        "<bndbox><xmin>20</xmin><ymin>38</ymin><xmax>80</xmax><ymax>46</ymax></bndbox></object></annotation>"
+    )
+    (voc / "splits" / "train.txt").write_text("a1\n")
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    save_checkpoint(
+        tmp_path / "m.pt", create_model("tiny"), model_name="tiny", model_kwargs=model_kwargs("tiny")
+    )
+    out = tmp_path / "roots.json"
+    main([str(tmp_path / "m.pt"), str(voc), "--split", "train", "--out", str(out), "--device", "cpu"])
+    doc = json.loads(out.read_text())
+    assert doc["format"] == FORMAT and len(doc["roots"]["a1"]) == 1 and sum(doc["tally"].values()) == 1
+    assert doc["model"]["name"] == "tiny" and len(doc["model"]["sha256"]) == 64
+    cfg = DataConfig(fdu_root=str(voc), fdu_roots=str(out), crop_px=64, fdu_border_ignore_px=4)
+    item = BoxDataset(cfg, "train", build_transform(AugmentationConfig(), 64))[0]
+    assert item["image"].shape == (3, 64, 64)

@@ -41,7 +41,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from tqdm import tqdm
 
 from trichometry.errors import ConfigError, DataFormatError
 from trichometry.measure.trace import sample
+from trichometry.utils.atomic import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
@@ -254,18 +254,6 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", help="checkpoint that finds roots (e.g. models/hairnet_tiny.pt)")
@@ -278,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     doc = label_boxes(args.model, args.voc_root, args.split, um_per_px=args.um_per_px,
                       device=args.device, limit=args.limit)  # fmt: skip
-    _write_atomic(Path(args.out), json.dumps(doc))
+    atomic_write_text(args.out, json.dumps(doc))
     t = doc["tally"]
     total = max(sum(t.values()), 1)
     print(f"{len(doc['roots'])} images, {total} boxes: root from the model {t['model'] / total:.1%}, "
