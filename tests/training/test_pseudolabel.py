@@ -58,7 +58,7 @@ def test_the_end_with_the_exit_peak_is_the_root_and_the_skin_beyond_may_veto() -
     assert np.allclose(root, (43, 43)) and np.allclose(tip, (87, 87))
     # bluish skin past the root end agrees; past the tip it vetoes
     assert choose_roots(box, exit_prob, shaft, _skin(blue_at=(30, 30)), RULE)[1] == ["model"]
-    assert choose_roots(box, exit_prob, shaft, _skin(blue_at=(100, 100)), RULE)[1] == ["vetoed"]
+    assert choose_roots(box, exit_prob, shaft, _skin(blue_at=(100, 100)), RULE)[1] == ["vetoed_model"]
     # two equal peaks: unsure
     _blob(exit_prob, (87, 87), 0.8)
     assert choose_roots(box, exit_prob, shaft, None, RULE) == ([None], ["unsure"])
