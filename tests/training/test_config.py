@@ -62,6 +62,12 @@ def test_experiment_overrides_groups() -> None:
     assert cfg.model.name == "base" and cfg.trainer.device == "cuda" and cfg.data.online
 
 
+def test_box_root_labels_are_a_typed_data_option() -> None:
+    cfg, _ = _as_config(_compose(["experiment=shipped_cpu", "data.fdu_roots=/tmp/roots.json"]))
+    assert cfg.data.fdu_roots == "/tmp/roots.json" and cfg.data.fdu_fraction == 0.25
+    assert _as_config(_compose([]))[0].data.fdu_roots is None
+
+
 @pytest.mark.parametrize(
     "override",
     ["trainer.max_stepz=3", "model=tinny", "optim.lr=fast", "data.crop_pixels=64"],
