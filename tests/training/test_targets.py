@@ -99,7 +99,8 @@ def test_box_roots_become_exit_points_and_tips_certain_negatives() -> None:
     item = boxes_to_item(img, boxes, 3.0, 3.0, border_ignore_px=10, margin_px=2, roots=roots)
     np.testing.assert_allclose(item["points"], [[43.0, 33.0]])
     assert item["exit_weight"][33, 43] == 1 and item["exit_weight"][57, 67] == 1  # root and tip known
-    assert item["exit_weight"][45, 55] == 0  # the rest of the box stays unknown
+    assert item["exit_weight"][45, 55] == 1  # the shaft between them is a certain negative
+    assert item["exit_weight"][35, 65] == 0  # the rest of the box stays unknown
     assert item["shaft_weight"][33, 43] == 0  # the shaft is not labelled by a root
     assert not (item["mil"] == 1).any() and (item["mil"] == 2).any()  # unlabelled box keeps its MIL
     # roots at another scale are scaled with the image

@@ -61,6 +61,7 @@ def boxes_to_item(
     margin_px: int = 4,
     roots: list | None = None,
     root_radius_px: int = 8,
+    shaft_half_px: int = 3,
 ) -> dict[str, np.ndarray]:
     """Weak targets from one-box-per-hair annotations, honest about what a box tells.
 
@@ -77,7 +78,11 @@ def boxes_to_item(
     Where ``roots`` gives a box its ``[x_root, y_root, x_tip, y_tip]`` (pseudo-labels, see
     :mod:`trichometry.training.pseudolabel`), the root is an exit point (``points``) and the
     exit map is supervised in discs of ``root_radius_px`` (canonical px) around the root and
-    the tip (the tip a certain negative), and the box leaves the multiple-instance term.
+    the tip and along the shaft between them (``shaft_half_px`` either side of the line):
+    only the root is positive, so the head learns that a cut tip or the middle of a short
+    clipped shaft is no exit (with the rest of the box unsupervised, it had spread broad
+    plateaus with several maxima over whole short hairs). The box leaves the
+    multiple-instance term.
 
     Args:
         image: ``(H, W, 3)`` uint8 RGB at ``um_per_px``.
@@ -111,13 +116,18 @@ def boxes_to_item(
             raise ConfigError(f"{len(roots)} root labels for {len(b)} boxes; label this data set again.")
         labelled = [(k, r) for k, r in enumerate(roots, start=1) if r is not None]
         yy, xx = np.mgrid[0:h, 0:w]
+        shafts = np.zeros((h, w), np.uint8)
         for k, r in labelled:
             mil[mil == k] = 0
-            for x, y in scale_points(np.asarray(r, np.float64).reshape(2, 2), factor):
+            (rx, ry), (tx, ty) = scale_points(np.asarray(r, np.float64).reshape(2, 2), factor)
+            # the shaft from the root to the tip holds no exit point of its own
+            cv2.line(shafts, (round(rx), round(ry)), (round(tx), round(ty)), 1, 2 * shaft_half_px + 1)
+            for x, y in ((rx, ry), (tx, ty)):
                 x0, x1 = max(int(x) - root_radius_px, 0), min(int(x) + root_radius_px + 1, w)
                 y0, y1 = max(int(y) - root_radius_px, 0), min(int(y) + root_radius_px + 1, h)
                 disc = (xx[y0:y1, x0:x1] - x) ** 2 + (yy[y0:y1, x0:x1] - y) ** 2 <= root_radius_px**2
                 exit_weight[y0:y1, x0:x1][disc] = 1.0
+        exit_weight[shafts > 0] = 1.0
         if labelled:
             rs = np.asarray([r[:2] for _, r in labelled], np.float64)
             points = scale_points(rs, factor)
