@@ -117,7 +117,8 @@ class Predictor:
         self.source = source_info(self.checkpoint, self.path)
         if self.exit_logit_shift:
             self.source["exit_logit_shift"] = round(self.exit_logit_shift, 6)
-        # how far the diameter head can be trusted (median relative error, calibration scenes)
+        # how far the diameter head can be trusted (mean relative error per unit of shaft
+        # length on the calibration scenes, see training.calibrate.diameter_map_error)
         if post.get("diameter_map_rel_error") is not None:
             self.source["diameter_map_rel_error"] = float(post["diameter_map_rel_error"])
 

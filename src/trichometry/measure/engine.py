@@ -16,10 +16,11 @@ Why: where one isolated shaft is cut, the profile is a direct sub-pixel measurem
 section usually caught a neighbour, an occluding hair or the wrong shaft, which the
 map (trained to see units and overlaps) handles better. For detectors whose map is only
 a mask width (``source["diameter_map"] == "coarse"``, the classical baseline) a valid
-profile always wins; so it does when the detector's calibration found the map's median
-relative error above ``max_disagreement`` (``source["diameter_map_rel_error"]``, see
-:mod:`trichometry.training.calibrate`): a map less precise than the tolerance cannot
-judge a profile by it. ``agreement`` (``profile / map - 1``) is reported per hair.
+profile always wins; so it does when the detector's calibration found the map's mean
+relative error (per unit of shaft length) above ``max_disagreement``
+(``source["diameter_map_rel_error"]``, see :mod:`trichometry.training.calibrate`): a map
+less precise than the tolerance cannot judge a profile by it. ``agreement``
+(``profile / map - 1``) is reported per hair.
 """
 
 from __future__ import annotations
