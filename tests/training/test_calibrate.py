@@ -82,3 +82,38 @@ def test_count_objective_is_recorded_and_a_wrong_one_refused(tmp_path: Path) -> 
     assert post["calibration"]["objective"] == "count" and post["exit_threshold_raw"] in CANDIDATES
     with pytest.raises(ConfigError, match="objective"):
         best_threshold(Predictor(tmp_path / "a.pt", device="cpu"), scenes=1, objective="mae")
+
+
+def test_a_real_photo_counts_peaks_in_its_analysable_area_only() -> None:
+    from trichometry.training.calibrate import RealPhoto
+
+    raw = np.zeros((40, 60), np.float32)
+    raw[10, 10], raw[10, 50], raw[30, 30] = 0.9, 0.7, 0.5
+    valid = np.ones((40, 60), bool)
+    valid[:, 45:] = False  # a burned-in overlay on the right
+    photo = RealPhoto(raw, n_true=2, um=2.0, valid=valid)
+    assert photo.count(0.4, 6.0) == 2 and photo.count(0.6, 6.0) == 1 and photo.count(0.95, 6.0) == 0
+
+
+def test_real_box_photos_join_the_count_objective(tmp_path: Path) -> None:
+    pytest.importorskip("trichometry.synth")
+    from PIL import Image
+
+    voc = tmp_path / "voc"
+    for sub in ("images", "annotations", "splits"):
+        (voc / sub).mkdir(parents=True)
+    Image.fromarray(np.full((48, 64, 3), 180, np.uint8)).save(voc / "images" / "a1.png")
+    (voc / "annotations" / "a1.xml").write_text(
+        "<annotation><size><width>64</width><height>48</height></size><object><class>single</class>"
+        "<bndbox><xmin>10</xmin><ymin>10</ymin><xmax>30</xmax><ymax>20</ymax></bndbox></object></annotation>"
+    )
+    (voc / "splits" / "train.txt").write_text("a1\n")
+    torch.manual_seed(1)
+    save_checkpoint(
+        tmp_path / "a.pt", create_model("tiny"), model_name="tiny", model_kwargs=model_kwargs("tiny")
+    )
+    post = calibrate(
+        tmp_path / "a.pt", tmp_path / "b.pt", scenes=1, device="cpu", size=(64, 48), objective="count",
+        boxes=voc, boxes_split="train", boxes_limit=5,
+    )  # fmt: skip
+    assert post["calibration"]["real_photos"] == {"root": str(voc), "split": "train", "images": 1}
