@@ -62,9 +62,13 @@ def _provenance(cfg: TrainConfig, train_ds: Any) -> dict[str, Any]:
             "split": "train",
             "fraction": d.fdu_fraction,
             "um_per_px": d.fdu_um_per_px,
-            "supervision": "weak: background outside boxes, nothing inside"
+            "supervision": "weak: background outside boxes"
             + (", one exit peak at a box corner (MIL)" if cfg.loss.box_mil > 0 else "")
-            + (", pseudo-labelled roots (exit) and tips (no exit)" if d.fdu_roots else ""),
+            + (
+                ", pseudo-labelled roots (exit) with their shafts and tips (no exit), nothing else inside"
+                if d.fdu_roots
+                else ", nothing inside"
+            ),
         }
         if d.fdu_roots:
             from trichometry.training.pseudolabel import describe
