@@ -10,7 +10,8 @@ multiple-instance "some corner" term, which taught a fresh head to fire on cut t
 Per box (in the image's own pixels):
 
 1. the diagonal is the one with more shaft probability along it;
-2. its two ends are the diagonal's corners moved inwards by half a hair width;
+2. its two ends are the diagonal's corners moved inwards by ``inset_px`` (10 px, about
+   half a terminal hair's width at 70x; at most half the box's side);
 3. ``model``: the end with the higher exit probability nearby, when that is at least
    ``min_prob`` and ``ratio`` times the other end's;
 4. ``direction``: otherwise, when the image's confident boxes agree on a direction
