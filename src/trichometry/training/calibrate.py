@@ -95,11 +95,13 @@ def best_threshold(
     rng = np.random.default_rng(seed0)
     counts = {(t, d): [0, 0, 0] for t in CANDIDATES for d in SEPARATIONS_UM}
     abs_err = dict.fromkeys(counts, 0.0)
+    n_true = 0
     for i in tqdm(range(scenes), desc="calibration scenes", disable=not progress):
         um = float(np.exp(rng.uniform(*np.log(um_per_px))))
         s = generate_sample(seed0 + i, width=size[0], height=size[1], um_per_px=um)
         exit_raw = predictor.predict(s.image, um, calibrated=False).exit_prob
         true = np.asarray([h.exit_xy for h in s.truth.inside_hairs], float).reshape(-1, 2)
+        n_true += len(true)
         for t, d in counts:
             pts = find_exit_points(exit_raw, threshold=float(t), min_distance_px=max(1.0, d / um))
             tp, fp, fn = match_points(pts * um, true * um, match_um)
@@ -107,8 +109,7 @@ def best_threshold(
             c[0], c[1], c[2] = c[0] + tp, c[1] + fp, c[2] + fn
             abs_err[(t, d)] += abs(len(pts) - len(true))
     f1 = {key: f1_score(*c) for key, c in counts.items()}
-    n_true = max(sum(c[0] + c[2] for c in counts.values()) / len(counts), 1.0)  # tp + fn = truth
-    cost = {k: v / n_true for k, v in abs_err.items()}
+    cost = {k: v / max(n_true, 1) for k, v in abs_err.items()}
     if real:
         n_real = max(sum(r.n_true for r in real), 1)
         for t, d in cost:
