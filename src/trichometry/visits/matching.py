@@ -113,10 +113,14 @@ class HairMatching:
 
     def rescued_masks(self) -> tuple[np.ndarray, np.ndarray]:
         """``(N,)`` and ``(M,)`` bool: the hair is a rescued candidate, not a detected hair."""
-        rb, rf = int(self.extra.get("rescued_baseline", 0)), int(self.extra.get("rescued_followup", 0))
-        return np.arange(len(self.base)) >= len(self.base) - rb, np.arange(len(self.follow)) >= len(
-            self.follow
-        ) - rf
+
+        def tail(n: int, rescued: int) -> np.ndarray:
+            return np.arange(n) >= n - rescued  # rescued candidates are appended last
+
+        return (
+            tail(len(self.base), int(self.extra.get("rescued_baseline", 0))),
+            tail(len(self.follow), int(self.extra.get("rescued_followup", 0))),
+        )
 
     def class_diameters_um(self) -> tuple[np.ndarray, np.ndarray]:
         """Baseline and follow-up diameters for thickness classes (``(N,)``, ``(M,)``).

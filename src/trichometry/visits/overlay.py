@@ -31,8 +31,8 @@ COLOURS = {
 def comparison_record(m: HairMatching, change: PairChange) -> dict[str, Any]:
     """JSON-ready record of one comparison (counts, changes, registration, per-hair fates)."""
     b, f = m.base, m.follow
-    n_b = len(b) - int(m.extra.get("rescued_baseline", 0))
-    n_f = len(f) - int(m.extra.get("rescued_followup", 0))
+    rb, rf = m.rescued_masks()
+    n_b, n_f = int((~rb).sum()), int((~rf).sum())
     record: dict[str, Any] = {
         "baseline_count": m.baseline_count,
         "followup_count": m.followup_count,
@@ -73,7 +73,6 @@ def comparison_record(m: HairMatching, change: PairChange) -> dict[str, Any]:
                 "diameter_um": round(d, 2) if np.isfinite(d) else None, "fate": fate,
                 "rescued": bool(rescued)}  # fmt: skip
 
-    rb, rf = m.rescued_masks()
     record["baseline_hairs"] = [hair(b, i, fate, rb[i]) for i, fate in enumerate(m.base_fates())]
     record["followup_hairs"] = [hair(f, j, fate, rf[j]) for j, fate in enumerate(m.follow_fates())]
     record["pairs"] = [[int(i), int(j)] for i, j in m.pairs]
