@@ -38,7 +38,9 @@ CASES = [
 ]
 VOLATILE = ("timings_s", "trichometry_version")
 SRC = Path(__file__).resolve().parents[2] / "src" / "trichometry"
-FINGERPRINTED = ("analysis.py", "io", "quality", "classical", "measure", "outputs", "synth")
+FINGERPRINTED = (
+    "analysis.py", "io", "quality", "classical", "measure", "outputs", "synth", "inference/peaks.py"
+)  # fmt: skip
 
 
 def code_fingerprint() -> str:

@@ -47,6 +47,17 @@ def test_shoulder_plateau_next_to_higher_pixel_is_not_a_peak() -> None:
     np.testing.assert_allclose(pts[0], [12.0, 4.0], atol=0.5)
 
 
+def test_a_shoulder_does_not_spoil_an_equal_plateau_elsewhere() -> None:
+    heat = np.zeros((10, 20))
+    heat[2, 2:5] = 0.5  # an isolated flat top: a peak
+    heat[7, 3:12] = 0.5  # the same value on a ridge rising to 0.9: not a peak
+    heat[7, 12] = 0.9
+    heat[8, 0] = 0.5  # a lone pixel of that value touching nothing: a peak
+    pts = find_exit_points(heat, threshold=0.3, min_distance_px=0)
+    got = sorted(map(tuple, np.round(pts).astype(int).tolist()))  # the rising end: sub-pixel
+    assert got == [(0, 8), (3, 2), (12, 7)]
+
+
 def test_peaks_on_border_and_corner_are_kept() -> None:
     heat = np.zeros((16, 16))
     heat[0, 0] = 0.9

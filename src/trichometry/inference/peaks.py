@@ -20,18 +20,25 @@ logger = logging.getLogger(__name__)
 _EIGHT = np.ones((3, 3), dtype=bool)
 
 
-def _plateau_ok(prob: np.ndarray, maxf: np.ndarray, comp: np.ndarray, value: float) -> bool:
-    """Whether a flat candidate region is a true maximum (no higher pixel touches its plateau)."""
-    same = prob == value
-    ring = ndimage.binary_dilation(comp, structure=_EIGHT) & ~comp & same
-    if not ring.any():
-        return True
-    # The plateau continues past the candidate pixels: it is a maximum only if no pixel of
-    # the whole equal-valued plateau has a higher neighbour.
-    labels, _ = ndimage.label(same, structure=_EIGHT)
-    ids = np.unique(labels[comp])
-    plateau = np.isin(labels, ids)
-    return bool(maxf[plateau].max() <= value)
+def _spilled(prob: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bool: candidate pixels whose equal-valued plateau runs on past the candidates.
+
+    A candidate is a pixel not lower than any 8-neighbour. Two touching candidates are
+    equal, so a connected set of candidates is one flat region. If an equal-valued
+    neighbour lies outside the candidates, that neighbour has a higher pixel beside it:
+    the plateau is a shoulder, not a maximum, and the whole region must be dropped.
+    """
+    h, w = prob.shape
+    bad = np.zeros_like(cand)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if dy == 0 and dx == 0:
+                continue
+            # pixel p (in the candidate window) and its neighbour q = p + (dy, dx)
+            ps = (slice(max(-dy, 0), h - max(dy, 0)), slice(max(-dx, 0), w - max(dx, 0)))
+            qs = (slice(max(dy, 0), h - max(-dy, 0)), slice(max(dx, 0), w - max(-dx, 0)))
+            bad[ps] |= cand[ps] & ~cand[qs] & (prob[qs] == prob[ps])
+    return bad
 
 
 def _parabola_offset(lo: float, mid: float, hi: float) -> float:
@@ -95,34 +102,27 @@ def find_exit_points(
         return np.zeros((0, 2), dtype=np.float64)
 
     h, w = prob.shape
+    bad = _spilled(prob, cand)
     points: list[tuple[float, float]] = []
     scores: list[float] = []
     for idx, sl in enumerate(ndimage.find_objects(labels), start=1):
         if sl is None:
             continue
-        # Work in a one-pixel padded window around the component.
-        y0, y1 = max(sl[0].start - 1, 0), min(sl[0].stop + 1, h)
-        x0, x1 = max(sl[1].start - 1, 0), min(sl[1].stop + 1, w)
-        comp_local = labels[y0:y1, x0:x1] == idx
-        ys, xs = np.nonzero(comp_local)
-        value = float(prob[y0 + ys[0], x0 + xs[0]])
+        comp = labels[sl] == idx
+        if bad[sl][comp].any():  # a shoulder of a higher plateau
+            continue
+        ys, xs = np.nonzero(comp)
+        ys, xs = ys + sl[0].start, xs + sl[1].start
+        value = float(prob[ys[0], xs[0]])
         if len(ys) == 1:
-            y, x = y0 + int(ys[0]), x0 + int(xs[0])
+            y, x = int(ys[0]), int(xs[0])
             left = prob[y, x - 1] if x > 0 else 0.0
             right = prob[y, x + 1] if x < w - 1 else 0.0
             up = prob[y - 1, x] if y > 0 else 0.0
             down = prob[y + 1, x] if y < h - 1 else 0.0
-            window = prob[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2]
-            if int((window == value).sum()) > 1:  # touches an equal pixel: maybe a shoulder
-                comp = labels == idx
-                if not _plateau_ok(prob, maxf, comp, value):
-                    continue
             points.append((x + _parabola_offset(left, value, right), y + _parabola_offset(up, value, down)))
         else:
-            comp = labels == idx
-            if not _plateau_ok(prob, maxf, comp, value):
-                continue
-            points.append((float(x0 + xs.mean()), float(y0 + ys.mean())))
+            points.append((float(xs.mean()), float(ys.mean())))
         scores.append(value)
 
     if not points:
