@@ -82,6 +82,24 @@ def find_exit_points(
         >>> find_exit_points(heat).tolist()
         [[6.0, 4.0]]
     """
+    if not float(min_distance_px) >= 0.0:
+        raise ConfigError(f"min_distance_px must be >= 0, got {min_distance_px}; a typical value is 3.")
+    pts, _ = peak_values(exit_prob, threshold)
+    pts = suppress(pts, min_distance_px)
+    logger.debug("found %d exit points (threshold %.2f)", len(pts), threshold)
+    return pts
+
+
+def peak_values(exit_prob: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every peak of :func:`find_exit_points` before suppression, and its value.
+
+    The peaks at a higher threshold are exactly those of these with a value at or above
+    it, in the same order, so a sweep over thresholds (calibration) finds them once.
+
+    Returns:
+        ``(N, 2)`` float64 ``(x, y)`` and ``(N,)`` peak values, strongest first (ties in
+        raster order of the peaks).
+    """
     prob = np.asarray(exit_prob)
     if prob.ndim != 2:
         raise ConfigError(
@@ -89,17 +107,15 @@ def find_exit_points(
         )
     if not 0.0 < float(threshold) <= 1.0:
         raise ConfigError(f"threshold must lie in (0, 1], got {threshold}; a typical value is 0.3.")
-    if not float(min_distance_px) >= 0.0:
-        raise ConfigError(f"min_distance_px must be >= 0, got {min_distance_px}; a typical value is 3.")
     prob = np.nan_to_num(prob.astype(np.float64, copy=False), nan=0.0)
     if prob.size == 0:
-        return np.zeros((0, 2), dtype=np.float64)
+        return np.zeros((0, 2), dtype=np.float64), np.zeros(0)
 
     maxf = ndimage.maximum_filter(prob, size=3, mode="constant", cval=-np.inf)
     cand = (prob >= maxf) & (prob >= threshold)
     labels, n = ndimage.label(cand, structure=_EIGHT)
     if n == 0:
-        return np.zeros((0, 2), dtype=np.float64)
+        return np.zeros((0, 2), dtype=np.float64), np.zeros(0)
 
     h, w = prob.shape
     bad = _spilled(prob, cand)
@@ -126,10 +142,15 @@ def find_exit_points(
         scores.append(value)
 
     if not points:
-        return np.zeros((0, 2), dtype=np.float64)
-    pts = np.asarray(points, dtype=np.float64)
+        return np.zeros((0, 2), dtype=np.float64), np.zeros(0)
     order = np.argsort(-np.asarray(scores), kind="stable")
-    pts = pts[order]
+    return np.asarray(points, dtype=np.float64)[order], np.asarray(scores, dtype=np.float64)[order]
+
+
+def suppress(points: np.ndarray, min_distance_px: float) -> np.ndarray:
+    """Greedy non-maximum suppression: drop each point closer than ``min_distance_px`` to
+    a kept point listed before it (``points`` strongest first)."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     if min_distance_px > 0 and len(pts) > 1:
         tree = cKDTree(pts)
         keep = np.ones(len(pts), dtype=bool)
@@ -140,5 +161,4 @@ def find_exit_points(
                 if j > i:
                     keep[j] = False
         pts = pts[keep]
-    logger.debug("found %d exit points (threshold %.2f)", len(pts), threshold)
     return pts
