@@ -1,25 +1,45 @@
-"""Exit points (one per hair) from the exit heatmap, via the shared peak finder."""
+"""Exit points (one per hair) from the exit heatmap, via the shared peak finder.
+
+:func:`locate_hairs` is the counting step of the measurement engine: exit peaks, those
+inside the analysed area, each traced along the shaft map, far ends of other hairs
+dropped. Calibration counts with it too, so a calibrated threshold means the same
+count that ``trichometry analyze`` reports.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from trichometry.errors import ConfigError
-from trichometry.inference.peaks import find_exit_points
-from trichometry.measure.trace import sample
+from trichometry.inference.peaks import find_exit_points, suppress
+from trichometry.measure.ends import far_ends
+from trichometry.measure.trace import Trace, sample, trace_hairs
 
 
 def find_exits(
-    exit_prob: np.ndarray, threshold: float, min_distance_px: float
+    exit_prob: np.ndarray,
+    threshold: float,
+    min_distance_px: float,
+    peaks: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exit points and their heatmap values.
+
+    Args:
+        peaks: :func:`~trichometry.inference.peaks.peak_values` of this map at a threshold
+            at or below ``threshold``, found once for a sweep; ``None`` finds them here.
 
     Returns:
         ``(N, 2)`` float ``(x, y)`` strongest first, and ``(N,)`` peak values.
     """
     prob = np.nan_to_num(np.asarray(exit_prob, dtype=np.float32))
-    pts = find_exit_points(prob, threshold=threshold, min_distance_px=min_distance_px)
+    if peaks is None:
+        pts = find_exit_points(prob, threshold=threshold, min_distance_px=min_distance_px)
+    else:
+        pts = suppress(peaks[0][peaks[1] >= threshold], min_distance_px)
     vals = sample(prob, pts[:, 0], pts[:, 1]) if len(pts) else np.zeros(0)
     return np.asarray(pts, dtype=float).reshape(-1, 2), np.asarray(vals, dtype=float)
 
@@ -59,3 +79,81 @@ def find_candidates(
         dist, _ = cKDTree(np.asarray(exits, dtype=float).reshape(-1, 2)).query(pts)
         keep &= dist >= min_distance_px
     return pts[keep], vals[keep]
+
+
+@dataclass
+class Located:
+    """Exit peaks of one image and which of them are counted hairs.
+
+    Attributes:
+        exits: ``(N, 2)`` every exit peak ``(x, y)``, strongest first (also outside the area:
+            a neighbour outside still claims its own shaft).
+        scores: ``(N,)`` heatmap value at each peak.
+        hints: ``(N,)`` rough diameter at each exit (px), from the diameter map.
+        traces: one traced shaft per exit.
+        far: ``(N,)`` the peak is the far end of another hair's shaft (:mod:`.ends`).
+        keep: ``(N,)`` counted: inside the area and not a far end.
+    """
+
+    exits: np.ndarray
+    scores: np.ndarray
+    hints: np.ndarray
+    traces: list[Trace]
+    far: np.ndarray
+    keep: np.ndarray
+
+
+def locate_hairs(
+    exit_prob: np.ndarray,
+    shaft_prob: np.ndarray,
+    diameter_px: np.ndarray,
+    *,
+    threshold: float,
+    min_distance_px: float,
+    inside: Callable[[np.ndarray], np.ndarray],
+    shaft_threshold: float = 0.5,
+    max_turn_deg: float = 15.0,
+    default_diameter_px: float = 6.0,
+    drop_far_ends: bool = True,
+    peaks: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Located:
+    """Find, trace and select the hairs of one image (see :class:`Located`).
+
+    Args:
+        exit_prob, shaft_prob, diameter_px: the prediction's ``(H, W)`` maps.
+        threshold: least exit peak value; ``min_distance_px``: closer peaks are one exit.
+        inside: ``(N, 2)`` points -> ``(N,)`` bool, whether each lies in the analysed area.
+        shaft_threshold, max_turn_deg: tracing (:func:`~.trace.trace_hairs`).
+        default_diameter_px: diameter hint where the map has none near an exit.
+        drop_far_ends: drop peaks that are the far end of another traced hair.
+        peaks: the map's peaks found once for a sweep over thresholds (:func:`find_exits`).
+    """
+    shaft = np.nan_to_num(np.asarray(shaft_prob, dtype=np.float32))
+    dmap = np.nan_to_num(np.asarray(diameter_px, dtype=np.float32))
+    exits, scores = find_exits(exit_prob, threshold, min_distance_px, peaks)
+    hints = np.array([diameter_hint(dmap, shaft, xy, shaft_threshold, default_diameter_px) for xy in exits])
+    traces = trace_hairs(shaft, exits, hints, threshold=shaft_threshold, max_turn_deg=max_turn_deg)
+    far = far_ends(exits, scores, traces, hints) if drop_far_ends else np.zeros(len(exits), dtype=bool)
+    keep = np.asarray(inside(exits), dtype=bool) & ~far if len(exits) else np.zeros(0, dtype=bool)
+    return Located(exits, scores, hints.reshape(-1), traces, far, keep)
+
+
+def diameter_hint(
+    dmap: np.ndarray, shaft: np.ndarray, xy: np.ndarray, shaft_threshold: float, default_px: float
+) -> float:
+    """Rough diameter of the hair at an exit: the map at the nearest shaft pixels.
+
+    Taken right at the exit (the hair's own pixels) rather than over a window, which in a
+    follicular unit would mix in the thicker neighbours.
+    """
+    h, w = dmap.shape
+    x, y = round(xy[0]), round(xy[1])
+    for r in (1, 3, 8):
+        y0, y1, x0, x1 = max(y - r, 0), min(y + r + 1, h), max(x - r, 0), min(x + r + 1, w)
+        ok = (shaft[y0:y1, x0:x1] >= shaft_threshold) & (dmap[y0:y1, x0:x1] > 0)
+        if ok.any():
+            yy, xx = np.nonzero(ok)
+            dist = (yy + y0 - xy[1]) ** 2 + (xx + x0 - xy[0]) ** 2
+            near = dist <= dist.min() + 2.0
+            return float(np.median(dmap[y0:y1, x0:x1][ok][near]))
+    return default_px

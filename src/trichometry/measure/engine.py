@@ -2,7 +2,9 @@
 
 Steps: exit points (peaks of ``exit_prob``, :func:`trichometry.inference.find_exit_points`)
 inside the ROI and the valid mask are the hairs; each is traced along ``shaft_prob``
-(:mod:`.trace`); its diameter is measured near the root two ways and both are reported:
+(:mod:`.trace`); a peak that is the far end of another traced hair is dropped
+(:mod:`.ends`, counted in ``summary["far_ends_dropped"]``); each hair's diameter is
+measured near the root two ways and both are reported:
 
 * ``diameter_profile_px``: from the image itself, the steepest-edge width of intensity
   profiles across the shaft (sub-pixel, median of up to 7 clean cross-sections 1.5-10.5
@@ -34,12 +36,12 @@ import numpy as np
 from trichometry.errors import CalibrationError, ConfigError, ImageRejected
 from trichometry.inference.prediction import Prediction
 from trichometry.measure.classes import Convention, get_convention
-from trichometry.measure.detect import find_candidates, find_exits
+from trichometry.measure.detect import find_candidates, locate_hairs
 from trichometry.measure.measurement import HairMeasurement, Measurement
 from trichometry.measure.roi import Roi
 from trichometry.measure.summary import summarise
 from trichometry.measure.thickness import darkness, profile_width
-from trichometry.measure.trace import sample, trace_hairs
+from trichometry.measure.trace import sample
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,9 @@ class MeasureConfig:
     # exit peaks in [candidate_ratio * exit_threshold, exit_threshold) are kept as candidates
     # (never counted; a confident hair at another visit may rescue one); 1.0 or 0 = none
     candidate_ratio: float = 0.5
+    # an exit peak on another hair's traced shaft that runs back along it is that hair's
+    # far end (both ends of a short clipped hair can fire), not a hair (:mod:`.ends`)
+    drop_far_ends: bool = True
 
 
 def _check(image_rgb: np.ndarray, prediction: Prediction, um_per_px: float | None, valid_mask) -> None:
@@ -146,18 +151,24 @@ def measure(
     sep = cfg.exit_min_distance_px
     if sep is None:
         sep = float(prediction.source.get("exit_min_distance_px", DEFAULT_EXIT_MIN_DISTANCE_PX))
-    exits, scores = find_exits(prediction.exit_prob, cfg.exit_threshold, sep)
-    keep = _in_area(exits, roi, valid_mask, shape)
+    found = locate_hairs(
+        prediction.exit_prob,
+        shaft,
+        dmap,
+        threshold=cfg.exit_threshold,
+        min_distance_px=sep,
+        inside=lambda xy: _in_area(xy, roi, valid_mask, shape),
+        shaft_threshold=cfg.shaft_threshold,
+        max_turn_deg=cfg.max_turn_deg,
+        default_diameter_px=cfg.default_diameter_px,
+        drop_far_ends=cfg.drop_far_ends,
+    )
+    exits, scores, hints, traces = found.exits, found.scores, found.hints, found.traces
     cand_xy, cand_scores = find_candidates(
         prediction.exit_prob, exits, cfg.exit_threshold, cfg.candidate_ratio, sep
     )
     in_area = _in_area(cand_xy, roi, valid_mask, shape)
     cand_xy, cand_scores = cand_xy[in_area], cand_scores[in_area]
-
-    # rough diameter near each exit: median map value on shaft pixels within a small disc
-    hints = np.array([_hint(dmap, shaft, xy, cfg) for xy in exits]) if len(exits) else np.zeros(0)
-    # trace every exit (neighbours outside the ROI still claim their own shafts)
-    traces = trace_hairs(shaft, exits, hints, threshold=cfg.shaft_threshold, max_turn_deg=cfg.max_turn_deg)
     dark = darkness(image_rgb)
     # a detector may mark its diameter map as coarse (classical: distance-transform widths
     # of a binary mask), or its calibration may find it less precise than the tolerance;
@@ -167,7 +178,7 @@ def measure(
         map_error is not None and float(map_error) > cfg.max_disagreement
     )
     hairs: list[HairMeasurement] = []
-    for i in np.flatnonzero(keep):
+    for i in np.flatnonzero(found.keep):
         tr = traces[i]
         pw = profile_width(
             dark,
@@ -224,6 +235,7 @@ def measure(
     summary = summarise(
         hairs, area_mask=area, um_per_px=um_per_px, convention=conv, unit_link_um=cfg.unit_link_um
     )
+    summary["far_ends_dropped"] = int((found.far & _in_area(exits, roi, valid_mask, shape)).sum())
     flags = []
     if um_per_px is None:
         flags.append("uncalibrated: no scale, so densities, micrometres and classes are not given")
@@ -257,25 +269,6 @@ def _in_area(xy: np.ndarray, roi: Roi, valid_mask: np.ndarray | None, shape: tup
         ij = np.clip(np.round(xy[:, ::-1]).astype(int), 0, np.array(shape) - 1)
         keep &= np.asarray(valid_mask, dtype=bool)[ij[:, 0], ij[:, 1]]
     return keep
-
-
-def _hint(dmap: np.ndarray, shaft: np.ndarray, xy: np.ndarray, cfg: MeasureConfig) -> float:
-    """Rough diameter of the hair at an exit: the map at the nearest shaft pixels.
-
-    Taken right at the exit (the hair's own pixels) rather than over a window, which in a
-    follicular unit would mix in the thicker neighbours.
-    """
-    h, w = dmap.shape
-    x, y = round(xy[0]), round(xy[1])
-    for r in (1, 3, 8):
-        y0, y1, x0, x1 = max(y - r, 0), min(y + r + 1, h), max(x - r, 0), min(x + r + 1, w)
-        ok = (shaft[y0:y1, x0:x1] >= cfg.shaft_threshold) & (dmap[y0:y1, x0:x1] > 0)
-        if ok.any():
-            yy, xx = np.nonzero(ok)
-            dist = (yy + y0 - xy[1]) ** 2 + (xx + x0 - xy[0]) ** 2
-            near = dist <= dist.min() + 2.0
-            return float(np.median(dmap[y0:y1, x0:x1][ok][near]))
-    return cfg.default_diameter_px
 
 
 def _map_diameter(dmap: np.ndarray, points: np.ndarray, hint: float, cfg: MeasureConfig) -> float | None:
