@@ -78,3 +78,6 @@ def test_engine_counts_a_short_hair_with_a_peak_at_each_end_once(drawn) -> None:
     assert sorted(round(h.exit_xy[0]) for h in m.hairs) == [40, 40]  # the roots stay
     both = measure(img, pred, um_per_px=UM, config=MeasureConfig(drop_far_ends=False))
     assert both.hair_count == 3 and both.summary["far_ends_dropped"] == 0
+    # a detector that already picks one end per shaft (classical) says so; nothing is dropped
+    own = Prediction(pred.shaft_prob, pred.exit_prob, pred.diameter_px, {"exits": "one_per_shaft"})
+    assert measure(img, own, um_per_px=UM).hair_count == 3

@@ -261,6 +261,8 @@ class ClassicalDetector:
                 "name": "classical-ridge",
                 "version": VERSION,
                 "diameter_map": "coarse",  # mask widths: measurement prefers the image profile
+                # one exit per skeleton path already: no far-end peaks for the engine to drop
+                "exits": "one_per_shaft",
                 "params": asdict(c),
             },
         )

@@ -76,7 +76,8 @@ class MeasureConfig:
     # (never counted; a confident hair at another visit may rescue one); 1.0 or 0 = none
     candidate_ratio: float = 0.5
     # an exit peak on another hair's traced shaft that runs back along it is that hair's
-    # far end (both ends of a short clipped hair can fire), not a hair (:mod:`.ends`)
+    # far end (both ends of a short clipped hair can fire), not a hair (:mod:`.ends`);
+    # skipped for detectors whose source says ``"exits": "one_per_shaft"`` (classical)
     drop_far_ends: bool = True
 
 
@@ -161,7 +162,8 @@ def measure(
         shaft_threshold=cfg.shaft_threshold,
         max_turn_deg=cfg.max_turn_deg,
         default_diameter_px=cfg.default_diameter_px,
-        drop_far_ends=cfg.drop_far_ends,
+        # a detector that already chose one end per shaft (classical) has no far ends to drop
+        drop_far_ends=cfg.drop_far_ends and prediction.source.get("exits") != "one_per_shaft",
     )
     exits, scores, hints, traces = found.exits, found.scores, found.hints, found.traces
     cand_xy, cand_scores = find_candidates(
