@@ -9,6 +9,8 @@ monotone logit shift ``logit(0.3) - logit(t*)`` in the checkpoint's ``postproces
 ``raw >= t*``. Peak positions are unchanged; weights (and their SHA-256) too. The least
 distance between two peaks is chosen alongside (``exit_min_distance_um``, from
 :data:`SEPARATIONS_UM`); the Predictor passes it on to the measurement engine.
+Hairs are counted as the engine counts them (:class:`Sweep`: exit peaks traced, far
+ends of other hairs' shafts dropped), so the calibrated count is the reported one.
 
 The diameter head is checked too: its mean relative error per unit of shaft length
 (``diameter_map_rel_error``, :func:`diameter_map_error`). The measurement engine lets
@@ -43,8 +45,10 @@ import torch
 from tqdm import tqdm
 
 from trichometry.errors import ConfigError
-from trichometry.inference.peaks import find_exit_points
+from trichometry.inference.peaks import peak_values
+from trichometry.inference.prediction import Prediction
 from trichometry.inference.predictor import Predictor
+from trichometry.measure.detect import find_exits, locate_hairs
 from trichometry.models.checkpoint import load_checkpoint
 from trichometry.training.metrics import f1_score, match_points
 from trichometry.utils.atomic import atomic_write_bytes
@@ -99,11 +103,11 @@ def best_threshold(
     for i in tqdm(range(scenes), desc="calibration scenes", disable=not progress):
         um = float(np.exp(rng.uniform(*np.log(um_per_px))))
         s = generate_sample(seed0 + i, width=size[0], height=size[1], um_per_px=um)
-        exit_raw = predictor.predict(s.image, um, calibrated=False).exit_prob
+        sweep = Sweep(predictor.predict(s.image, um, calibrated=False), um)
         true = np.asarray([h.exit_xy for h in s.truth.inside_hairs], float).reshape(-1, 2)
         n_true += len(true)
         for t, d in counts:
-            pts = find_exit_points(exit_raw, threshold=float(t), min_distance_px=max(1.0, d / um))
+            pts = sweep.hairs(t, d)
             tp, fp, fn = match_points(pts * um, true * um, match_um)
             c = counts[(t, d)]
             c[0], c[1], c[2] = c[0] + tp, c[1] + fp, c[2] + fn
@@ -119,30 +123,60 @@ def best_threshold(
     return float(best[0]), float(best[1]), f1
 
 
+class Sweep:
+    """The hairs one raw prediction gives at each threshold and separation, counted as
+    the measurement engine counts them (:func:`~trichometry.measure.detect.locate_hairs`:
+    exit peaks in the analysable area, far ends of traced shafts dropped).
+
+    Peaks are found once; the tracing runs once per distinct set of exit points.
+    """
+
+    def __init__(self, prediction: Prediction, um: float, valid: np.ndarray | None = None) -> None:
+        self.prediction, self.um, self.valid = prediction, um, valid
+        self._peaks = peak_values(prediction.exit_prob, min(CANDIDATES))
+        self._seen: dict[bytes, np.ndarray] = {}
+
+    def _inside(self, xy: np.ndarray) -> np.ndarray:
+        if self.valid is None or len(xy) == 0:
+            return np.ones(len(xy), dtype=bool)
+        ij = np.clip(np.round(xy[:, ::-1]).astype(int), 0, np.array(self.valid.shape) - 1)
+        return self.valid[ij[:, 0], ij[:, 1]]
+
+    def hairs(self, threshold: float, separation_um: float) -> np.ndarray:
+        """``(N, 2)`` counted exit points at this raw threshold and separation."""
+        p, sep = self.prediction, max(1.0, separation_um / self.um)
+        exits, _ = find_exits(p.exit_prob, float(threshold), sep, self._peaks)
+        key = exits.tobytes()
+        if key not in self._seen:
+            found = locate_hairs(
+                p.exit_prob, p.shaft_prob, p.diameter_px, threshold=float(threshold),
+                min_distance_px=sep, inside=self._inside, peaks=self._peaks,
+            )  # fmt: skip
+            self._seen[key] = found.exits[found.keep]
+        return self._seen[key]
+
+
 @dataclass
 class RealPhoto:
-    """A real photo's raw exit map, its box count and where it can be analysed."""
+    """A real photo's raw prediction, its box count and where it can be analysed."""
 
-    exit_raw: np.ndarray
+    prediction: Prediction
     n_true: int
     um: float
     valid: np.ndarray
 
+    def __post_init__(self) -> None:
+        self._sweep = Sweep(self.prediction, self.um, self.valid)
+
     def count(self, threshold: float, separation_um: float) -> int:
-        """Exit peaks in the analysable area at this raw threshold and separation."""
-        pts = find_exit_points(
-            self.exit_raw, threshold=float(threshold), min_distance_px=max(1.0, separation_um / self.um)
-        )
-        if len(pts) == 0:
-            return 0
-        ij = np.clip(np.round(pts[:, ::-1]).astype(int), 0, np.array(self.valid.shape) - 1)
-        return int(self.valid[ij[:, 0], ij[:, 1]].sum())
+        """Hairs counted in the analysable area at this raw threshold and separation."""
+        return len(self._sweep.hairs(threshold, separation_um))
 
 
 def real_photos(
     predictor: Predictor, voc_root: str | Path, split: str = "train", limit: int = 60, um_per_px: float = 2.8
 ) -> list[RealPhoto]:
-    """Raw exit maps of the first ``limit`` photos of a box split (never the validation one
+    """Raw predictions of the first ``limit`` photos of a box split (never the validation one
     you report on), with burned-in overlays masked out as the analysis pipeline does."""
     from trichometry.data.voc import iter_voc
     from trichometry.quality import detect_overlays
@@ -152,7 +186,7 @@ def real_photos(
         if i >= limit:
             break
         overlay, _ = detect_overlays(item.image)
-        raw = predictor.predict(item.image, um_per_px, calibrated=False).exit_prob
+        raw = predictor.predict(item.image, um_per_px, calibrated=False)
         out.append(RealPhoto(raw, len(item.boxes), um_per_px, ~overlay))
     return out
 
