@@ -43,6 +43,15 @@ def test_where_hairs_share_a_direction_the_peak_against_it_goes_even_if_stronger
     assert run([tip, root, *others], [0.9, 0.6, 0.5, 0.5, 0.5]) == [True, False, False, False, False]
 
 
+def test_the_shared_direction_comes_from_hairs_with_one_peak() -> None:
+    # four short hairs fired at both ends, the tips more strongly; three hairs fired once
+    roots = [straight((20, y), 0, 80) for y in (20, 60, 100, 140)]
+    tips = [straight((100, y + 1), 180, 80) for y in (20, 60, 100, 140)]
+    singles = [straight((20, y), 5, 60) for y in (200, 240, 280)]
+    drop = run([*tips, *roots, *singles], [0.9] * 4 + [0.6] * 4 + [0.5] * 3)
+    assert drop == [True] * 4 + [False] * 4 + [False] * 3  # the roots stay, as the singles say
+
+
 def test_unit_crossing_and_back_to_back_hairs_are_all_kept() -> None:
     unit = [straight((40, 50 + dy), ang, 70) for dy, ang in [(-6, 8), (0, 0), (6, -8)]]
     crossing = [straight((60, 150), 0, 90), straight((100, 190), 90, 80)]  # meets the first at 90 deg

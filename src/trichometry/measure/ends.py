@@ -7,8 +7,9 @@ cannot lie on another hair's visible shaft and run straight back along it, so on
 the two is dropped:
 
 * where the image's hairs share a direction (a combed or clipped scalp: the mean unit
-  direction of all traced hairs is at least ``min_resultant`` long), the peak that runs
-  against it (the tip: hairs leave the skin the way they grow);
+  direction of the traced hairs with a single peak, or of all when fewer than three, is
+  at least ``min_resultant`` long), the peak that runs against it (the tip: hairs leave
+  the skin the way they grow);
 * otherwise the weaker peak.
 
 Hairs of one follicular unit leave one opening side by side and fan out the same way,
@@ -105,23 +106,33 @@ def far_ends(
     if n < 2:
         return drop
     units = np.array([_unit(tr.direction_deg) for tr in traces])
-    mean = units.mean(axis=0)
-    shared = float(np.hypot(*mean)) >= min_resultant
     cos_max = math.cos(math.radians(min_angle_deg))
     tree = cKDTree(exits)
+    pairs: list[tuple[int, int]] = []  # (i, j): j lies on i's shaft, running back along it
     for i in range(n):
-        if drop[i] or len(traces[i].points) < 2:
+        if len(traces[i].points) < 2:
             continue
         d = max(float(diameters_px[i]), 1.0)
         reach, along = max(perp_d * d, min_px), max(min_along_d * d, 2 * min_px)
         for j in tree.query_ball_point(exits[i], r=traces[i].length_px + reach):
-            if j == i or drop[j] or drop[i]:
+            if j == i:
                 continue
             dist, arc, tangent = _on_shaft(exits[j], traces[i].points)
-            if dist > reach or arc < along or float(units[j] @ tangent) > cos_max:
-                continue
-            if shared:
-                drop[j if units[j] @ mean < units[i] @ mean else i] = True
-            else:
-                drop[j if scores[j] < scores[i] else i] = True
+            if dist <= reach and arc >= along and float(units[j] @ tangent) <= cos_max:
+                pairs.append((i, j))
+    if not pairs:
+        return drop
+    # the shared direction is read from the hairs with one peak: a paired tip points the
+    # wrong way, and where most hairs fired at both ends it would outvote the roots
+    paired = np.zeros(n, dtype=bool)
+    paired[[k for pair in pairs for k in pair]] = True
+    mean = units[~paired].mean(axis=0) if (~paired).sum() >= 3 else units.mean(axis=0)
+    shared = float(np.hypot(*mean)) >= min_resultant
+    for i, j in pairs:  # i in score order (exits are strongest first)
+        if drop[i] or drop[j]:
+            continue
+        if shared:
+            drop[j if units[j] @ mean < units[i] @ mean else i] = True
+        else:
+            drop[j if scores[j] < scores[i] else i] = True
     return drop
