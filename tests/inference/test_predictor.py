@@ -96,3 +96,32 @@ def test_default_predictor_from_env(ckpt: Path, tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv(ENV_MODEL, str(tmp_path / "nope.pt"))
     with pytest.raises(CheckpointError, match=ENV_MODEL):
         load_default_predictor(device="cpu")
+
+
+def test_flips_make_the_maps_follow_a_mirrored_image(ckpt: Path) -> None:
+    img = _image(64, 64, seed=3)
+    img[10:14, :] = 60  # an asymmetric scene
+    flipped = np.ascontiguousarray(img[:, ::-1])
+    um = 4.0  # the canonical scale: one 64 px tile, no resampling, no padding
+    plain = Predictor(ckpt, device="cpu", tile_px=64, overlap_px=0, tta="none")
+    a, b = plain.predict(img, um), plain.predict(flipped, um)
+    assert not np.allclose(a.exit_prob[:, ::-1], b.exit_prob, atol=1e-4)  # an untrained net is not
+    tta = Predictor(ckpt, device="cpu", tile_px=64, overlap_px=0, tta="flips")
+    a, b = tta.predict(img, um), tta.predict(flipped, um)
+    for ma, mb in zip((a.shaft_prob, a.exit_prob, a.diameter_px), (b.shaft_prob, b.exit_prob, b.diameter_px)):
+        np.testing.assert_allclose(ma[:, ::-1], mb, atol=1e-5)
+    assert a.source["tta"] == "flips"
+
+
+def test_the_checkpoint_says_which_flips_it_was_calibrated_with(ckpt: Path, tmp_path: Path) -> None:
+    from trichometry.errors import ConfigError
+    from trichometry.models import load_checkpoint
+
+    c = load_checkpoint(ckpt)
+    c["postprocessing"] = {"tta": "flips"}
+    torch.save(c, tmp_path / "flips.pt")
+    assert Predictor(tmp_path / "flips.pt", device="cpu").tta == "flips"
+    assert Predictor(tmp_path / "flips.pt", device="cpu", tta="none").tta == "none"  # the caller decides
+    assert Predictor(ckpt, device="cpu").tta == "none"  # older checkpoints: no flips
+    with pytest.raises(ConfigError, match="test-time augmentation"):
+        Predictor(ckpt, device="cpu", tta="rotate")

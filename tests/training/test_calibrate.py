@@ -79,9 +79,11 @@ def test_count_objective_is_recorded_and_a_wrong_one_refused(tmp_path: Path) -> 
         tmp_path / "a.pt", create_model("tiny"), model_name="tiny", model_kwargs=model_kwargs("tiny")
     )
     post = calibrate(
-        tmp_path / "a.pt", tmp_path / "b.pt", scenes=1, device="cpu", size=(64, 48), objective="count"
-    )
+        tmp_path / "a.pt", tmp_path / "b.pt", scenes=1, device="cpu", size=(64, 48), objective="count",
+        tta="flips",
+    )  # fmt: skip
     assert post["calibration"]["objective"] == "count" and post["exit_threshold_raw"] in CANDIDATES
+    assert post["tta"] == "flips" and Predictor(tmp_path / "b.pt", device="cpu").tta == "flips"
     with pytest.raises(ConfigError, match="objective"):
         best_threshold(Predictor(tmp_path / "a.pt", device="cpu"), scenes=1, objective="mae")
 

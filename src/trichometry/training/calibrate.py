@@ -232,13 +232,16 @@ def calibrate(
     boxes: str | Path | None = None,
     boxes_split: str = "train",
     boxes_limit: int = 60,
+    tta: str = "none",
 ) -> dict[str, Any]:
     """Write ``dst``: ``src`` without training state, with a calibrated exit-logit shift.
 
     With ``boxes`` (a Pascal-VOC folder) and ``objective="count"``, the first
     ``boxes_limit`` real photos of ``boxes_split`` weigh as much as the generated scenes.
+    ``tta`` (``"none"`` or ``"flips"``, see :class:`Predictor`) is calibrated with and
+    stored, so every Predictor of ``dst`` uses it.
     """
-    predictor = Predictor(src, device=device)
+    predictor = Predictor(src, device=device, tta=tta)
     real = real_photos(predictor, boxes, boxes_split, boxes_limit) if boxes else None
     t_star, sep_star, f1 = best_threshold(
         predictor, scenes=scenes, size=size, progress=False, objective=objective, real=real
@@ -252,6 +255,7 @@ def calibrate(
         "exit_threshold_raw": t_star,
         "exit_threshold": TARGET_THRESHOLD,
         "exit_min_distance_um": sep_star,
+        "tta": tta,
         # None: no pixel was shaft in both truth and map (an untrained model)
         "diameter_map_rel_error": round(map_err, 4) if math.isfinite(map_err) else None,
         "calibration": {
@@ -288,11 +292,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--boxes", default=None, help="Pascal-VOC folder of real photos (count objective)")
     ap.add_argument("--boxes-split", default="train", help="never the split you report on")
     ap.add_argument("--boxes-limit", type=int, default=60)
+    ap.add_argument("--tta", choices=("none", "flips"), default="none", help="test-time flips (4x inference)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     post = calibrate(
         args.src, args.dst, args.scenes, args.device, objective=args.objective,
-        boxes=args.boxes, boxes_split=args.boxes_split, boxes_limit=args.boxes_limit,
+        boxes=args.boxes, boxes_split=args.boxes_split, boxes_limit=args.boxes_limit, tta=args.tta,
     )  # fmt: skip
     print(json.dumps(post, indent=2))
 
