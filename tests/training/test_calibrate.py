@@ -80,7 +80,7 @@ def test_count_objective_is_recorded_and_a_wrong_one_refused(tmp_path: Path) -> 
     )
     post = calibrate(
         tmp_path / "a.pt", tmp_path / "b.pt", scenes=1, device="cpu", size=(64, 48), objective="count",
-        tta="flips",
+        tta="flips", map_scenes=1,
     )  # fmt: skip
     assert post["calibration"]["objective"] == "count" and post["exit_threshold_raw"] in CANDIDATES
     assert post["tta"] == "flips" and Predictor(tmp_path / "b.pt", device="cpu").tta == "flips"

@@ -233,20 +233,22 @@ def calibrate(
     boxes_split: str = "train",
     boxes_limit: int = 60,
     tta: str = "none",
+    map_scenes: int = 10,
 ) -> dict[str, Any]:
     """Write ``dst``: ``src`` without training state, with a calibrated exit-logit shift.
 
     With ``boxes`` (a Pascal-VOC folder) and ``objective="count"``, the first
     ``boxes_limit`` real photos of ``boxes_split`` weigh as much as the generated scenes.
     ``tta`` (``"none"`` or ``"flips"``, see :class:`Predictor`) is calibrated with and
-    stored, so every Predictor of ``dst`` uses it.
+    stored, so every Predictor of ``dst`` uses it. ``map_scenes`` generated scenes (seeds
+    apart from the threshold's) measure the diameter map's precision.
     """
     predictor = Predictor(src, device=device, tta=tta)
     real = real_photos(predictor, boxes, boxes_split, boxes_limit) if boxes else None
     t_star, sep_star, f1 = best_threshold(
         predictor, scenes=scenes, size=size, progress=False, objective=objective, real=real
     )
-    map_err = diameter_map_error(predictor, size=size)
+    map_err = diameter_map_error(predictor, scenes=map_scenes, size=size)
     ckpt = load_checkpoint(src)
     for key in ("optimizer", "scheduler", "scaler"):
         ckpt.pop(key, None)
