@@ -92,6 +92,7 @@ class Located:
         hints: ``(N,)`` rough diameter at each exit (px), from the diameter map.
         traces: one traced shaft per exit.
         far: ``(N,)`` the peak is the far end of another hair's shaft (:mod:`.ends`).
+        inside: ``(N,)`` the peak lies in the analysed area.
         keep: ``(N,)`` counted: inside the area and not a far end.
     """
 
@@ -100,6 +101,7 @@ class Located:
     hints: np.ndarray
     traces: list[Trace]
     far: np.ndarray
+    inside: np.ndarray
     keep: np.ndarray
 
 
@@ -134,8 +136,8 @@ def locate_hairs(
     hints = np.array([diameter_hint(dmap, shaft, xy, shaft_threshold, default_diameter_px) for xy in exits])
     traces = trace_hairs(shaft, exits, hints, threshold=shaft_threshold, max_turn_deg=max_turn_deg)
     far = far_ends(exits, scores, traces, hints) if drop_far_ends else np.zeros(len(exits), dtype=bool)
-    keep = np.asarray(inside(exits), dtype=bool) & ~far if len(exits) else np.zeros(0, dtype=bool)
-    return Located(exits, scores, hints.reshape(-1), traces, far, keep)
+    in_area = np.asarray(inside(exits), dtype=bool) if len(exits) else np.zeros(0, dtype=bool)
+    return Located(exits, scores, hints.reshape(-1), traces, far, in_area, in_area & ~far)
 
 
 def diameter_hint(

@@ -237,7 +237,7 @@ def measure(
     summary = summarise(
         hairs, area_mask=area, um_per_px=um_per_px, convention=conv, unit_link_um=cfg.unit_link_um
     )
-    summary["far_ends_dropped"] = int((found.far & _in_area(exits, roi, valid_mask, shape)).sum())
+    summary["far_ends_dropped"] = int((found.far & found.inside).sum())
     flags = []
     if um_per_px is None:
         flags.append("uncalibrated: no scale, so densities, micrometres and classes are not given")
