@@ -179,12 +179,7 @@ def _skin_lines(view: View, seed: int, spacing_um: float, weight: float) -> np.n
     px = view.skin_to_px(skin_pts * spacing_um)
     margin = 2.5 * spacing_um / view.um_per_px
     rect = (int(-margin), int(-margin), int(w + 2 * margin), int(h + 2 * margin))
-    ok = (
-        (px[:, 0] > rect[0])
-        & (px[:, 1] > rect[1])
-        & (px[:, 0] < rect[0] + rect[2])
-        & (px[:, 1] < rect[1] + rect[3])
-    )
+    ok = in_subdiv_rect(px, rect)
     layer = np.zeros((h, w), dtype=np.float32)
     if ok.sum() < 3:
         return layer
@@ -204,6 +199,16 @@ def _skin_lines(view: View, seed: int, spacing_um: float, weight: float) -> np.n
     t = max(1, round(16.0 / view.um_per_px))
     cv2.polylines(layer, polys, True, float(weight), t, cv2.LINE_AA, shift=2)
     return layer
+
+
+def in_subdiv_rect(px: np.ndarray, rect: tuple[int, int, int, int]) -> np.ndarray:
+    """``(N,)`` bool: points ``cv2.Subdiv2D(rect)`` accepts (strictly inside, as in the rest
+    of this module), judged also after the float32 rounding OpenCV applies: a point just
+    below the far edge in float64 can round onto it and make ``insert`` raise."""
+    lo = np.array(rect[:2], dtype=np.float64)
+    hi = lo + np.array(rect[2:], dtype=np.float64)
+    px32 = px.astype(np.float32).astype(np.float64)
+    return np.all((px > lo) & (px < hi) & (px32 < hi), axis=1)
 
 
 def _draw_vessels(img: np.ndarray, patch: ScalpPatch, view: View) -> None:
