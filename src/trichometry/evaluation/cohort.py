@@ -188,13 +188,17 @@ def true_transform(base: ImageTruth, follow: ImageTruth) -> np.ndarray | None:
 
 
 def true_overlap_change(
-    base: ImageTruth, follow: ImageTruth, matrix: np.ndarray, roi_radius_um: float | None = None
+    base: ImageTruth,
+    follow: ImageTruth,
+    matrix: np.ndarray,
+    roi_radius_um: float | None = None,
+    roi_centre_px: tuple[float, float] | None = None,
 ) -> dict[str, float]:
     """True change of the hairs counted in the overlap of two photos (and the ROI circle).
 
     Uses the same counting rule as :func:`trichometry.visits.match_hairs`: a hair counts
     where its exit point lies in both fields (and, with ``roi_radius_um``, in the circle
-    around the baseline photo's centre).
+    around the baseline photo's centre, or around ``roi_centre_px`` in its pixels).
 
     Returns:
         ``baseline_count``, ``followup_count``, ``change_pct`` (NaN if no baseline hair)
@@ -207,9 +211,9 @@ def true_overlap_change(
 
     from trichometry.visits.matching import roi_circle
 
-    circle = (
-        None if roi_radius_um is None else roi_circle(base.width, base.height, roi_radius_um / base.um_per_px)
-    )
+    circle = None
+    if roi_radius_um is not None:
+        circle = roi_circle(base.width, base.height, roi_radius_um / base.um_per_px, centre=roi_centre_px)
 
     def inside(xy: np.ndarray) -> np.ndarray:
         ok = sim.inside_polygon(base_poly, xy) & sim.inside_polygon(foll_poly, xy)

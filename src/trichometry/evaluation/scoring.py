@@ -1,8 +1,9 @@
 """Score one method on a cohort: per-photo detection, per-visit change, repeatability.
 
 Change is scored against the truth of the same photos: the change, by follicle identity,
-of the hairs counted in the overlap of the baseline photo and each follow-up photo
-(camera geometry from the generator). Two estimates are compared with it:
+of the hairs counted in the overlap of each baseline photo and each follow-up photo
+(camera geometry from the generator), averaged over those pairs as the estimate is.
+Two estimates are compared with it:
 
 * ``matched``: hair-to-hair matching after registration
   (:func:`trichometry.visits.compare_visit`);
@@ -25,6 +26,7 @@ from trichometry.errors import RegistrationError
 from trichometry.evaluation.cohort import Photo, Subject, true_overlap_change, true_transform
 from trichometry.evaluation.detectors import Detection
 from trichometry.evaluation.metrics import cl_dice, dice, point_detection
+from trichometry.synth.truth import ImageTruth
 from trichometry.visits import (
     MatchConfig,
     RegistrationConfig,
@@ -35,6 +37,7 @@ from trichometry.visits import (
     match_hairs,
     register,
 )
+from trichometry.visits import similarity as sim
 from trichometry.visits.hairs import HairPoints
 from trichometry.visits.series import photo_density
 
@@ -74,6 +77,15 @@ def _true_thickness_change(base: HairPoints, follow: HairPoints) -> float:
     if len(common) == 0:
         return math.nan
     return float(np.mean(follow.diameter_um[jf] - base.diameter_um[ib]))
+
+
+def _target_centre(ref: ImageTruth, other: ImageTruth) -> tuple[float, float] | None:
+    """Where the reference photo's frame centre (the target circle's) lies in ``other``'s pixels."""
+    m = true_transform(other, ref)
+    if m is None:
+        return None
+    x, y = sim.apply(m, np.array([[(ref.width - 1) / 2.0, (ref.height - 1) / 2.0]]))[0]
+    return float(x), float(y)
 
 
 def _target_change(subject: Subject, visit: str) -> float:
@@ -116,11 +128,13 @@ def score_subject(
         truths = []
         thick = []
         for p in visit.photos:
-            m = true_transform(ref_truth, p.truth)
-            if m is not None:
-                truths.append(
-                    true_overlap_change(ref_truth, p.truth, m, matching.roi_radius_um)["change_pct"]
-                )
+            for b in base.photos:  # every pair, as compare_visit averages them
+                m = true_transform(b.truth, p.truth)
+                centre = _target_centre(ref_truth, b.truth) if matching.roi_radius_um is not None else None
+                if m is not None:  # camera geometry recorded (then the centre is known too)
+                    truths.append(
+                        true_overlap_change(b.truth, p.truth, m, matching.roi_radius_um, centre)["change_pct"]
+                    )
             thick.append(
                 _true_thickness_change(HairPoints.from_truth(ref_truth), HairPoints.from_truth(p.truth))
             )

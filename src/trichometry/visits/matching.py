@@ -45,6 +45,8 @@ class MatchConfig:
         roi_radius_um: count only inside this circle around the baseline photo's centre
             (the tattooed target area; ``None`` = the whole common field). The circle is
             clipped to the common field.
+        roi_centre_px: the circle's centre in the baseline photo's pixels, when it is not
+            the frame centre (a further baseline photo of the area, framed differently).
         rescue: let an unpaired hair of one visit rescue a candidate (sub-threshold exit
             peak) at the same registered place in the other visit (see the module doc).
     """
@@ -55,6 +57,7 @@ class MatchConfig:
     edge_margin_um: float = 0.0
     roi_radius_um: float | None = None
     rescue: bool = True
+    roi_centre_px: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not self.max_distance_um > 0:
@@ -203,10 +206,13 @@ class HairMatching:
         }
 
 
-def roi_circle(width: int, height: int, radius_px: float, sides: int = 720) -> np.ndarray:
-    """``(sides, 2)`` polygon of a circle around the frame centre (area within 0.002 % of the disc)."""
+def roi_circle(
+    width: int, height: int, radius_px: float, sides: int = 720, centre: tuple[float, float] | None = None
+) -> np.ndarray:
+    """``(sides, 2)`` polygon of a circle around ``centre`` (default: the frame centre);
+    its area is within 0.002 % of the disc's."""
     t = np.linspace(0.0, 2 * np.pi, sides, endpoint=False)
-    c = ((width - 1) / 2.0, (height - 1) / 2.0)
+    c = centre if centre is not None else ((width - 1) / 2.0, (height - 1) / 2.0)
     return np.column_stack([c[0] + radius_px * np.cos(t), c[1] + radius_px * np.sin(t)])
 
 
@@ -251,7 +257,7 @@ def match_hairs(
 
     circle = None
     if cfg.roi_radius_um is not None:
-        circle = roi_circle(base.width, base.height, cfg.roi_radius_um / upp)
+        circle = roi_circle(base.width, base.height, cfg.roi_radius_um / upp, centre=cfg.roi_centre_px)
 
     def in_overlap(xy: np.ndarray) -> np.ndarray:
         ok = sim.inside_polygon(base_poly, xy) & sim.inside_polygon(foll_poly, xy)

@@ -1,12 +1,17 @@
 """Compare the visits of one subject's target area: checks, registration, matching, windows.
 
 A visit holds one or more photos of the same area. Each follow-up photo is registered
-to the first baseline photo, its hairs matched, and the per-photo changes combined
-(mean). The spread of the photos within a visit gives the repeatability.
+to the first baseline photo (the reference frame: registrations, matchings, overlays)
+and to every further baseline photo, its hairs matched, and the changes of all these
+pairs combined (mean): a detector's misses in one baseline photo then do not set every
+change of the series. A further baseline photo that does not register with a follow-up
+photo is left out of that pair (logged); the reference pair must register. The spread
+of the photos within a visit gives the repeatability.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -15,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from trichometry.errors import CalibrationError, ImageRejected
+from trichometry.errors import CalibrationError, ImageRejected, RegistrationError
 from trichometry.visits.change import (
     PairChange,
     Repeatability,
@@ -172,14 +177,23 @@ def compare_visit(
             "(rescale=True / --rescale) if both values are right."
         )
     ref = baseline.photos[0]
+    extra_baselines = _further_baselines(ref, baseline.photos[1:], registration, matching)
     regs: list[Registration] = []
     matches: list[HairMatching] = []
     changes: list[PairChange] = []
-    for photo in followup.photos:
+    for j, photo in enumerate(followup.photos):
         reg, m, ch = compare_photos(ref, photo, registration=registration, matching=matching)
         regs.append(reg)
         matches.append(m)
         changes.append(ch)
+        for i, (other, other_match) in enumerate(extra_baselines, start=2):
+            try:
+                pair = compare_photos(other, photo, registration=registration, matching=other_match)
+                changes.append(pair[2])
+            except RegistrationError as exc:
+                logger.warning(
+                    "visit %r photo %d left out against baseline photo %d: %s", followup.visit, j + 1, i, exc
+                )
     change = combine_changes(changes)
     roi = matching.roi_radius_um if matching is not None else None
     d0 = float(np.mean([photo_density(p, roi) for p in baseline.photos]))
@@ -195,6 +209,36 @@ def compare_visit(
         matchings=matches,
         repeatability=visit_repeatability([followup]) if len(followup.photos) > 1 else None,
     )
+
+
+def _further_baselines(
+    ref: HairPoints,
+    others: Sequence[HairPoints],
+    registration: RegistrationConfig | None,
+    matching: MatchConfig | None,
+) -> list[tuple[HairPoints, MatchConfig | None]]:
+    """The further baseline photos, each with the matching parameters that count the same
+    skin as ``ref``: a target circle keeps its place on the skin, so its centre moves to
+    where ``ref``'s circle centre lies in that photo. A photo that does not register with
+    ``ref`` (or not at ``ref``'s scale) is left out, with a warning."""
+    out: list[tuple[HairPoints, MatchConfig | None]] = []
+    for i, other in enumerate(others, start=2):
+        if matching is None or matching.roi_radius_um is None:
+            out.append((other, matching))
+            continue
+        try:
+            if other.um_per_px != ref.um_per_px:
+                other = other.rescaled(other.um_per_px / ref.um_per_px)
+            reg = register(other.xy_px, ref.xy_px, um_per_px=other.um_per_px, base_size=other.size,
+                           follow_size=ref.size, base_image=other.image, follow_image=ref.image,
+                           config=registration)  # fmt: skip
+        except RegistrationError as exc:
+            logger.warning("baseline photo %d left out: it does not register with the first: %s", i, exc)
+            continue
+        c = matching.roi_centre_px or ((ref.width - 1) / 2.0, (ref.height - 1) / 2.0)
+        x, y = reg.apply(np.asarray([c], dtype=float))[0]
+        out.append((other, dataclasses.replace(matching, roi_centre_px=(float(x), float(y)))))
+    return out
 
 
 def visit_repeatability(visits: Sequence[VisitPhotos]) -> Repeatability:
