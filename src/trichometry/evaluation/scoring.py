@@ -123,14 +123,16 @@ def score_subject(
     base = subject.visits[0]
     base_photos = [detections[p.image_id].points for p in base.photos]
     ref_truth = base.photos[0].truth
+    # where the target circle lies in each baseline photo (its centre is the first's)
+    roi = matching.roi_radius_um is not None
+    centres = [_target_centre(ref_truth, b.truth) if roi else None for b in base.photos]
     rows: list[dict[str, Any]] = []
     for visit in subject.visits[1:]:
         truths = []
         thick = []
         for p in visit.photos:
-            for b in base.photos:  # every pair, as compare_visit averages them
+            for b, centre in zip(base.photos, centres):  # every pair, as compare_visit averages them
                 m = true_transform(b.truth, p.truth)
-                centre = _target_centre(ref_truth, b.truth) if matching.roi_radius_um is not None else None
                 if m is not None:  # camera geometry recorded (then the centre is known too)
                     truths.append(
                         true_overlap_change(b.truth, p.truth, m, matching.roi_radius_um, centre)["change_pct"]

@@ -186,7 +186,7 @@ def compare_visit(
         regs.append(reg)
         matches.append(m)
         changes.append(ch)
-        for i, (other, other_match) in enumerate(extra_baselines, start=2):
+        for i, other, other_match in extra_baselines:
             try:
                 pair = compare_photos(other, photo, registration=registration, matching=other_match)
                 changes.append(pair[2])
@@ -216,15 +216,15 @@ def _further_baselines(
     others: Sequence[HairPoints],
     registration: RegistrationConfig | None,
     matching: MatchConfig | None,
-) -> list[tuple[HairPoints, MatchConfig | None]]:
-    """The further baseline photos, each with the matching parameters that count the same
+) -> list[tuple[int, HairPoints, MatchConfig | None]]:
+    """The further baseline photos (numbered from 2), each with the matching parameters that count the same
     skin as ``ref``: a target circle keeps its place on the skin, so its centre moves to
     where ``ref``'s circle centre lies in that photo. A photo that does not register with
     ``ref`` (or not at ``ref``'s scale) is left out, with a warning."""
-    out: list[tuple[HairPoints, MatchConfig | None]] = []
+    out: list[tuple[int, HairPoints, MatchConfig | None]] = []
     for i, other in enumerate(others, start=2):
         if matching is None or matching.roi_radius_um is None:
-            out.append((other, matching))
+            out.append((i, other, matching))
             continue
         try:
             if other.um_per_px != ref.um_per_px:
@@ -237,7 +237,7 @@ def _further_baselines(
             continue
         c = matching.roi_centre_px or ((ref.width - 1) / 2.0, (ref.height - 1) / 2.0)
         x, y = reg.apply(np.asarray([c], dtype=float))[0]
-        out.append((other, dataclasses.replace(matching, roi_centre_px=(float(x), float(y)))))
+        out.append((i, other, dataclasses.replace(matching, roi_centre_px=(float(x), float(y)))))
     return out
 
 
