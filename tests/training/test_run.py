@@ -68,6 +68,25 @@ def test_resume_from_another_architecture_is_refused(tmp_path: Path) -> None:
         train(_cfg(tmp_path / "c", f"trainer.resume={tmp_path / 'broken.pt'}"))
 
 
+def test_a_diameter_branch_learns_on_a_frozen_network(tmp_path: Path) -> None:
+    first = tmp_path / "a"
+    train(_cfg(first))
+    src = first / "checkpoints" / "last.pt"
+    overrides = [f"trainer.init_from={src}", "model.diameter_branch=4"]
+    overrides.append("trainer.train_only=[diameter_branch]")
+    metrics = train(_cfg(tmp_path / "b", *overrides))
+    assert metrics["step"] == 2  # a fresh run: the step count starts again
+    ckpt = load_checkpoint(tmp_path / "b" / "checkpoints" / "last.pt")
+    assert ckpt["model"]["kwargs"]["diameter_branch"] == 4
+    new, _ = model_from_checkpoint(ckpt)
+    old, _ = model_from_checkpoint(src)
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():  # shaft and exit maps are the source's, bit for bit
+        assert torch.equal(new(x)[:, :2], old(x)[:, :2])
+    with pytest.raises(ConfigError, match="not both"):
+        train(_cfg(tmp_path / "c", *overrides, f"trainer.resume={src}"))
+
+
 @pytest.mark.gpu
 def test_mixed_precision_steps_on_gpu(tmp_path: Path) -> None:
     out = tmp_path / "gpu"

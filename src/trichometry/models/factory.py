@@ -59,7 +59,7 @@ def model_kwargs(name: str, **overrides: Any) -> dict[str, Any]:
             f"unknown model variant {name!r}; valid variants are: {', '.join(variant_names())}."
         )
     kwargs = copy.deepcopy(VARIANTS[name])
-    allowed = {*kwargs, "diameter_scale"}
+    allowed = {*kwargs, "diameter_scale", "exit_branch", "diameter_branch"}
     bad = sorted(set(overrides) - allowed)
     if bad:
         raise ConfigError(

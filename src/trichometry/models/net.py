@@ -53,6 +53,40 @@ class _UpBlock(nn.Module):
         return self.conv(torch.cat([x, skip], dim=1))
 
 
+class RefineBranch(nn.Module):
+    """A full-resolution correction to one head's raw output.
+
+    It reads the normalised image, the decoder's last features and the shared head's three
+    raw maps through dilated 3x3 convolutions (dilations 1, 2, 4, 8, 16: a 63 px receptive
+    field, wider than the thickest hair at the canonical scale) and adds its 1x1
+    projection to the head's channel. The projection starts at zero, so a network that
+    gains a branch answers exactly as before until the branch has learnt something: a
+    branch can be trained on a frozen, calibrated network (``trainer.train_only``).
+    """
+
+    DILATIONS = (1, 2, 4, 8, 16)
+
+    def __init__(self, cin: int, channels: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = cin + 3 + len(HEADS)
+        for dil in self.DILATIONS:
+            layers += [
+                nn.Conv2d(c, channels, 3, padding=dil, dilation=dil, bias=False),
+                nn.BatchNorm2d(channels),
+                nn.ReLU(True),
+            ]
+            c = channels
+        self.body = nn.Sequential(*layers)
+        self.out = nn.Conv2d(channels, 1, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, image: torch.Tensor, features: torch.Tensor, heads: torch.Tensor) -> torch.Tensor:
+        """``(B, 1, H, W)``: what to add to the head's raw channel."""
+        return self.out(self.body(torch.cat([image, features, heads], dim=1)))
+
+
 class HairNet(nn.Module):
     """Encoder-decoder with shaft, exit-point and diameter heads at full resolution.
 
@@ -64,6 +98,9 @@ class HairNet(nn.Module):
         stem_channels: channels of the full-resolution (stride 1) stem.
         head_channels: hidden channels of each head.
         diameter_scale: the diameter head outputs ``softplus(raw) * diameter_scale`` px.
+        exit_branch, diameter_branch: channels of a :class:`RefineBranch` that corrects the
+            exit-heatmap / diameter channel at full resolution; 0 = none (the shared head's
+            projection alone).
 
     Example:
         >>> net = HairNet("mobilenet_v3_small", ["features.0", "features.1"], (16, 8), 8, 8)
@@ -79,6 +116,8 @@ class HairNet(nn.Module):
         stem_channels: int = 16,
         head_channels: int = 16,
         diameter_scale: float = 10.0,
+        exit_branch: int = 0,
+        diameter_branch: int = 0,
     ) -> None:
         super().__init__()
         if len(decoder_channels) != len(return_nodes):
@@ -107,6 +146,8 @@ class HairNet(nn.Module):
         # One shared full-resolution 3x3 layer, then a 1x1 projection per head (cheap at stride 1).
         self.head = nn.Sequential(_conv_bn_relu(cin, head_channels), nn.Conv2d(head_channels, len(HEADS), 1))
         self.diameter_scale = float(diameter_scale)
+        self.exit_branch = RefineBranch(cin, exit_branch) if exit_branch > 0 else None
+        self.diameter_branch = RefineBranch(cin, diameter_branch) if diameter_branch > 0 else None
         with torch.no_grad():  # start sparse: few shaft / exit pixels (focal-loss prior)
             self.head[-1].bias[0:2].fill_(-2.19)
 
@@ -123,6 +164,12 @@ class HairNet(nn.Module):
         for block, skip in zip(self.decoder, [*levels[:-1][::-1], self.stem(x)]):
             y = block(y, skip)
         out = self.head(y)  # (B, 3, H+ph, W+pw)
+        if self.exit_branch is not None or self.diameter_branch is not None:
+            chans = list(out.split(1, dim=1))
+            for c, branch in ((1, self.exit_branch), (2, self.diameter_branch)):
+                if branch is not None:
+                    chans[c] = chans[c] + branch(x, y, out)
+            out = torch.cat(chans, dim=1)
         return out[..., :h, :w]
 
     def activate(self, raw: torch.Tensor) -> torch.Tensor:

@@ -52,6 +52,10 @@ class ModelConfig:
 
     name: str = "tiny"
     diameter_scale: float = 10.0
+    # > 0: a full-resolution correction of the exit / diameter channel with this many
+    # channels (models.net.RefineBranch); train it alone with trainer.train_only
+    exit_branch: int = 0
+    diameter_branch: int = 0
 
 
 @dataclass
@@ -106,6 +110,10 @@ class TrainerConfig:
     amp: bool = True  # mixed precision (only used on CUDA)
     num_threads: int = 0  # torch CPU threads (0 = torch default)
     resume: str | None = None  # checkpoint to continue from (path)
+    # start from another checkpoint's weights (new modules keep their initialisation); the
+    # step count and optimiser start afresh
+    init_from: str | None = None
+    train_only: list[str] = field(default_factory=list)  # top-level modules that learn; [] = all
     progress: bool = True  # tqdm bar
     tensorboard: bool = False  # also log to TensorBoard when installed
 

@@ -17,6 +17,7 @@ from trichometry.inference.peaks import find_exit_points
 from trichometry.models.checkpoint import unwrap
 from trichometry.training.config import TrainConfig
 from trichometry.training.datasets import BoxDataset, DiskDataset, MixedDataset, SynthDataset
+from trichometry.training.freeze import set_train_mode, trainable
 from trichometry.training.losses import total_loss
 from trichometry.training.metrics import VAL_MATCH_UM, MetricAccumulator
 from trichometry.training.transforms import build_transform
@@ -60,12 +61,10 @@ def build_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> tuple[torch.opt
     """Optimiser and a per-step LambdaLR (linear warm-up, then cosine or constant)."""
     o = cfg.optim
     if o.name == "adamw":
-        opt: torch.optim.Optimizer = torch.optim.AdamW(
-            model.parameters(), lr=o.lr, weight_decay=o.weight_decay
-        )
+        opt: torch.optim.Optimizer = torch.optim.AdamW(trainable(model), lr=o.lr, weight_decay=o.weight_decay)
     elif o.name == "sgd":
         opt = torch.optim.SGD(
-            model.parameters(), lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay, nesterov=True
+            trainable(model), lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay, nesterov=True
         )
     else:
         raise ConfigError(f"unknown optim.name {o.name!r}; use adamw or sgd.")
@@ -126,7 +125,7 @@ def train_steps(
     n: int,
 ) -> dict[str, float]:
     """Run ``n`` optimisation steps from the ``batches`` iterator; returns mean loss parts."""
-    model.train()
+    set_train_mode(model, cfg.trainer.train_only)
     sums: dict[str, float] = {}
     use_amp = cfg.trainer.amp and device.type == "cuda"
     for _ in range(n):
@@ -138,7 +137,7 @@ def train_steps(
         scaler.scale(loss).backward()
         if cfg.optim.grad_clip > 0:
             scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+            torch.nn.utils.clip_grad_norm_(trainable(model), cfg.optim.grad_clip)
         scaler.step(opt)
         scaler.update()
         sched.step()

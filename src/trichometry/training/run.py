@@ -17,9 +17,10 @@ from tqdm import tqdm
 
 from trichometry.errors import CheckpointError, ConfigError
 from trichometry.models.checkpoint import load_checkpoint, load_weights, save_checkpoint
-from trichometry.models.factory import create_model, model_kwargs
+from trichometry.models.factory import build_model, model_kwargs
 from trichometry.training import distributed
 from trichometry.training.config import TrainConfig
+from trichometry.training.freeze import BRANCHES, freeze, init_from
 from trichometry.training.loop import (
     _infinite,
     _output_dir,
@@ -105,8 +106,22 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
     progress = tc.trainer.progress and info.is_main
     train_ds, val_ds = build_datasets(tc, out, progress)
 
-    kwargs = model_kwargs(tc.model.name, diameter_scale=tc.model.diameter_scale)
-    model = create_model(tc.model.name, diameter_scale=tc.model.diameter_scale).to(info.device)
+    kwargs = model_kwargs(
+        tc.model.name,
+        diameter_scale=tc.model.diameter_scale,
+        exit_branch=tc.model.exit_branch,
+        diameter_branch=tc.model.diameter_branch,
+    )
+    model = build_model(kwargs).to(info.device)
+    if tc.trainer.init_from:
+        if tc.trainer.resume:
+            raise ConfigError("set trainer.init_from or trainer.resume, not both.")
+        src = load_checkpoint(tc.trainer.init_from, map_location=info.device)
+        fresh = init_from(model, src, new_modules=tc.trainer.train_only or BRANCHES)
+        logger.info("weights from %s (%d tensors initialised afresh)", tc.trainer.init_from, len(fresh))
+    if tc.trainer.train_only:
+        n = freeze(model, tc.trainer.train_only)
+        logger.info("training only %s: %d parameters", tc.trainer.train_only, n)
     opt, sched = build_optimizer(tc, model)
     scaler = torch.amp.GradScaler(info.device.type, enabled=tc.trainer.amp and info.device.type == "cuda")
     step, best_f1 = 0, -1.0
