@@ -44,7 +44,7 @@ def test_calibration_stores_a_monotone_shift_and_keeps_weights(tmp_path: Path) -
 def test_calibrated_separation_reaches_the_measurement_engine(tmp_path: Path) -> None:
     pytest.importorskip("trichometry.synth")
     from trichometry.inference.prediction import Prediction
-    from trichometry.measure import MeasureConfig, measure
+    from trichometry.measure import MeasureConfig
     from trichometry.training.calibrate import SEPARATIONS_UM
 
     torch.manual_seed(0)
@@ -88,32 +88,6 @@ def test_count_objective_is_recorded_and_a_wrong_one_refused(tmp_path: Path) -> 
         best_threshold(Predictor(tmp_path / "a.pt", device="cpu"), scenes=1, objective="mae")
 
 
-def test_a_real_photo_counts_peaks_in_its_analysable_area_only() -> None:
-    from trichometry.training.calibrate import RealPhoto
-
-    raw = np.zeros((40, 60), np.float32)
-    raw[10, 10], raw[10, 50], raw[30, 30] = 0.9, 0.7, 0.5
-    valid = np.ones((40, 60), bool)
-    valid[:, 45:] = False  # a burned-in overlay on the right
-    pred = Prediction(np.zeros_like(raw), raw, np.zeros_like(raw))
-    photo = RealPhoto(pred, n_true=2, um=2.0, valid=valid)
-    assert photo.count(0.4, 6.0) == 2 and photo.count(0.6, 6.0) == 1 and photo.count(0.95, 6.0) == 0
-
-
-def test_calibration_counts_a_shaft_with_a_peak_at_each_end_once_as_analysis_does() -> None:
-    from trichometry.training.calibrate import RealPhoto
-
-    shaft = np.zeros((40, 120), np.float32)
-    shaft[18:23, 20:101] = 1.0  # one short hair from x=20 to x=100
-    raw = np.zeros_like(shaft)
-    raw[20, 20], raw[20, 100] = 0.9, 0.8  # the detector fired at both ends
-    diam = np.where(shaft > 0, 5.0, 0.0).astype(np.float32)
-    photo = RealPhoto(Prediction(shaft, raw, diam), n_true=1, um=2.0, valid=np.ones_like(shaft, bool))
-    assert photo.count(0.5, 6.0) == 1
-    img = np.full((40, 120, 3), 200, np.uint8)
-    assert measure(img, Prediction(shaft, raw, diam), um_per_px=2.0).hair_count == 1
-
-
 def test_real_box_photos_join_the_count_objective(tmp_path: Path) -> None:
     pytest.importorskip("trichometry.synth")
     from PIL import Image
@@ -136,3 +110,87 @@ def test_real_box_photos_join_the_count_objective(tmp_path: Path) -> None:
         boxes=voc, boxes_split="train", boxes_limit=5,
     )  # fmt: skip
     assert post["calibration"]["real_photos"] == {"root": str(voc), "split": "train", "images": 1}
+
+
+class _ExactButDimmer:
+    """A stub detector that puts a peak on every generated hair's exit point, plus noise
+    peaks at 0.55 of the hairs' height, and whose peaks come out lower the coarser the
+    image (by 0.5 per octave beyond 4 um/px): one threshold cannot serve every scale."""
+
+    canonical_um_per_px = 4.0
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        self.size, self.i = size, 0
+        self.scenes: list[tuple[float, int, np.ndarray]] = []  # (um, hairs, exit map)
+
+    def predict(self, image, um, calibrated=False):  # the Predictor's signature
+        from trichometry.synth import generate_sample
+        from trichometry.training.calibrate import CALIBRATION_SEED0
+
+        s = generate_sample(CALIBRATION_SEED0 + self.i, width=self.size[0], height=self.size[1], um_per_px=um)
+        self.i += 1
+        assert np.array_equal(s.image, image)  # the scene the calibration drew
+        h, w = image.shape[:2]
+        top = 0.8 - 0.5 * max(0.0, np.log2(um / 4.0))
+        exit_ = np.zeros((h, w), np.float32)
+        for x, y in (hair.exit_xy for hair in s.truth.inside_hairs):
+            exit_[min(int(y), h - 1), min(int(x), w - 1)] = top
+        rng = np.random.default_rng(self.i)
+        for _ in range(5):  # noise peaks away from the hairs
+            x, y = rng.integers(0, w), rng.integers(0, h)
+            if exit_[max(y - 3, 0) : y + 4, max(x - 3, 0) : x + 4].max() == 0:
+                exit_[y, x] = 0.55 * top
+        self.scenes.append((um, len(s.truth.inside_hairs), exit_))
+        zeros = np.zeros_like(exit_)
+        return Prediction(zeros, exit_, zeros)
+
+    def all_counted_right(self, t: float, k: float) -> bool:
+        """Every scene counts its hairs, no more, no fewer, at its scale's threshold."""
+        from trichometry.inference.predictor import scale_threshold
+        from trichometry.training.sweep import Sweep
+
+        def count(um: float, m: np.ndarray) -> int:
+            z = np.zeros_like(m)
+            return len(Sweep(Prediction(z, m, z), um).hairs(scale_threshold(t, k, um, 4.0), 6.0))
+
+        return all(count(um, m) == n for um, n, m in self.scenes)
+
+
+def test_coarse_images_get_their_own_threshold() -> None:
+    pytest.importorskip("trichometry.synth")
+    from trichometry.training.calibrate import best_threshold
+
+    size = (160, 120)
+    kw = {"scenes": 10, "size": size, "progress": False, "objective": "count"}
+    stub = _ExactButDimmer(size)
+    t, _, k, _ = best_threshold(stub, **kw)
+    assert max(um for um, n, _ in stub.scenes if n) > 6.0  # coarse scenes with hairs were drawn
+    assert k < 0 and stub.all_counted_right(t, k)  # the threshold falls as the peaks do
+    one = _ExactButDimmer(size)
+    t1, _, k1, _ = best_threshold(one, per_octave=(0.0,), **kw)
+    assert k1 == 0.0 and not one.all_counted_right(t1, k1)  # one threshold cannot serve every scale
+
+
+def test_a_scale_dependent_threshold_reaches_the_predictor(tmp_path: Path) -> None:
+    from trichometry.inference.predictor import scale_threshold
+
+    assert scale_threshold(0.5, -0.1, 2.0, 4.0) == 0.5 and scale_threshold(0.5, -0.1, 4.0, 4.0) == 0.5
+    assert scale_threshold(0.5, -0.1, 16.0, 4.0) == pytest.approx(0.3)
+    assert scale_threshold(0.5, -0.4, 64.0, 4.0) == 0.02  # kept inside (0, 1)
+    torch.manual_seed(0)
+    save_checkpoint(
+        tmp_path / "a.pt", create_model("tiny"), model_name="tiny", model_kwargs=model_kwargs("tiny")
+    )
+    ckpt = load_checkpoint(tmp_path / "a.pt")
+    ckpt["postprocessing"] = {"exit_threshold_raw": 0.5, "exit_threshold": 0.3,
+                              "exit_logit_shift": float(np.log(0.3 / 0.7) - np.log(0.5 / 0.5)),
+                              "exit_threshold_raw_per_octave": -0.1}  # fmt: skip
+    torch.save(ckpt, tmp_path / "b.pt")
+    p = Predictor(tmp_path / "b.pt", device="cpu", tile_px=64)
+    img = np.random.default_rng(3).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    for um, t in ((3.0, 0.5), (8.0, 0.4), (16.0, 0.3)):
+        raw, cal = p.predict(img, um, calibrated=False), p.predict(img, um)
+        # where the raw map crosses this scale's threshold, the calibrated one crosses 0.3
+        assert np.array_equal(raw.exit_prob >= t + 1e-4, cal.exit_prob >= 0.3 + 1e-4)
+        assert cal.source["exit_threshold_raw_per_octave"] == -0.1
+        assert "exit_threshold_raw_per_octave" not in raw.source

@@ -11,6 +11,14 @@ network's peaks then no longer depend on which way a hair happens to point (on h
 tuning photos exit F1 rose 0.59 -> 0.61 real, 0.83 -> 0.85 generated) at four times the
 inference time. A checkpoint says whether it was calibrated with them
 (``postprocessing["tta"]``); the Predictor follows it unless told otherwise.
+
+The calibrated exit threshold may depend on the image's scale: an image coarser than the
+canonical scale is enlarged before the network sees it, its peaks come out lower, and a
+dense follicular unit's hairs then fall under a threshold that suits finer images. The
+raw threshold is ``exit_threshold_raw`` at or finer than the canonical scale and moves by
+``exit_threshold_raw_per_octave`` for every doubling of um per pixel beyond it
+(:func:`scale_threshold`); the exit map is shifted per image so that ``exit_prob >= 0.3``
+means ``raw >= `` that threshold.
 """
 
 from __future__ import annotations
@@ -37,6 +45,18 @@ DEFAULT_MODEL_NAME = "hairnet_tiny.pt"
 MAX_CANONICAL_PIXELS = 80_000_000  # refuse images that would need more after resampling
 # test-time augmentation: mirrorings of the (H, W) axes whose maps are averaged
 TTA_FLIPS: dict[str, tuple[tuple[int, ...], ...]] = {"none": ((),), "flips": ((), (1,), (0,), (0, 1))}
+THRESHOLD_LIMITS = (0.02, 0.98)  # a scale-dependent raw threshold stays inside these
+
+
+def scale_threshold(threshold: float, per_octave: float, um_per_px: float, canonical_um: float) -> float:
+    """The raw exit threshold for an image at ``um_per_px``: ``threshold`` at or finer than
+    the canonical scale, plus ``per_octave`` for each doubling of um per pixel beyond it."""
+    octaves = max(0.0, math.log2(um_per_px / canonical_um))
+    return float(min(max(threshold + per_octave * octaves, THRESHOLD_LIMITS[0]), THRESHOLD_LIMITS[1]))
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
 
 
 def default_model_path() -> Path:
@@ -123,6 +143,10 @@ class Predictor:
         self.batch_size = max(1, int(batch_size))
         post = self.checkpoint.get("postprocessing", {}) or {}
         self.exit_logit_shift = float(post.get("exit_logit_shift", 0.0))
+        # a threshold that moves with the image's scale (see the module docstring)
+        self.exit_per_octave = float(post.get("exit_threshold_raw_per_octave", 0.0) or 0.0)
+        self.exit_threshold_raw = post.get("exit_threshold_raw")
+        self.exit_threshold = float(post.get("exit_threshold", 0.3))
         # calibrated least distance between two exit peaks (um); None: the engine's default
         sep = post.get("exit_min_distance_um")
         self.exit_min_distance_um = float(sep) if sep is not None else None
@@ -136,10 +160,22 @@ class Predictor:
         self.source["tta"] = self.tta
         if self.exit_logit_shift:
             self.source["exit_logit_shift"] = round(self.exit_logit_shift, 6)
+        if self.exit_per_octave:
+            self.source["exit_threshold_raw_per_octave"] = self.exit_per_octave
         # how far the diameter head can be trusted (mean relative error per unit of shaft
         # length on the calibration scenes, see training.calibrate.diameter_map_error)
         if post.get("diameter_map_rel_error") is not None:
             self.source["diameter_map_rel_error"] = float(post["diameter_map_rel_error"])
+
+    def logit_shift(self, um_per_px: float) -> float:
+        """The exit-logit shift for an image at ``um_per_px``: the checkpoint's, or, with a
+        scale-dependent threshold, the one that maps this scale's raw threshold onto 0.3."""
+        if not self.exit_per_octave or self.exit_threshold_raw is None:
+            return self.exit_logit_shift
+        t = scale_threshold(
+            float(self.exit_threshold_raw), self.exit_per_octave, um_per_px, self.canonical_um_per_px
+        )
+        return _logit(self.exit_threshold) - _logit(t)
 
     def predict(
         self, image_rgb: np.ndarray, um_per_px: float | None = None, *, calibrated: bool = True
@@ -185,15 +221,20 @@ class Predictor:
         maps = self._predict_flipped(canon)  # (3, h', w')
         shaft = resize_map(maps[0], w, h)
         exit_ = resize_map(maps[1], w, h, keep_peaks=True)
-        if calibrated and self.exit_logit_shift:  # monotone: peak positions do not move
+        shift = self.logit_shift(um)
+        if calibrated and shift:  # monotone: peak positions do not move
             z = np.log(np.clip(exit_, 1e-7, 1 - 1e-7)) - np.log1p(-np.clip(exit_, 1e-7, 1 - 1e-7))
-            exit_ = 1.0 / (1.0 + np.exp(-(z + self.exit_logit_shift)))
+            exit_ = 1.0 / (1.0 + np.exp(-(z + shift)))
         diameter = resize_map(maps[2], w, h) * (self.canonical_um_per_px / um)
         source = {**self.source, "um_per_px": um, "um_per_px_assumed": assumed, "tile_px": self.tile_px}
         if not calibrated:
             source.pop("exit_logit_shift", None)
-        elif self.exit_min_distance_um is not None:  # in this image's pixels, for the peak finder
-            source["exit_min_distance_px"] = round(max(1.0, self.exit_min_distance_um / um), 4)
+            source.pop("exit_threshold_raw_per_octave", None)
+        else:
+            if shift:
+                source["exit_logit_shift"] = round(shift, 6)  # the one this image got
+            if self.exit_min_distance_um is not None:  # in this image's pixels, for the peak finder
+                source["exit_min_distance_px"] = round(max(1.0, self.exit_min_distance_um / um), 4)
         return Prediction(
             shaft_prob=np.clip(shaft, 0, 1).astype(np.float32),
             exit_prob=np.clip(exit_, 0, 1).astype(np.float32),

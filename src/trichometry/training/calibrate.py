@@ -8,7 +8,10 @@ monotone logit shift ``logit(0.3) - logit(t*)`` in the checkpoint's ``postproces
 :class:`~trichometry.inference.Predictor` applies it, so ``exit_prob >= 0.3`` means
 ``raw >= t*``. Peak positions are unchanged; weights (and their SHA-256) too. The least
 distance between two peaks is chosen alongside (``exit_min_distance_um``, from
-:data:`SEPARATIONS_UM`); the Predictor passes it on to the measurement engine.
+:data:`SEPARATIONS_UM`); the Predictor passes it on to the measurement engine. So is how
+the threshold moves for images coarser than the model's canonical scale
+(``exit_threshold_raw_per_octave``, from :data:`PER_OCTAVE`): they are enlarged for the
+network, and their peaks come out lower.
 Hairs are counted as the engine counts them (:class:`Sweep`: exit peaks traced, far
 ends of other hairs' shafts dropped), so the calibrated count is the reported one.
 
@@ -36,7 +39,7 @@ import io
 import json
 import logging
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +48,10 @@ import torch
 from tqdm import tqdm
 
 from trichometry.errors import ConfigError
-from trichometry.inference.peaks import peak_values
-from trichometry.inference.prediction import Prediction
-from trichometry.inference.predictor import Predictor
-from trichometry.measure.detect import find_exits, locate_hairs
+from trichometry.inference.predictor import Predictor, scale_threshold
 from trichometry.models.checkpoint import load_checkpoint
 from trichometry.training.metrics import f1_score, match_points
+from trichometry.training.sweep import RealPhoto, Sweep, real_photos
 from trichometry.utils.atomic import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ CANDIDATES = tuple(np.round(np.arange(0.04, 0.91, 0.02), 2))
 # least distances between two exit peaks tried (um): hairs of one follicular unit leave
 # the skin about one diameter (10-100 um) apart, a broad peak may hold two maxima
 SEPARATIONS_UM = (6.0, 12.0, 20.0, 30.0)
+# change of the raw threshold per doubling of um per pixel beyond the canonical scale: a
+# coarse image is enlarged for the network and its peaks come out lower
+PER_OCTAVE = (0.0, -0.05, -0.1, -0.15, -0.2, -0.25, -0.3)
 
 
 def _logit(p: float) -> float:
@@ -77,8 +81,14 @@ def best_threshold(
     progress: bool = True,
     objective: str = "f1",
     real: list[RealPhoto] | None = None,
-) -> tuple[float, float, dict[tuple[float, float], float]]:
-    """Best raw exit threshold and peak separation on synthetic scenes (and real photos).
+    per_octave: Sequence[float] = PER_OCTAVE,
+) -> tuple[float, float, float, dict[tuple[float, float, float], float]]:
+    """Best raw exit threshold, its change per octave of scale and the peak separation, on
+    synthetic scenes (and real photos).
+
+    The threshold of an image is :func:`~trichometry.inference.predictor.scale_threshold`
+    of its scale: ``t`` at or finer than the model's canonical scale, ``t + k`` per doubling
+    of um per pixel beyond it. Only images coarser than the canonical scale decide ``k``.
 
     Args:
         objective: ``"f1"`` (exit-point F1 within ``match_um``) or ``"count"`` (the least
@@ -87,18 +97,21 @@ def best_threshold(
         real: box-labelled real photos (:func:`real_photos`); with ``objective="count"``
             their count error counts as much as the scenes': the objective is the sum of
             each set's mean absolute count error divided by its mean true count.
+        per_octave: the values of ``k`` tried (``(0.0,)``: one threshold for every scale).
 
     Returns:
-        ``(t*, separation_um*, {(t, separation_um): F1})``; ties go to the higher F1, the
-        threshold nearest 0.3 and then the smaller separation.
+        ``(t*, separation_um*, k*, {(t, separation_um, k): F1})``; ties go to the higher F1,
+        the smaller ``|k|``, the threshold nearest 0.3 and then the smaller separation.
     """
     if objective not in ("f1", "count"):
         raise ConfigError(f"unknown calibration objective {objective!r}; use 'f1' or 'count'.")
     from trichometry.synth import generate_sample
 
+    canonical = predictor.canonical_um_per_px
     rng = np.random.default_rng(seed0)
-    counts = {(t, d): [0, 0, 0] for t in CANDIDATES for d in SEPARATIONS_UM}
-    abs_err = dict.fromkeys(counts, 0.0)
+    keys = [(t, d, k) for t in CANDIDATES for d in SEPARATIONS_UM for k in per_octave]
+    counts = {key: [0, 0, 0] for key in keys}
+    abs_err = dict.fromkeys(keys, 0.0)
     n_true = 0
     for i in tqdm(range(scenes), desc="calibration scenes", disable=not progress):
         um = float(np.exp(rng.uniform(*np.log(um_per_px))))
@@ -106,89 +119,24 @@ def best_threshold(
         sweep = Sweep(predictor.predict(s.image, um, calibrated=False), um)
         true = np.asarray([h.exit_xy for h in s.truth.inside_hairs], float).reshape(-1, 2)
         n_true += len(true)
-        for t, d in counts:
-            pts = sweep.hairs(t, d)
+        for t, d, k in keys:
+            pts = sweep.hairs(scale_threshold(t, k, um, canonical), d)
             tp, fp, fn = match_points(pts * um, true * um, match_um)
-            c = counts[(t, d)]
+            c = counts[(t, d, k)]
             c[0], c[1], c[2] = c[0] + tp, c[1] + fp, c[2] + fn
-            abs_err[(t, d)] += abs(len(pts) - len(true))
+            abs_err[(t, d, k)] += abs(len(pts) - len(true))
     f1 = {key: f1_score(*c) for key, c in counts.items()}
-    cost = {k: v / max(n_true, 1) for k, v in abs_err.items()}
+    cost = {key: v / max(n_true, 1) for key, v in abs_err.items()}
     if real:
         n_real = max(sum(r.n_true for r in real), 1)
-        for t, d in cost:
-            cost[(t, d)] += sum(abs(r.count(t, d) - r.n_true) for r in real) / n_real
-    first = (lambda k: -cost[k]) if objective == "count" else (lambda k: f1[k])
-    best = max(f1, key=lambda k: (first(k), f1[k], -abs(k[0] - TARGET_THRESHOLD), -k[1]))
-    return float(best[0]), float(best[1]), f1
-
-
-class Sweep:
-    """The hairs one raw prediction gives at each threshold and separation, counted as
-    the measurement engine counts them (:func:`~trichometry.measure.detect.locate_hairs`:
-    exit peaks in the analysable area, far ends of traced shafts dropped).
-
-    Peaks are found once; the tracing runs once per distinct set of exit points.
-    """
-
-    def __init__(self, prediction: Prediction, um: float, valid: np.ndarray | None = None) -> None:
-        self.prediction, self.um, self.valid = prediction, um, valid
-        self._peaks = peak_values(prediction.exit_prob, min(CANDIDATES))
-        self._seen: dict[bytes, np.ndarray] = {}
-
-    def _inside(self, xy: np.ndarray) -> np.ndarray:
-        if self.valid is None or len(xy) == 0:
-            return np.ones(len(xy), dtype=bool)
-        ij = np.clip(np.round(xy[:, ::-1]).astype(int), 0, np.array(self.valid.shape) - 1)
-        return self.valid[ij[:, 0], ij[:, 1]]
-
-    def hairs(self, threshold: float, separation_um: float) -> np.ndarray:
-        """``(N, 2)`` counted exit points at this raw threshold and separation."""
-        p, sep = self.prediction, max(1.0, separation_um / self.um)
-        exits, _ = find_exits(p.exit_prob, float(threshold), sep, self._peaks)
-        key = exits.tobytes()
-        if key not in self._seen:
-            found = locate_hairs(
-                p.exit_prob, p.shaft_prob, p.diameter_px, threshold=float(threshold),
-                min_distance_px=sep, inside=self._inside, peaks=self._peaks,
-            )  # fmt: skip
-            self._seen[key] = found.exits[found.keep]
-        return self._seen[key]
-
-
-@dataclass
-class RealPhoto:
-    """A real photo's raw prediction, its box count and where it can be analysed."""
-
-    prediction: Prediction
-    n_true: int
-    um: float
-    valid: np.ndarray
-
-    def __post_init__(self) -> None:
-        self._sweep = Sweep(self.prediction, self.um, self.valid)
-
-    def count(self, threshold: float, separation_um: float) -> int:
-        """Hairs counted in the analysable area at this raw threshold and separation."""
-        return len(self._sweep.hairs(threshold, separation_um))
-
-
-def real_photos(
-    predictor: Predictor, voc_root: str | Path, split: str = "train", limit: int = 60, um_per_px: float = 2.8
-) -> list[RealPhoto]:
-    """Raw predictions of the first ``limit`` photos of a box split (never the validation one
-    you report on), with burned-in overlays masked out as the analysis pipeline does."""
-    from trichometry.data.voc import iter_voc
-    from trichometry.quality import detect_overlays
-
-    out = []
-    for i, item in enumerate(iter_voc(voc_root, split, um_per_px=um_per_px)):
-        if i >= limit:
-            break
-        overlay, _ = detect_overlays(item.image)
-        raw = predictor.predict(item.image, um_per_px, calibrated=False)
-        out.append(RealPhoto(raw, len(item.boxes), um_per_px, ~overlay))
-    return out
+        for t, d, k in cost:
+            err = sum(abs(r.count(scale_threshold(t, k, r.um, canonical), d) - r.n_true) for r in real)
+            cost[(t, d, k)] += err / n_real
+    first = (lambda key: -cost[key]) if objective == "count" else (lambda key: f1[key])
+    best = max(
+        f1, key=lambda key: (first(key), f1[key], -abs(key[2]), -abs(key[0] - TARGET_THRESHOLD), -key[1])
+    )
+    return float(best[0]), float(best[1]), float(best[2]), f1
 
 
 def diameter_map_error(
@@ -234,6 +182,7 @@ def calibrate(
     boxes_limit: int = 60,
     tta: str = "none",
     map_scenes: int = 10,
+    scale_aware: bool = True,
 ) -> dict[str, Any]:
     """Write ``dst``: ``src`` without training state, with a calibrated exit-logit shift.
 
@@ -241,13 +190,15 @@ def calibrate(
     ``boxes_limit`` real photos of ``boxes_split`` weigh as much as the generated scenes.
     ``tta`` (``"none"`` or ``"flips"``, see :class:`Predictor`) is calibrated with and
     stored, so every Predictor of ``dst`` uses it. ``map_scenes`` generated scenes (seeds
-    apart from the threshold's) measure the diameter map's precision.
+    apart from the threshold's) measure the diameter map's precision. ``scale_aware``: the
+    threshold may change with the image's scale (:data:`PER_OCTAVE`); ``False`` keeps one.
     """
     predictor = Predictor(src, device=device, tta=tta)
     real = real_photos(predictor, boxes, boxes_split, boxes_limit) if boxes else None
-    t_star, sep_star, f1 = best_threshold(
-        predictor, scenes=scenes, size=size, progress=False, objective=objective, real=real
-    )
+    t_star, sep_star, k_star, f1 = best_threshold(
+        predictor, scenes=scenes, size=size, progress=False, objective=objective, real=real,
+        per_octave=PER_OCTAVE if scale_aware else (0.0,),
+    )  # fmt: skip
     map_err = diameter_map_error(predictor, scenes=map_scenes, size=size)
     ckpt = load_checkpoint(src)
     for key in ("optimizer", "scheduler", "scaler"):
@@ -256,6 +207,7 @@ def calibrate(
         "exit_logit_shift": _logit(TARGET_THRESHOLD) - _logit(t_star),
         "exit_threshold_raw": t_star,
         "exit_threshold": TARGET_THRESHOLD,
+        "exit_threshold_raw_per_octave": k_star,
         "exit_min_distance_um": sep_star,
         "tta": tta,
         # None: no pixel was shaft in both truth and map (an untrained model)
@@ -265,8 +217,8 @@ def calibrate(
             "seed0": CALIBRATION_SEED0,
             "objective": objective,
             "real_photos": {"root": str(boxes), "split": boxes_split, "images": len(real)} if real else None,
-            "f1_at_raw_threshold": f1[(t_star, sep_star)],
-            "f1_at_0.3_uncalibrated": f1.get((0.3, sep_star)),
+            "f1_at_raw_threshold": f1[(t_star, sep_star, k_star)],
+            "f1_at_0.3_uncalibrated": f1.get((0.3, sep_star, 0.0)),
         },
     }
     ckpt["postprocessing"] = post
@@ -274,8 +226,8 @@ def calibrate(
     torch.save(ckpt, buf)
     atomic_write_bytes(dst, buf.getvalue())
     logger.info(
-        "calibrated %s -> %s: raw threshold %.2f, separation %.0f um (F1 %.3f)",
-        src, dst, t_star, sep_star, f1[(t_star, sep_star)],
+        "calibrated %s -> %s: raw threshold %.2f (%+.2f per octave coarser), separation %.0f um (F1 %.3f)",
+        src, dst, t_star, k_star, sep_star, f1[(t_star, sep_star, k_star)],
     )  # fmt: skip
     return post
 
@@ -295,11 +247,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--boxes-split", default="train", help="never the split you report on")
     ap.add_argument("--boxes-limit", type=int, default=60)
     ap.add_argument("--tta", choices=("none", "flips"), default="none", help="test-time flips (4x inference)")
+    ap.add_argument(
+        "--one-threshold",
+        action="store_true",
+        help="one raw threshold for every scale (no per-octave change)",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     post = calibrate(
         args.src, args.dst, args.scenes, args.device, objective=args.objective,
         boxes=args.boxes, boxes_split=args.boxes_split, boxes_limit=args.boxes_limit, tta=args.tta,
+        scale_aware=not args.one_threshold,
     )  # fmt: skip
     print(json.dumps(post, indent=2))
 
