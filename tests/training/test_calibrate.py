@@ -194,3 +194,20 @@ def test_a_scale_dependent_threshold_reaches_the_predictor(tmp_path: Path) -> No
         assert np.array_equal(raw.exit_prob >= t + 1e-4, cal.exit_prob >= 0.3 + 1e-4)
         assert cal.source["exit_threshold_raw_per_octave"] == -0.1
         assert "exit_threshold_raw_per_octave" not in raw.source
+
+
+def test_command_line_sets_scene_size_and_one_threshold(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("trichometry.synth")
+    import json
+
+    from trichometry.training.calibrate import main
+
+    torch.manual_seed(0)
+    save_checkpoint(
+        tmp_path / "a.pt", create_model("tiny"), model_name="tiny", model_kwargs=model_kwargs("tiny")
+    )
+    main([str(tmp_path / "a.pt"), str(tmp_path / "b.pt"), "--scenes", "1", "--scene-size", "64", "48",
+          "--device", "cpu", "--one-threshold"])  # fmt: skip
+    post = json.loads(capsys.readouterr().out)
+    assert post["exit_threshold_raw_per_octave"] == 0.0
+    assert load_checkpoint(tmp_path / "b.pt")["postprocessing"] == post

@@ -238,6 +238,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("src")
     ap.add_argument("dst")
     ap.add_argument("--scenes", type=int, default=30)
+    ap.add_argument(
+        "--scene-size", type=int, nargs=2, default=(384, 288), metavar=("W", "H"),
+        help="generated scene size in px (a whole dermoscope frame, 1280 960, holds enough hairs "
+        "per scene to show how the threshold should move with scale)",
+    )  # fmt: skip
     ap.add_argument("--device", default="auto")
     ap.add_argument(
         "--objective", choices=("f1", "count"), default="f1",
@@ -255,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     post = calibrate(
-        args.src, args.dst, args.scenes, args.device, objective=args.objective,
+        args.src, args.dst, args.scenes, args.device, size=tuple(args.scene_size), objective=args.objective,
         boxes=args.boxes, boxes_split=args.boxes_split, boxes_limit=args.boxes_limit, tta=args.tta,
         scale_aware=not args.one_threshold,
     )  # fmt: skip
