@@ -46,13 +46,18 @@ MAX_CANONICAL_PIXELS = 80_000_000  # refuse images that would need more after re
 # test-time augmentation: mirrorings of the (H, W) axes whose maps are averaged
 TTA_FLIPS: dict[str, tuple[tuple[int, ...], ...]] = {"none": ((),), "flips": ((), (1,), (0,), (0, 1))}
 THRESHOLD_LIMITS = (0.02, 0.98)  # a scale-dependent raw threshold stays inside these
+THRESHOLD_STEP = 0.02  # ... on this grid (the calibration's), so few distinct thresholds are traced
 
 
 def scale_threshold(threshold: float, per_octave: float, um_per_px: float, canonical_um: float) -> float:
     """The raw exit threshold for an image at ``um_per_px``: ``threshold`` at or finer than
-    the canonical scale, plus ``per_octave`` for each doubling of um per pixel beyond it."""
+    the canonical scale, plus ``per_octave`` for each doubling of um per pixel beyond it
+    (rounded to :data:`THRESHOLD_STEP`)."""
     octaves = max(0.0, math.log2(um_per_px / canonical_um))
-    return float(min(max(threshold + per_octave * octaves, THRESHOLD_LIMITS[0]), THRESHOLD_LIMITS[1]))
+    if per_octave == 0.0 or octaves == 0.0:
+        return float(threshold)
+    t = round((threshold + per_octave * octaves) / THRESHOLD_STEP) * THRESHOLD_STEP
+    return float(min(max(round(t, 6), THRESHOLD_LIMITS[0]), THRESHOLD_LIMITS[1]))
 
 
 def _logit(p: float) -> float:
