@@ -119,12 +119,16 @@ def best_threshold(
         sweep = Sweep(predictor.predict(s.image, um, calibrated=False), um)
         true = np.asarray([h.exit_xy for h in s.truth.inside_hairs], float).reshape(-1, 2)
         n_true += len(true)
+        scored: dict[tuple[float, float], tuple[int, int, int, int]] = {}  # per threshold asked
         for t, d, k in keys:
-            pts = sweep.hairs(scale_threshold(t, k, um, canonical), d)
-            tp, fp, fn = match_points(pts * um, true * um, match_um)
+            asked = (scale_threshold(t, k, um, canonical), d)  # k changes nothing at fine scales
+            if asked not in scored:
+                pts = sweep.hairs(*asked)
+                scored[asked] = (*match_points(pts * um, true * um, match_um), len(pts))
+            tp, fp, fn, n = scored[asked]
             c = counts[(t, d, k)]
             c[0], c[1], c[2] = c[0] + tp, c[1] + fp, c[2] + fn
-            abs_err[(t, d, k)] += abs(len(pts) - len(true))
+            abs_err[(t, d, k)] += abs(n - len(true))
     f1 = {key: f1_score(*c) for key, c in counts.items()}
     cost = {key: v / max(n_true, 1) for key, v in abs_err.items()}
     if real:
