@@ -60,7 +60,8 @@ def scale_threshold(threshold: float, per_octave: float, um_per_px: float, canon
     return float(min(max(round(t, 6), THRESHOLD_LIMITS[0]), THRESHOLD_LIMITS[1]))
 
 
-def _logit(p: float) -> float:
+def logit(p: float) -> float:
+    """``log(p / (1 - p))``."""
     return math.log(p / (1.0 - p))
 
 
@@ -180,7 +181,7 @@ class Predictor:
         t = scale_threshold(
             float(self.exit_threshold_raw), self.exit_per_octave, um_per_px, self.canonical_um_per_px
         )
-        return _logit(self.exit_threshold) - _logit(t)
+        return logit(self.exit_threshold) - logit(t)
 
     def predict(
         self, image_rgb: np.ndarray, um_per_px: float | None = None, *, calibrated: bool = True

@@ -48,7 +48,7 @@ import torch
 from tqdm import tqdm
 
 from trichometry.errors import ConfigError
-from trichometry.inference.predictor import Predictor, scale_threshold
+from trichometry.inference.predictor import Predictor, logit, scale_threshold
 from trichometry.models.checkpoint import load_checkpoint
 from trichometry.training.metrics import f1_score, match_points
 from trichometry.training.sweep import RealPhoto, Sweep, real_photos
@@ -65,10 +65,6 @@ SEPARATIONS_UM = (6.0, 12.0, 20.0, 30.0)
 # change of the raw threshold per doubling of um per pixel beyond the canonical scale: a
 # coarse image is enlarged for the network and its peaks come out lower
 PER_OCTAVE = (0.0, -0.05, -0.1, -0.15, -0.2, -0.25, -0.3)
-
-
-def _logit(p: float) -> float:
-    return math.log(p / (1 - p))
 
 
 def best_threshold(
@@ -208,7 +204,7 @@ def calibrate(
     for key in ("optimizer", "scheduler", "scaler"):
         ckpt.pop(key, None)
     post = {
-        "exit_logit_shift": _logit(TARGET_THRESHOLD) - _logit(t_star),
+        "exit_logit_shift": logit(TARGET_THRESHOLD) - logit(t_star),
         "exit_threshold_raw": t_star,
         "exit_threshold": TARGET_THRESHOLD,
         "exit_threshold_raw_per_octave": k_star,
