@@ -1,12 +1,20 @@
 """Compare the visits of one subject's target area: checks, registration, matching, windows.
 
-A visit holds one or more photos of the same area. Each follow-up photo is registered
-to the first baseline photo (the reference frame: registrations, matchings, overlays)
-and to every further baseline photo, its hairs matched, and the changes of all these
-pairs combined (mean): a detector's misses in one baseline photo then do not set every
-change of the series. A further baseline photo that does not register with a follow-up
-photo is left out of that pair (logged); the reference pair must register. The spread
-of the photos within a visit gives the repeatability.
+A visit holds one or more photos of the same area. Two ways to use several photos:
+
+* ``combine="consensus"`` (default, used when both visits have at least two photos): each
+  visit's photos vote on its hairs (:mod:`.consensus`: a hair counts where a majority of
+  the photos covering it found it; the others become candidates), and the two
+  consensuses, each in its visit's first photo's frame, are registered and matched once.
+  A detector's photo-to-photo flicker then does not read as lost and new hairs.
+* ``combine="pairs"`` (and whenever a visit has a single photo, so both sides are treated
+  alike): each follow-up photo is registered to the first baseline photo (the reference
+  frame: registrations, matchings, overlays) and to every further baseline photo, its
+  hairs matched, and the changes of all these pairs combined (mean). A further baseline
+  photo that does not register with a follow-up photo is left out of that pair (logged);
+  the reference pair must register.
+
+The spread of the photos within a visit gives the repeatability.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from trichometry.errors import CalibrationError, ImageRejected, RegistrationError
+from trichometry.errors import CalibrationError, ConfigError, ImageRejected, RegistrationError
 from trichometry.visits.change import (
     PairChange,
     Repeatability,
@@ -28,6 +36,7 @@ from trichometry.visits.change import (
     combine_changes,
     repeatability,
 )
+from trichometry.visits.consensus import Consensus, consensus
 from trichometry.visits.hairs import HairPoints
 from trichometry.visits.matching import HairMatching, MatchConfig, match_hairs
 from trichometry.visits.registration import Registration, RegistrationConfig, register
@@ -60,6 +69,8 @@ class VisitComparison:
     registrations: list[Registration]
     matchings: list[HairMatching] = field(repr=False, default_factory=list)
     repeatability: Repeatability | None = None  # spread of the follow-up's photos (>= 2 photos)
+    # combine="consensus": what each visit's photos agreed on (baseline, follow-up)
+    consensus: tuple[Consensus, Consensus] | None = field(repr=False, default=None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +82,10 @@ class VisitComparison:
             "independent_density_change_pct": round(self.independent_density_change_pct, 4),
             "registrations": [r.to_dict() for r in self.registrations],
             "repeatability": None if self.repeatability is None else self.repeatability.to_dict(),
+            "combine": "pairs" if self.consensus is None else "consensus",
+            "consensus": None
+            if self.consensus is None
+            else {"baseline": self.consensus[0].to_dict(), "followup": self.consensus[1].to_dict()},
         }
 
 
@@ -146,6 +161,7 @@ def compare_visit(
     matching: MatchConfig | None = None,
     rescale: bool = False,
     calibration_tolerance: float = 0.02,
+    combine: str = "consensus",
 ) -> VisitComparison:
     """Compare a follow-up visit with the baseline visit of the same area.
 
@@ -158,13 +174,18 @@ def compare_visit(
         rescale: when the calibrations differ by more than ``calibration_tolerance``,
             resample the follow-up hairs to the baseline scale instead of refusing.
         calibration_tolerance: relative calibration difference accepted as equal.
+        combine: ``"consensus"`` or ``"pairs"``: how several photos per visit are used
+            (module docstring); with a single photo at either visit, ``"pairs"``.
 
     Raises:
+        ConfigError: unknown ``combine``.
         DataFormatError: the follow-up is dated before baseline.
         ImageRejected: a visit has no usable photo.
         CalibrationError: calibrations differ and ``rescale`` is off.
         RegistrationError: a follow-up photo does not show the baseline area.
     """
+    if combine not in ("consensus", "pairs"):
+        raise ConfigError(f"combine must be 'consensus' or 'pairs', got {combine!r}.")
     windows = check_windows(windows)
     day = days_since(baseline.date, followup.date)
     b_upp = _check_visit(baseline)
@@ -176,24 +197,17 @@ def compare_visit(
             f"({100 * rel:.1f} % apart); check the device calibration, or allow resampling "
             "(rescale=True / --rescale) if both values are right."
         )
-    ref = baseline.photos[0]
-    extra_baselines = _further_baselines(ref, baseline.photos[1:], registration, matching)
-    regs: list[Registration] = []
-    matches: list[HairMatching] = []
-    changes: list[PairChange] = []
-    for j, photo in enumerate(followup.photos):
-        reg, m, ch = compare_photos(ref, photo, registration=registration, matching=matching)
-        regs.append(reg)
-        matches.append(m)
-        changes.append(ch)
-        for i, other, other_match in extra_baselines:
-            try:
-                pair = compare_photos(other, photo, registration=registration, matching=other_match)
-                changes.append(pair[2])
-            except RegistrationError as exc:
-                logger.warning(
-                    "visit %r photo %d left out against baseline photo %d: %s", followup.visit, j + 1, i, exc
-                )
+    voted = None
+    if combine == "consensus" and min(len(baseline.photos), len(followup.photos)) >= 2:
+        dist = matching.max_distance_um if matching is not None else MatchConfig().max_distance_um
+        voted = tuple(consensus(v.photos, max_distance_um=dist, registration=registration)
+                      for v in (baseline, followup))  # fmt: skip
+        reg, m, ch = compare_photos(
+            voted[0].points, voted[1].points, registration=registration, matching=matching
+        )
+        regs, matches, changes = [reg], [m], [ch]
+    else:
+        regs, matches, changes = _pairwise(baseline, followup, registration, matching)
     change = combine_changes(changes)
     roi = matching.roi_radius_um if matching is not None else None
     d0 = float(np.mean([photo_density(p, roi) for p in baseline.photos]))
@@ -208,7 +222,38 @@ def compare_visit(
         registrations=regs,
         matchings=matches,
         repeatability=visit_repeatability([followup]) if len(followup.photos) > 1 else None,
+        consensus=voted,
     )
+
+
+def _pairwise(
+    baseline: VisitPhotos,
+    followup: VisitPhotos,
+    registration: RegistrationConfig | None,
+    matching: MatchConfig | None,
+) -> tuple[list[Registration], list[HairMatching], list[PairChange]]:
+    """Every follow-up photo against the first baseline photo (registrations and matchings
+    kept) and against each further baseline photo that registers with it (change only)."""
+    ref = baseline.photos[0]
+    extra_baselines = _further_baselines(ref, baseline.photos[1:], registration, matching)
+    regs: list[Registration] = []
+    matches: list[HairMatching] = []
+    changes: list[PairChange] = []
+    for j, photo in enumerate(followup.photos):
+        reg, m, ch = compare_photos(ref, photo, registration=registration, matching=matching)
+        regs.append(reg)
+        matches.append(m)
+        changes.append(ch)
+        for i, other, other_match in extra_baselines:
+            try:
+                changes.append(
+                    compare_photos(other, photo, registration=registration, matching=other_match)[2]
+                )
+            except RegistrationError as exc:
+                logger.warning(
+                    "visit %r photo %d left out against baseline photo %d: %s", followup.visit, j + 1, i, exc
+                )
+    return regs, matches, changes
 
 
 def _further_baselines(
