@@ -25,6 +25,7 @@ def test_defaults_turn_into_library_objects():
         ({"windows": [WindowConfig("a", 30, 10), WindowConfig("b", 35, 10)]}, "overlap"),
         ({"radius_um": 0.0}, "radius_um"),
         ({"perturb_miss": 1.0}, "perturb_miss"),
+        ({"visit_combine": "median"}, "visit_combine"),
     ],
 )
 def test_bad_settings_are_refused(change, msg):

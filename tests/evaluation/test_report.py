@@ -75,6 +75,7 @@ def test_write_report_files(tmp_path):
             }
         },
         "cohort": {"source": "test"},
+        "visit_combine": "consensus",
     }
     write_report(results, tmp_path / "rep", title="t", config={"a": 1})
     names = sorted(p.name for p in (tmp_path / "rep").iterdir())
@@ -83,6 +84,7 @@ def test_write_report_files(tmp_path):
     assert data["methods"]["truth"]["visits"][1]["matched_change_pct"] is None
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "| truth | 3m | 1 | 0 |" in md
+    assert "`visit_combine=consensus`" in md  # the report says how a visit's photos were combined
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(OutputError):

@@ -39,16 +39,22 @@ def test_cohort_structure_and_truth_geometry(subject):
     assert same["change_pct"] == 0.0  # two photos of one visit: no change
 
 
-def test_truth_oracle_scores_perfectly(subject):
+@pytest.mark.parametrize("combine", ["consensus", "pairs"])
+def test_truth_oracle_scores_perfectly(subject, combine):
+    """Either way of combining a visit's photos recovers the true change of the skin it counts."""
     det = get_detector("truth")
     dets = {p.image_id: det(p) for v in subject.visits for p in v.photos}
     row = score_photo(subject.visits[0].photos[0], dets[subject.visits[0].photos[0].image_id], 30.0)
     assert row["fp"] == 0 and row["fn"] == 0 and row["dice"] == 1.0
     rows = score_subject(subject, dets, windows=DEFAULT_WINDOWS, registration=RegistrationConfig(),
-                         matching=MatchConfig())  # fmt: skip
+                         matching=MatchConfig(), combine=combine)  # fmt: skip
     (r,) = rows
     assert r["window"] == "3m" and r["registered"]
     assert r["matched_change_pct"] == pytest.approx(r["true_change_pct"], abs=1e-9)
+    if combine == "consensus":  # the photo-pair figure rides along, against its own skin's truth
+        assert r["pairs_change_pct"] == pytest.approx(r["pairs_true_change_pct"], abs=1e-9)
+    else:
+        assert "pairs_change_pct" not in r
     assert math.isfinite(r["independent_change_pct"])
     ind, mat = repeat_groups(subject, dets, RegistrationConfig(), MatchConfig())
     assert len(ind) == 2 and len(mat) == 2

@@ -56,6 +56,9 @@ class EvaluateConfig:
     # Count only in the tattooed target circle: radius = this x the photo's shorter side,
     # around the baseline photo's centre (0.4 = synth.longitudinal's target circle); null = common field.
     roi_radius_fraction: float | None = 0.4
+    # several photos per visit: "consensus" (the photos vote on each hair, one comparison
+    # per visit) or "pairs" (mean change over every baseline x follow-up photo pair)
+    visit_combine: str = "consensus"
     windows: list[WindowConfig] = field(
         default_factory=lambda: [
             WindowConfig(w.name, w.centre_day, w.tolerance_days) for w in DEFAULT_WINDOWS
@@ -112,6 +115,8 @@ def to_objects(
     roi = cfg.roi_radius_fraction
     if roi is not None and not 0 < float(roi) <= 0.5:
         raise ConfigError(f"roi_radius_fraction must be in (0, 0.5] or null, got {roi}.")
+    if str(cfg.visit_combine) not in ("consensus", "pairs"):
+        raise ConfigError(f"visit_combine must be 'consensus' or 'pairs', got {cfg.visit_combine!r}.")
     if cfg.radius_um <= 0:
         raise ConfigError(f"radius_um must be > 0, got {cfg.radius_um}.")
     return cohort, methods, windows, reg, match

@@ -51,6 +51,7 @@ def summarise_visits(rows: list[dict[str, Any]], window_names: Iterable[str]) ->
         m_err = [r["matched_change_pct"] - r["true_change_pct"] for r in ok]
         i_err = [r["independent_change_pct"] - r["true_change_pct"] for r in ok]
         t_err = [r["matched_thickness_change_um"] - r["true_thickness_change_um"] for r in ok]
+        p_err = [r["pairs_change_pct"] - r["pairs_true_change_pct"] for r in ok if "pairs_change_pct" in r]
         m_tgt = [r["matched_change_pct"] - r["target_change_pct"] for r in ok]
         i_tgt = [r["independent_change_pct"] - r["target_change_pct"] for r in ok]
         covered = [
@@ -64,6 +65,8 @@ def summarise_visits(rows: list[dict[str, Any]], window_names: Iterable[str]) ->
             "mean_true_change_pct": float(np.nanmean([r["true_change_pct"] for r in ok])) if ok else None,
             "matched_error_pp": error_summary(m_err),
             "independent_error_pp": error_summary(i_err),
+            # visit_combine=consensus: the same visits matched by photo pairs instead
+            "pairs_error_pp": error_summary(p_err),
             "thickness_change_error_um": error_summary(t_err),
             "matched_error_vs_target_pp": error_summary(m_tgt),
             "independent_error_vs_target_pp": error_summary(i_tgt),
@@ -103,9 +106,8 @@ def evaluate(cfg: Any) -> dict[str, Any]:
             photo_rows[m] += [score_photo(p, dets[p.image_id], cfg.radius_um) for v in subject.visits
                               for p in v.photos]  # fmt: skip
             roi = cfg.roi_radius_fraction
-            visit_rows[m] += score_subject(
-                subject, dets, windows=windows, registration=reg, matching=match, roi_fraction=roi
-            )
+            visit_rows[m] += score_subject(subject, dets, windows=windows, registration=reg, matching=match,
+                                           roi_fraction=roi, combine=str(cfg.visit_combine))  # fmt: skip
             ind, mat = repeat_groups(subject, dets, reg, match, roi)
             rep[m][0].extend(ind)
             rep[m][1].extend(mat)
@@ -122,6 +124,7 @@ def evaluate(cfg: Any) -> dict[str, Any]:
             "visits": visit_rows[m],
             "photo_rows": [{k: v for k, v in r.items() if k != "thickness_errors_um"} for r in photo_rows[m]],
         }
+    results["visit_combine"] = str(cfg.visit_combine)
     results["cohort"] = {
         "source": cfg.data.source,
         "subjects": len({r["subject"] for r in visit_rows[methods[0]]}),

@@ -113,11 +113,15 @@ def score_subject(
     registration: RegistrationConfig,
     matching: MatchConfig,
     roi_fraction: float | None = None,
+    combine: str = "consensus",
 ) -> list[dict[str, Any]]:
     """One row per follow-up visit: true change, matched and independent estimates.
 
     With ``roi_fraction`` only the target circle (see :func:`roi_for`) counts, for the
-    estimates and for the truth alike.
+    estimates and for the truth alike. ``combine`` goes to
+    :func:`~trichometry.visits.compare_visit`; the true change is taken in the skin the
+    estimate counts: the mean over every photo pair for ``"pairs"``, the first photos'
+    common field for a consensus (whose hairs lie in each visit's first photo).
     """
     matching = roi_for(subject, matching, roi_fraction)
     base = subject.visits[0]
@@ -128,15 +132,15 @@ def score_subject(
     centres = [_target_centre(ref_truth, b.truth) if roi else None for b in base.photos]
     rows: list[dict[str, Any]] = []
     for visit in subject.visits[1:]:
-        truths = []
+        truths: dict[tuple[int, int], float] = {}
         thick = []
-        for p in visit.photos:
-            for b, centre in zip(base.photos, centres):  # every pair, as compare_visit averages them
+        for j, p in enumerate(visit.photos):
+            for i, (b, centre) in enumerate(zip(base.photos, centres)):  # every pair (combine="pairs")
                 m = true_transform(b.truth, p.truth)
                 if m is not None:  # camera geometry recorded (then the centre is known too)
-                    truths.append(
-                        true_overlap_change(b.truth, p.truth, m, matching.roi_radius_um, centre)["change_pct"]
-                    )
+                    truths[i, j] = true_overlap_change(b.truth, p.truth, m, matching.roi_radius_um, centre)[
+                        "change_pct"
+                    ]
             thick.append(
                 _true_thickness_change(HairPoints.from_truth(ref_truth), HairPoints.from_truth(p.truth))
             )
@@ -146,7 +150,7 @@ def score_subject(
             "visit": visit.name,
             "day": visit.day,
             "window": assign_window(visit.day, windows),
-            "true_change_pct": float(np.nanmean(truths)) if truths else math.nan,
+            "true_change_pct": float(np.nanmean(list(truths.values()))) if truths else math.nan,
             "true_thickness_change_um": float(np.nanmean(thick)) if thick else math.nan,
             "target_change_pct": _target_change(subject, visit.name),
         }
@@ -157,6 +161,7 @@ def score_subject(
                 windows=windows,
                 registration=registration,
                 matching=matching,
+                combine=combine,
             )
         except RegistrationError as exc:
             logger.warning("%s %s: registration failed: %s", subject.subject_id, visit.name, exc)
@@ -164,6 +169,16 @@ def score_subject(
             rows.append(row)
             continue
         c = comp.change
+        if comp.consensus is not None:
+            row["true_change_pct"] = truths.get((0, 0), math.nan)
+            # the same visit by photo pairs, for the report's side-by-side column
+            pairs = compare_visit(
+                VisitPhotos(base.name, base.date, base_photos),
+                VisitPhotos(visit.name, visit.date, [detections[p.image_id].points for p in visit.photos]),
+                windows=windows, registration=registration, matching=matching, combine="pairs",
+            )  # fmt: skip
+            row["pairs_change_pct"] = pairs.change.density_change_pct.estimate
+            row["pairs_true_change_pct"] = float(np.nanmean(list(truths.values()))) if truths else math.nan
         row.update(
             registered=True,
             registration_confidence=float(np.mean([r.confidence for r in comp.registrations])),
