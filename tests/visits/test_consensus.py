@@ -105,7 +105,7 @@ def test_a_photo_of_another_area_is_left_out(make_paired, caplog):
         c = consensus([a, stranger])
     assert c.registrations == [None] and "left out of the consensus" in caplog.text
     assert len(c.points) == len(a) and c.demoted == 0
-    assert c.to_dict()["photos_left_out"] == 1
+    assert c.to_dict()["photos_left_out"] == 1 and c.photos_used == 1
 
 
 def test_bad_arguments_are_refused(make_paired):
@@ -137,6 +137,7 @@ def test_consensus_stops_photo_flicker_reading_as_lost_and_new(make_paired):
     assert voted.change.lost + voted.change.new <= 0.25 * (pairs.change.lost + pairs.change.new)
     assert abs(voted.change.density_change_pct.estimate) < 2.5  # one hair missed twice: 1 pp
     assert len(voted.registrations) == 1 and len(pairs.registrations) == 2
+    assert voted.change.n_photos == 4 and pairs.change.n_photos == 4  # 2 + 2 photos; 2 x 2 pairs
 
 
 def test_a_single_photo_at_either_visit_compares_photo_pairs(make_paired):

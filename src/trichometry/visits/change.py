@@ -80,7 +80,11 @@ def paired_mean(diffs: np.ndarray) -> Interval:
 
 @dataclass(frozen=True)
 class PairChange:
-    """Change between one baseline and one follow-up photo (or the combination of several)."""
+    """Change between one baseline and one follow-up photo (or the combination of several).
+
+    ``n_photos`` counts what was combined: photo pairs for a mean over pairs, the photos
+    that entered both visits' consensuses for a consensus comparison.
+    """
 
     baseline_count: float
     followup_count: float

@@ -59,6 +59,11 @@ class Consensus:
     demoted: int
     registrations: list[Registration | None] = field(default_factory=list)
 
+    @property
+    def photos_used(self) -> int:
+        """The photos that voted (the first and every further one that registered)."""
+        return 1 + sum(r is not None for r in self.registrations)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "photos": 1 + len(self.registrations),

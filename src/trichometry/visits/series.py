@@ -205,7 +205,8 @@ def compare_visit(
         reg, m, ch = compare_photos(
             voted[0].points, voted[1].points, registration=registration, matching=matching
         )
-        regs, matches, changes = [reg], [m], [ch]
+        used = voted[0].photos_used + voted[1].photos_used
+        regs, matches, changes = [reg], [m], [dataclasses.replace(ch, n_photos=used)]
     else:
         regs, matches, changes = _pairwise(baseline, followup, registration, matching)
     change = combine_changes(changes)

@@ -130,8 +130,10 @@ _CACHE = _LRU()
 def matched_comparisons(store: Store, rows: list[VisitRow]) -> list[dict[str, Any]]:
     """Hair-to-hair comparison of each follow-up visit with the baseline visit.
 
-    Uses :func:`trichometry.visits.compare_visit`: every follow-up photo is registered onto
-    the baseline's first photo, hairs are matched one to one, and the changes combined.
+    Uses :func:`trichometry.visits.compare_visit`: where both visits have several photos,
+    each visit's photos first vote on its hairs (a consensus in its first photo's frame)
+    and the consensuses are matched; otherwise every follow-up photo is registered onto
+    the baseline's photos, hairs are matched one to one, and the changes averaged.
 
     Returns:
         One dict per analysed follow-up visit: ``visit_id``, ``date``, ``window`` and either
