@@ -22,8 +22,9 @@ def scene(tmp_path_factory):
     return _scene(tmp_path_factory.mktemp("scene"))
 
 
-def _scene(tmp_path, lose: int = 3):
-    """Two photos of one patch (shifted, rotated, relit); ``lose`` hairs go dormant."""
+def _scene(tmp_path, lose: int = 3, repeats: bool = False):
+    """Two photos of one patch (shifted, rotated, relit); ``lose`` hairs go dormant. With
+    ``repeats`` each visit also has a second photo, framed a little differently (last two paths)."""
     from trichometry.synth import SceneRanges, View, render, sample_patch
 
     rng = np.random.default_rng(5)
@@ -41,9 +42,14 @@ def _scene(tmp_path, lose: int = 3):
         ),
     )
     s1 = render(later, v1, seed=2)
+    shots = [("base.png", s0), ("follow.png", s1)]
+    if repeats:
+        v0b = dataclasses.replace(v0, centre_um=(-60.0, 40.0), rotation_deg=7.0)
+        v1b = dataclasses.replace(v1, centre_um=(60.0, -120.0), rotation_deg=19.0)
+        shots += [("base2.png", render(patch, v0b, seed=3)), ("follow2.png", render(later, v1b, seed=4))]
     lookup = {}
     paths = []
-    for name, s in (("base.png", s0), ("follow.png", s1)):
+    for name, s in shots:
         Image.fromarray(s.image).save(tmp_path / name)
         lookup[hashlib.sha256(s.image.tobytes()).hexdigest()] = s.truth
         paths.append(str(tmp_path / name))
@@ -81,6 +87,27 @@ def test_compare_writes_json_and_overlay(tmp_path, truth_detection, scene):
     png = (out / "compare_overlay.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in out.iterdir()) == ["compare.json", "compare_overlay.png"]
+
+
+def test_two_photos_per_visit_vote_before_matching(tmp_path, truth_detection):
+    (base, follow, base2, follow2), lookup, lost = _scene(tmp_path, repeats=True)
+    truth_detection.update(lookup)
+    out = tmp_path / "out"
+    args = ["compare", base, follow, "--baseline-also", base2, "--followup-also", follow2]
+    res = CliRunner().invoke(cli, [*args, "--um-per-px", str(UPP), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rec = json.loads((out / "compare.json").read_text())
+    assert rec["combine"] == "consensus" and rec["summary"]["n_photos"] == 4
+    assert rec["consensus"]["baseline"]["photos"] == 2 and rec["consensus"]["followup"]["photos"] == 2
+    assert rec["lost"] == len(lost) and rec["new"] == 0  # every true hair found twice: the truth
+    assert [a["path"] for a in rec["inputs"]["baseline"]["also"]] == [base2]
+    # a second photo at one visit only: the mean over photo pairs, said so
+    out1 = tmp_path / "out1"
+    res = CliRunner().invoke(cli, ["compare", base, follow, "--baseline-also", base2, "--um-per-px", str(UPP),
+                                   "--out", str(out1)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rec1 = json.loads((out1 / "compare.json").read_text())
+    assert rec1["combine"] == "pairs" and rec1["consensus"] is None and rec1["summary"]["n_photos"] == 2
 
 
 def test_bad_inputs_give_one_line_errors_and_write_nothing(tmp_path, truth_detection, scene):

@@ -4,6 +4,13 @@ Both photos are read and calibrated, their hairs found (``--method``), the follo
 registered onto the baseline, hairs matched one to one, and the change written to
 ``DIR/compare.json`` with a side-by-side ``DIR/compare_overlay.png``. Everything is
 computed before anything is written; each file is written atomically.
+
+Further photos of the same area at either visit (``--baseline-also``, ``--followup-also``)
+go through :func:`trichometry.visits.compare_visit`: with at least two photos at both
+visits, each visit's photos vote on its hairs and the consensuses are matched (counts,
+fates and overlay are the consensus's, drawn on each visit's first photo); with one
+photo at either visit, the change is the mean over every photo pair, and the counts,
+fates and overlay are those of the two first photos (``combine`` in the JSON says which).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +67,8 @@ def run_compare(
     rescale: bool = False,
     baseline_date: str | None = None,
     followup_date: str | None = None,
+    baseline_also: Sequence[str] = (),
+    followup_also: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Compare two photos of one target area and write ``compare.json`` + ``compare_overlay.png``.
 
@@ -69,50 +79,65 @@ def run_compare(
         TrichometryError subclasses for unreadable images, missing or mismatched
         calibration, a follow-up dated before baseline, or photos of different areas.
     """
-    from trichometry.io import read_image
     from trichometry.utils.atomic import atomic_write_bytes, atomic_write_text, ensure_writable_dir
-    from trichometry.visits import MatchConfig, compare_photos, days_since
+    from trichometry.visits import MatchConfig, VisitPhotos, compare_visit, days_since
     from trichometry.visits.overlay import comparison_record, render_overlay
 
     d0, d1 = _date(baseline_date, "--baseline-date"), _date(followup_date, "--followup-date")
     day = days_since(d0, d1) if d0 and d1 else None
     out_dir = ensure_writable_dir(out)
-    b_img = read_image(baseline, um_per_px=baseline_um_per_px or um_per_px)
-    f_img = read_image(followup, um_per_px=followup_um_per_px or um_per_px)
-    for name, img in (("baseline", b_img), ("follow-up", f_img)):
-        if img.um_per_px is None:
-            raise CalibrationError(
-                f"the {name} photo has no calibration; give --um-per-px (or "
-                f"--{name.replace('-', '')}-um-per-px) so counts become densities per cm2."
-            )
-    assert b_img.um_per_px is not None and f_img.um_per_px is not None
-    rel = abs(f_img.um_per_px - b_img.um_per_px) / b_img.um_per_px
+    b_paths, f_paths = [baseline, *baseline_also], [followup, *followup_also]
+    b_imgs = [_read(p, "baseline", baseline_um_per_px or um_per_px) for p in b_paths]
+    f_imgs = [_read(p, "follow-up", followup_um_per_px or um_per_px) for p in f_paths]
+    b_upp, f_upp = b_imgs[0].um_per_px, f_imgs[0].um_per_px
+    rel = abs(f_upp - b_upp) / b_upp
     if rel > 0.02 and not rescale:
         raise CalibrationError(
-            f"baseline is at {b_img.um_per_px:.4g} um/px but follow-up at {f_img.um_per_px:.4g} um/px "
+            f"baseline is at {b_upp:.4g} um/px but follow-up at {f_upp:.4g} um/px "
             f"({100 * rel:.1f} % apart); check the calibrations, or add --rescale if both are right."
         )
-    base = detect_hairs(b_img.image, b_img.um_per_px, method, checkpoint)
-    foll = detect_hairs(f_img.image, f_img.um_per_px, method, checkpoint)
-    _reg, matching, change = compare_photos(
-        base, foll, matching=MatchConfig(max_distance_um=max_distance_um, roi_radius_um=roi_radius_um)
-    )
-    record = comparison_record(matching, change)
+    base = [detect_hairs(i.image, i.um_per_px, method, checkpoint) for i in b_imgs]
+    foll = [detect_hairs(i.image, i.um_per_px, method, checkpoint) for i in f_imgs]
+    on = d0 or d1 or dt.date.today()  # dates only order the visits here
+    comp = compare_visit(VisitPhotos("baseline", d0 or on, base), VisitPhotos("followup", d1 or on, foll),
+                         matching=MatchConfig(max_distance_um=max_distance_um, roi_radius_um=roi_radius_um),
+                         rescale=rescale)  # fmt: skip
+    matching = comp.matchings[0]
+    record = comparison_record(matching, comp.change)
+    record["combine"] = "pairs" if comp.consensus is None else "consensus"
+    record["consensus"] = comp.to_dict()["consensus"]
     record["inputs"] = {
-        "baseline": {"path": str(baseline), "sha256": b_img.sha256, "um_per_px": b_img.um_per_px,
-                     "calibration": b_img.calibration_note, "date": baseline_date},
-        "followup": {"path": str(followup), "sha256": f_img.sha256, "um_per_px": f_img.um_per_px,
-                     "calibration": f_img.calibration_note, "date": followup_date},
+        "baseline": _inputs(b_paths, b_imgs, baseline_date),
+        "followup": _inputs(f_paths, f_imgs, followup_date),
         "days_since_baseline": day,
         "method": method,
         "checkpoint": checkpoint,
-    }  # fmt: skip
-    png = render_overlay(matching, base.image, foll.image,
+    }
+    png = render_overlay(matching, base[0].image, foll[0].image,
                          title=f"{Path(baseline).name} -> {Path(followup).name} ({method})")  # fmt: skip
     text = json.dumps(record, indent=1, allow_nan=False, default=lambda o: None)
     atomic_write_bytes(out_dir / "compare_overlay.png", png)
     atomic_write_text(out_dir / "compare.json", text)
     return record
+
+
+def _read(path: str, visit: str, um_per_px: float | None) -> Any:
+    from trichometry.io import read_image
+
+    img = read_image(path, um_per_px=um_per_px)
+    if img.um_per_px is None:
+        raise CalibrationError(
+            f"the {visit} photo {Path(path).name} has no calibration; give --um-per-px (or "
+            f"--{visit.replace('-', '')}-um-per-px) so counts become densities per cm2."
+        )
+    return img
+
+
+def _inputs(paths: list[str], imgs: list[Any], date: str | None) -> dict[str, Any]:
+    """Provenance of one visit's photos: the first as before, further ones under ``also``."""
+    rows = [{"path": str(p), "sha256": i.sha256, "um_per_px": i.um_per_px, "calibration": i.calibration_note}
+            for p, i in zip(paths, imgs)]  # fmt: skip
+    return {**rows[0], "date": date, "also": rows[1:]}
 
 
 @click.command("compare")
@@ -145,6 +170,19 @@ def run_compare(
     "--baseline-date", default=None, help="Baseline date YYYY-MM-DD (checked against the follow-up)."
 )
 @click.option("--followup-date", default=None, help="Follow-up date YYYY-MM-DD.")
+@click.option(
+    "--baseline-also",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A further baseline photo of the same area (repeat the option); see --followup-also.",
+)
+@click.option(
+    "--followup-also",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A further follow-up photo of the area. With two or more photos at both visits, each "
+    "visit's photos vote on its hairs before the visits are matched.",
+)
 def command(baseline: str, followup: str, out: str, **kw: Any) -> None:
     """Match the hairs of a FOLLOWUP photo to the BASELINE photo of the same area and report the change."""
     rec = run_compare(baseline, followup, out, **kw)
