@@ -1,7 +1,8 @@
 """Load test of the clinic service on loopback: many concurrent uploads, some hostile.
 
 Starts ``trichometry serve`` on 127.0.0.1 (a fresh data folder, classical analysis in
-the background), logs in, creates a subject with one visit per client, then lets
+the background: the service under load is measured, not the detector, and the server's
+memory bound below is for it), logs in, creates a subject with one visit per client, then lets
 ``--clients`` threads send ``--requests`` uploads in all. Payloads are a mix of valid
 photos (unique, plus deliberate repeats of the same bytes) and hostile files (truncated,
 bombs, HTML renamed .jpg, zip, oversize). Measured: requests/s, latency percentiles,
@@ -121,7 +122,8 @@ def run(requests: int, clients: int, hostile_share: float, repeat_share: float, 
     port = _free_port()
     env = {**os.environ, "TRICHOMETRY_ADMIN_PASSWORD": PASSWORD, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "trichometry.cli.main", "serve", "--host", HOST, "--port", str(port),
-           "--data", str(data_dir), "--max-upload-mb", str(max_upload_mb)]  # fmt: skip
+           "--data", str(data_dir), "--max-upload-mb", str(max_upload_mb),
+           "--method", "classical"]  # fmt: skip
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://{HOST}:{port}"
     try:

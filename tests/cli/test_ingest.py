@@ -51,7 +51,7 @@ def test_ingest_folder_stores_and_analyses(photos, data_dir):
     images = st.list_visit_images(admin, visit.id)
     assert len(images) == 2
     analyses = [st.latest_analysis(vi.id) for vi in images]
-    assert all(a is not None and a.method == "classical" for a in analyses)
+    assert all(a is not None and a.method == "model" for a in analyses)  # the default detector
     assert all(a.summary["density_per_cm2"] is not None for a in analyses)  # calibrated
     # again: same bytes, same visit -> nothing new
     res2 = CliRunner().invoke(cli, args)

@@ -60,7 +60,7 @@ def run_compare(
     um_per_px: float | None = None,
     baseline_um_per_px: float | None = None,
     followup_um_per_px: float | None = None,
-    method: str = "classical",
+    method: str = "model",
     checkpoint: str | None = None,
     max_distance_um: float = 60.0,
     roi_radius_um: float | None = None,
@@ -149,7 +149,7 @@ def _inputs(paths: list[str], imgs: list[Any], date: str | None) -> dict[str, An
 )
 @click.option("--baseline-um-per-px", type=float, default=None, help="Calibration of the baseline only.")
 @click.option("--followup-um-per-px", type=float, default=None, help="Calibration of the follow-up only.")
-@click.option("--method", type=click.Choice(["model", "classical"]), default="classical", show_default=True)
+@click.option("--method", type=click.Choice(["model", "classical"]), default="model", show_default=True)
 @click.option(
     "--checkpoint",
     type=click.Path(dir_okay=False),

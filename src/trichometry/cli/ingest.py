@@ -47,7 +47,7 @@ def _resolve_visit(store, actor, subject, visit: str, target_site: str, arm: str
 @click.option("--target-site", default="frontal", show_default=True, help="Scalp target site of a new visit.")
 @click.option("--arm", default=None, help="Trial arm of a new visit.")
 @click.option("--um-per-px", type=float, default=None, help="Scale of the photos (micrometres per pixel).")
-@click.option("--method", type=click.Choice(["classical", "model"]), default="classical", show_default=True)
+@click.option("--method", type=click.Choice(["model", "classical"]), default="model", show_default=True)
 @click.option("--checkpoint", default=None, metavar="PATH", help="Model checkpoint (for --method model).")
 @click.option(
     "--as", "username", default="admin", show_default=True, help="Store user the actions are recorded as."

@@ -36,13 +36,16 @@ log = logging.getLogger(__name__)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--method",
-    type=click.Choice(["classical", "model"]),
-    default="classical",
+    type=click.Choice(["model", "classical"]),
+    default="model",
     show_default=True,
     help="Hair detector for new analyses.",
 )
 @click.option(
-    "--checkpoint", default=None, metavar="PATH", help="Model checkpoint (needed for --method model)."
+    "--checkpoint",
+    default=None,
+    metavar="PATH",
+    help="Model checkpoint for --method model (default: the shipped model or $TRICHOMETRY_MODEL).",
 )
 @click.option(
     "--max-upload-mb",

@@ -31,13 +31,13 @@ class AnalysisSettings:
     """How photos are analysed.
 
     Attributes:
-        method: ``"classical"`` (no weights needed) or ``"model"`` (needs ``checkpoint``).
+        method: ``"model"`` (the learned detector, default) or ``"classical"`` (no weights needed).
         checkpoint: path of a model checkpoint written by ``train.py`` (``None``: the
             library's default model for ``"model"``).
         convention: thickness class convention (see :mod:`trichometry.measure.classes`).
     """
 
-    method: str = "classical"
+    method: str = "model"
     checkpoint: str | None = None
     convention: str = "trichoscopy"
 
