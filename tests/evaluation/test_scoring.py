@@ -86,3 +86,24 @@ def test_perturbed_oracle_degrades_as_asked(subject):
         photo, get_detector("perturbed", perturbation=Perturbation(0.0, 0.0, 0.0, 0.0))(photo), 30.0
     )
     assert row["fp"] == 0 and row["fn"] == 0
+
+
+def test_a_photo_pair_that_fails_to_register_leaves_its_column_empty(subject, monkeypatch):
+    """The photo-pair figure rides along with a consensus; its failure must not stop the run."""
+    import trichometry.evaluation.scoring as scoring
+    from trichometry.errors import RegistrationError
+
+    real = scoring.compare_visit
+
+    def pairs_fail(*args, combine, **kw):
+        if combine == "pairs":
+            raise RegistrationError("not the same area")
+        return real(*args, combine=combine, **kw)
+
+    monkeypatch.setattr(scoring, "compare_visit", pairs_fail)
+    det = get_detector("truth")
+    dets = {p.image_id: det(p) for v in subject.visits for p in v.photos}
+    (r,) = score_subject(subject, dets, windows=DEFAULT_WINDOWS, registration=RegistrationConfig(),
+                         matching=MatchConfig())  # fmt: skip
+    assert r["registered"] and math.isnan(r["pairs_change_pct"])
+    assert r["matched_change_pct"] == pytest.approx(r["true_change_pct"], abs=1e-9)

@@ -154,15 +154,11 @@ def score_subject(
             "true_thickness_change_um": float(np.nanmean(thick)) if thick else math.nan,
             "target_change_pct": _target_change(subject, visit.name),
         }
+        follow = VisitPhotos(visit.name, visit.date, [detections[p.image_id].points for p in visit.photos])
+        both = (VisitPhotos(base.name, base.date, base_photos), follow)
+        how = {"windows": windows, "registration": registration, "matching": matching}
         try:
-            comp = compare_visit(
-                VisitPhotos(base.name, base.date, base_photos),
-                VisitPhotos(visit.name, visit.date, [detections[p.image_id].points for p in visit.photos]),
-                windows=windows,
-                registration=registration,
-                matching=matching,
-                combine=combine,
-            )
+            comp = compare_visit(*both, **how, combine=combine)
         except RegistrationError as exc:
             logger.warning("%s %s: registration failed: %s", subject.subject_id, visit.name, exc)
             row.update(registered=False, matched_change_pct=math.nan, independent_change_pct=math.nan)
@@ -172,12 +168,11 @@ def score_subject(
         if comp.consensus is not None:
             row["true_change_pct"] = truths.get((0, 0), math.nan)
             # the same visit by photo pairs, for the report's side-by-side column
-            pairs = compare_visit(
-                VisitPhotos(base.name, base.date, base_photos),
-                VisitPhotos(visit.name, visit.date, [detections[p.image_id].points for p in visit.photos]),
-                windows=windows, registration=registration, matching=matching, combine="pairs",
-            )  # fmt: skip
-            row["pairs_change_pct"] = pairs.change.density_change_pct.estimate
+            try:
+                pairs = compare_visit(*both, **how, combine="pairs").change.density_change_pct.estimate
+            except RegistrationError:  # the first photos' pair registered as consensuses, not as photos
+                pairs = math.nan
+            row["pairs_change_pct"] = pairs
             row["pairs_true_change_pct"] = float(np.nanmean(list(truths.values()))) if truths else math.nan
         row.update(
             registered=True,
