@@ -15,10 +15,11 @@ one instead of counting as new.
 Kept hairs take the mean of their diameters over the photos that found them, which
 also averages out part of the thickness measurement error.
 
-On 8 generated subjects (8 um/px, 2 photos per visit, the shipped model without
-test-time flips), comparing visit consensuses instead of averaging the four photo pairs
-took the hair-to-hair density-change error from 4.6 to 2.9 percentage points (see the
-README for the measured figures and the command).
+Measured with ``python evaluate.py "methods=[truth,classical,model]"`` (8 held-out
+generated subjects, 8 um/px, 2 photos per visit; the report puts both side by side):
+comparing visit consensuses instead of averaging the four photo pairs took the shipped
+model's density-change error from 5.5 to 3.8 percentage points; at 95 % detection
+(``methods=[truth,perturbed] data.n_subjects=32``) from 3.6 to 1.1.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def consensus(
         ones = np.ones(len(ref), dtype=np.int64)
         return Consensus(ref, ones, ones.copy(), 0, [])
     upp = ref.um_per_px
-    xy = [p for p in ref.xy_px]
+    xy = list(ref.xy_px)
     diam: list[list[float]] = [[d] for d in ref.diameter_um]
     ids = list(ref.ids) if ref.ids is not None else None
     frames: list[np.ndarray] = []  # each further photo's field, in the reference frame
