@@ -147,6 +147,47 @@ def test_different_areas_are_refused(tmp_path, truth_detection, scene):
     assert not (out / "compare.json").exists()
 
 
+def _dicom(path, image: np.ndarray, um_per_px: float) -> str:
+    """``image`` as an uncompressed RGB DICOM whose Pixel Spacing says ``um_per_px``."""
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = pydicom.Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, meta.MediaStorageSOPInstanceUID
+    ds.Rows, ds.Columns = image.shape[:2]
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit, ds.PixelRepresentation = 7, 0
+    ds.PixelSpacing = [f"{um_per_px / 1000:.6f}"] * 2
+    ds.PixelData = np.ascontiguousarray(image).tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return str(path)
+
+
+def test_visit_with_mixed_calibrations_is_refused_before_detection(tmp_path, monkeypatch, scene):
+    """Two baseline DICOMs whose Pixel Spacings differ: one line, no detection run, nothing written."""
+    (base, follow), _, _ = scene
+    img = np.asarray(Image.open(base).convert("RGB"))
+    b1, b2 = _dicom(tmp_path / "b1.dcm", img, 5.0), _dicom(tmp_path / "b2.dcm", img, 6.0)
+
+    def never(*args, **kwargs):
+        raise AssertionError("hairs were detected before the calibrations were checked")
+
+    monkeypatch.setattr("trichometry.cli.compare.detect_hairs", never)
+    out = tmp_path / "out"
+    args = ["compare", b1, follow, "--baseline-also", b2, "--followup-um-per-px", "5", "--out", str(out)]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code != 0 and "Traceback" not in res.output, res.output
+    assert "visit 'baseline' have different calibrations [5.0, 6.0]" in res.output
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_unreadable_image_is_refused(tmp_path):
     bad = tmp_path / "x.jpg"
     bad.write_bytes(b"not an image")
@@ -164,7 +205,8 @@ def test_real_classical_detection_runs_end_to_end(tmp_path, scene):
     """
     (base, follow), _, _ = scene
     out = tmp_path / "out"
-    res = CliRunner().invoke(cli, ["compare", base, follow, "--um-per-px", "5", "--out", str(out)])
+    args = ["compare", base, follow, "--um-per-px", "5", "--method", "classical", "--out", str(out)]
+    res = CliRunner().invoke(cli, args)
     if res.exit_code == 0:
         rec = json.loads((out / "compare.json").read_text())
         assert rec["baseline_count"] == rec["matched"] + rec["lost"]

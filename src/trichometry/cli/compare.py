@@ -80,7 +80,7 @@ def run_compare(
         calibration, a follow-up dated before baseline, or photos of different areas.
     """
     from trichometry.utils.atomic import atomic_write_bytes, atomic_write_text, ensure_writable_dir
-    from trichometry.visits import MatchConfig, VisitPhotos, compare_visit, days_since
+    from trichometry.visits import MatchConfig, VisitPhotos, compare_visit, days_since, visit_scale
     from trichometry.visits.overlay import comparison_record, render_overlay
 
     d0, d1 = _date(baseline_date, "--baseline-date"), _date(followup_date, "--followup-date")
@@ -89,7 +89,9 @@ def run_compare(
     b_paths, f_paths = [baseline, *baseline_also], [followup, *followup_also]
     b_imgs = [_read(p, "baseline", baseline_um_per_px or um_per_px) for p in b_paths]
     f_imgs = [_read(p, "follow-up", followup_um_per_px or um_per_px) for p in f_paths]
-    b_upp, f_upp = b_imgs[0].um_per_px, f_imgs[0].um_per_px
+    # refused here, before any hair is detected (compare_visit would refuse only afterwards)
+    b_upp = visit_scale("baseline", [i.um_per_px for i in b_imgs])
+    f_upp = visit_scale("followup", [i.um_per_px for i in f_imgs])
     rel = abs(f_upp - b_upp) / b_upp
     if rel > 0.02 and not rescale:
         raise CalibrationError(

@@ -31,6 +31,7 @@ from trichometry.visits.series import (
     compare_photos,
     compare_series,
     compare_visit,
+    visit_scale,
 )
 from trichometry.visits.windows import DEFAULT_WINDOWS, VisitWindow, assign_window, check_windows, days_since
 
@@ -61,4 +62,5 @@ __all__ = [
     "register",
     "repeatability",
     "score_against_ids",
+    "visit_scale",
 ]

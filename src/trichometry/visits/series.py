@@ -111,11 +111,22 @@ def _check_visit(v: VisitPhotos) -> float:
             f"visit {v.visit!r} ({v.date.isoformat()}) has no usable image; re-take the photos of the "
             "target area or leave the visit out."
         )
-    scales = {round(p.um_per_px, 6) for p in v.photos}
-    base = v.photos[0].um_per_px
-    if any(abs(p.um_per_px - base) > 0.02 * base for p in v.photos):
+    return visit_scale(v.visit, [p.um_per_px for p in v.photos])
+
+
+def visit_scale(visit: str, scales: Sequence[float], tolerance: float = 0.02) -> float:
+    """The calibration of one visit's photos (its first photo's um per pixel).
+
+    Callers with images but no hairs yet (the CLI) check here before detecting anything.
+
+    Raises:
+        CalibrationError: the photos' calibrations differ by more than ``tolerance``.
+    """
+    base = float(scales[0])
+    if any(abs(s - base) > tolerance * base for s in scales):
         raise CalibrationError(
-            f"the photos of visit {v.visit!r} have different calibrations {sorted(scales)} um/px; "
+            f"the photos of visit {visit!r} have different calibrations "
+            f"{sorted({round(float(s), 6) for s in scales})} um/px; "
             "photograph one visit with one device setting, or correct the calibration."
         )
     return base
