@@ -7,7 +7,7 @@ import pytest
 
 from trichometry.errors import CalibrationError, DataFormatError, ImageRejected
 from trichometry.visits import VisitPhotos, compare_series, compare_visit
-from trichometry.visits.series import visit_repeatability
+from trichometry.visits.visit import visit_repeatability
 
 D0 = dt.date(2026, 1, 5)
 

@@ -39,7 +39,7 @@ from trichometry.visits import (
 )
 from trichometry.visits import similarity as sim
 from trichometry.visits.hairs import HairPoints
-from trichometry.visits.series import photo_density
+from trichometry.visits.visit import photo_density
 
 logger = logging.getLogger(__name__)
 

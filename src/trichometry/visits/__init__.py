@@ -25,14 +25,8 @@ from trichometry.visits.change import (
 from trichometry.visits.hairs import HairPoints
 from trichometry.visits.matching import HairMatching, MatchConfig, match_hairs, score_against_ids
 from trichometry.visits.registration import Registration, RegistrationConfig, register
-from trichometry.visits.series import (
-    VisitComparison,
-    VisitPhotos,
-    compare_photos,
-    compare_series,
-    compare_visit,
-    visit_scale,
-)
+from trichometry.visits.series import VisitComparison, compare_photos, compare_series, compare_visit
+from trichometry.visits.visit import VisitPhotos, visit_scale
 from trichometry.visits.windows import DEFAULT_WINDOWS, VisitWindow, assign_window, check_windows, days_since
 
 __all__ = [

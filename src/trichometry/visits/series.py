@@ -20,7 +20,6 @@ The spread of the photos within a visit gives the repeatability.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,32 +27,21 @@ from typing import Any
 
 import numpy as np
 
-from trichometry.errors import CalibrationError, ConfigError, ImageRejected, RegistrationError
+from trichometry.errors import CalibrationError, ConfigError, RegistrationError
 from trichometry.visits.change import (
     PairChange,
     Repeatability,
     change_from_matching,
     combine_changes,
-    repeatability,
 )
 from trichometry.visits.consensus import Consensus, consensus
 from trichometry.visits.hairs import HairPoints
 from trichometry.visits.matching import HairMatching, MatchConfig, match_hairs
 from trichometry.visits.registration import Registration, RegistrationConfig, register
+from trichometry.visits.visit import VisitPhotos, check_visit, photo_density, visit_repeatability
 from trichometry.visits.windows import DEFAULT_WINDOWS, VisitWindow, assign_window, check_windows, days_since
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class VisitPhotos:
-    """The photos of one target area taken at one visit."""
-
-    visit: str
-    date: dt.date
-    photos: list[HairPoints]
-    subject: str = ""
-    site: str = ""
 
 
 @dataclass
@@ -87,49 +75,6 @@ class VisitComparison:
             if self.consensus is None
             else {"baseline": self.consensus[0].to_dict(), "followup": self.consensus[1].to_dict()},
         }
-
-
-def photo_density(p: HairPoints, roi_radius_um: float | None = None) -> float:
-    """Hairs per cm2 of one photo: the whole frame, or a circle around its centre.
-
-    This is the *independent* count of a visit (no registration): a photo centred on the
-    tattoo, counted on its own.
-    """
-    if roi_radius_um is None:
-        return len(p) / p.area_cm2
-    from trichometry.visits.matching import roi_circle
-    from trichometry.visits.similarity import inside_polygon
-
-    r_px = roi_radius_um / p.um_per_px
-    n = int(inside_polygon(roi_circle(p.width, p.height, r_px), p.xy_px).sum())
-    return n / (np.pi * (roi_radius_um * 1e-4) ** 2)
-
-
-def _check_visit(v: VisitPhotos) -> float:
-    if not v.photos:
-        raise ImageRejected(
-            f"visit {v.visit!r} ({v.date.isoformat()}) has no usable image; re-take the photos of the "
-            "target area or leave the visit out."
-        )
-    return visit_scale(v.visit, [p.um_per_px for p in v.photos])
-
-
-def visit_scale(visit: str, scales: Sequence[float], tolerance: float = 0.02) -> float:
-    """The calibration of one visit's photos (its first photo's um per pixel).
-
-    Callers with images but no hairs yet (the CLI) check here before detecting anything.
-
-    Raises:
-        CalibrationError: the photos' calibrations differ by more than ``tolerance``.
-    """
-    base = float(scales[0])
-    if any(abs(s - base) > tolerance * base for s in scales):
-        raise CalibrationError(
-            f"the photos of visit {visit!r} have different calibrations "
-            f"{sorted({round(float(s), 6) for s in scales})} um/px; "
-            "photograph one visit with one device setting, or correct the calibration."
-        )
-    return base
 
 
 def compare_photos(
@@ -199,8 +144,8 @@ def compare_visit(
         raise ConfigError(f"combine must be 'consensus' or 'pairs', got {combine!r}.")
     windows = check_windows(windows)
     day = days_since(baseline.date, followup.date)
-    b_upp = _check_visit(baseline)
-    f_upp = _check_visit(followup)
+    b_upp = check_visit(baseline)
+    f_upp = check_visit(followup)
     rel = abs(f_upp - b_upp) / b_upp
     if rel > calibration_tolerance and not rescale:
         raise CalibrationError(
@@ -296,11 +241,6 @@ def _further_baselines(
         x, y = reg.apply(np.asarray([c], dtype=float))[0]
         out.append((i, other, dataclasses.replace(matching, roi_centre_px=(float(x), float(y)))))
     return out
-
-
-def visit_repeatability(visits: Sequence[VisitPhotos]) -> Repeatability:
-    """Repeatability of whole-photo density over visits with several photos each."""
-    return repeatability([[photo_density(p) for p in v.photos] for v in visits])
 
 
 def compare_series(
