@@ -148,24 +148,14 @@ def test_different_areas_are_refused(tmp_path, truth_detection, scene):
 
 
 def _dicom(path, image: np.ndarray, um_per_px: float) -> str:
-    """``image`` as an uncompressed RGB DICOM whose Pixel Spacing says ``um_per_px``."""
+    """``image`` as an RGB DICOM whose Pixel Spacing says ``um_per_px`` (pydicom fills in the rest)."""
     import pydicom
-    from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+    from pydicom.uid import SecondaryCaptureImageStorage, generate_uid
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = pydicom.Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, meta.MediaStorageSOPInstanceUID
-    ds.Rows, ds.Columns = image.shape[:2]
-    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
-    ds.BitsAllocated = ds.BitsStored = 8
-    ds.HighBit, ds.PixelRepresentation = 7, 0
+    ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, generate_uid()
+    ds.set_pixel_data(np.ascontiguousarray(image), photometric_interpretation="RGB", bits_stored=8)
     ds.PixelSpacing = [f"{um_per_px / 1000:.6f}"] * 2
-    ds.PixelData = np.ascontiguousarray(image).tobytes()
     ds.save_as(path, enforce_file_format=True)
     return str(path)
 
