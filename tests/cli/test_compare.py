@@ -187,15 +187,17 @@ def test_unreadable_image_is_refused(tmp_path):
     assert res.exit_code != 0 and "Traceback" not in res.output
 
 
-def test_real_classical_detection_runs_end_to_end(tmp_path, scene):
-    """No monkeypatch: the classical detector's hairs go through registration and matching.
+@pytest.mark.parametrize("method", ["model", "classical"])
+def test_real_detection_runs_end_to_end(tmp_path, scene, method):
+    """No monkeypatch: the shipped model's (the default) or the classical detector's hairs go
+    through registration and matching.
 
     Either the comparison is written in full, or registration refuses it with one clear
-    line and nothing is written (the classical baseline may find too few consistent hairs).
+    line and nothing is written (a detector may find too few consistent hairs).
     """
     (base, follow), _, _ = scene
     out = tmp_path / "out"
-    args = ["compare", base, follow, "--um-per-px", "5", "--method", "classical", "--out", str(out)]
+    args = ["compare", base, follow, "--um-per-px", "5", "--method", method, "--out", str(out)]
     res = CliRunner().invoke(cli, args)
     if res.exit_code == 0:
         rec = json.loads((out / "compare.json").read_text())
