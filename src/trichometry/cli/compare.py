@@ -80,7 +80,14 @@ def run_compare(
         calibration, a follow-up dated before baseline, or photos of different areas.
     """
     from trichometry.utils.atomic import atomic_write_bytes, atomic_write_text, ensure_writable_dir
-    from trichometry.visits import MatchConfig, VisitPhotos, compare_visit, days_since, visit_scale
+    from trichometry.visits import (
+        MatchConfig,
+        VisitPhotos,
+        check_visits_scale,
+        compare_visit,
+        days_since,
+        visit_scale,
+    )
     from trichometry.visits.overlay import comparison_record, render_overlay
 
     d0, d1 = _date(baseline_date, "--baseline-date"), _date(followup_date, "--followup-date")
@@ -92,12 +99,7 @@ def run_compare(
     # refused here, before any hair is detected (compare_visit would refuse only afterwards)
     b_upp = visit_scale("baseline", [i.um_per_px for i in b_imgs])
     f_upp = visit_scale("followup", [i.um_per_px for i in f_imgs])
-    rel = abs(f_upp - b_upp) / b_upp
-    if rel > 0.02 and not rescale:
-        raise CalibrationError(
-            f"baseline is at {b_upp:.4g} um/px but follow-up at {f_upp:.4g} um/px "
-            f"({100 * rel:.1f} % apart); check the calibrations, or add --rescale if both are right."
-        )
+    check_visits_scale(b_upp, f_upp, rescale=rescale)
     base = [detect_hairs(i.image, i.um_per_px, method, checkpoint) for i in b_imgs]
     foll = [detect_hairs(i.image, i.um_per_px, method, checkpoint) for i in f_imgs]
     on = d0 or d1 or dt.date.today()  # dates only order the visits here

@@ -26,7 +26,7 @@ from trichometry.visits.hairs import HairPoints
 from trichometry.visits.matching import HairMatching, MatchConfig, match_hairs, score_against_ids
 from trichometry.visits.registration import Registration, RegistrationConfig, register
 from trichometry.visits.series import VisitComparison, compare_photos, compare_series, compare_visit
-from trichometry.visits.visit import VisitPhotos, visit_scale
+from trichometry.visits.visit import VisitPhotos, check_visits_scale, visit_scale
 from trichometry.visits.windows import DEFAULT_WINDOWS, VisitWindow, assign_window, check_windows, days_since
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "VisitWindow",
     "assign_window",
     "change_from_matching",
+    "check_visits_scale",
     "check_windows",
     "combine_changes",
     "compare_photos",

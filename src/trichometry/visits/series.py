@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from trichometry.errors import CalibrationError, ConfigError, RegistrationError
+from trichometry.errors import ConfigError, RegistrationError
 from trichometry.visits.change import (
     PairChange,
     Repeatability,
@@ -38,7 +38,13 @@ from trichometry.visits.consensus import Consensus, consensus
 from trichometry.visits.hairs import HairPoints
 from trichometry.visits.matching import HairMatching, MatchConfig, match_hairs
 from trichometry.visits.registration import Registration, RegistrationConfig, register
-from trichometry.visits.visit import VisitPhotos, check_visit, photo_density, visit_repeatability
+from trichometry.visits.visit import (
+    VisitPhotos,
+    check_visit,
+    check_visits_scale,
+    photo_density,
+    visit_repeatability,
+)
 from trichometry.visits.windows import DEFAULT_WINDOWS, VisitWindow, assign_window, check_windows, days_since
 
 logger = logging.getLogger(__name__)
@@ -144,15 +150,8 @@ def compare_visit(
         raise ConfigError(f"combine must be 'consensus' or 'pairs', got {combine!r}.")
     windows = check_windows(windows)
     day = days_since(baseline.date, followup.date)
-    b_upp = check_visit(baseline)
-    f_upp = check_visit(followup)
-    rel = abs(f_upp - b_upp) / b_upp
-    if rel > calibration_tolerance and not rescale:
-        raise CalibrationError(
-            f"baseline is calibrated at {b_upp:.4g} um/px but visit {followup.visit!r} at {f_upp:.4g} um/px "
-            f"({100 * rel:.1f} % apart); check the device calibration, or allow resampling "
-            "(rescale=True / --rescale) if both values are right."
-        )
+    check_visits_scale(check_visit(baseline), check_visit(followup), followup.visit,
+                       calibration_tolerance, rescale)  # fmt: skip
     voted = None
     if combine == "consensus" and min(len(baseline.photos), len(followup.photos)) >= 2:
         dist = matching.max_distance_um if matching is not None else MatchConfig().max_distance_um

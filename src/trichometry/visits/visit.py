@@ -73,6 +73,28 @@ def visit_scale(visit: str, scales: Sequence[float], tolerance: float = 0.02) ->
     return base
 
 
+def check_visits_scale(
+    baseline_um_per_px: float,
+    followup_um_per_px: float,
+    followup: str = "followup",
+    tolerance: float = 0.02,
+    rescale: bool = False,
+) -> None:
+    """Refuse two visits whose calibrations differ by more than ``tolerance``, unless the
+    follow-up may be resampled (``rescale``).
+
+    Raises:
+        CalibrationError: the scales differ and ``rescale`` is off.
+    """
+    rel = abs(followup_um_per_px - baseline_um_per_px) / baseline_um_per_px
+    if rel > tolerance and not rescale:
+        raise CalibrationError(
+            f"baseline is calibrated at {baseline_um_per_px:.4g} um/px but visit {followup!r} at "
+            f"{followup_um_per_px:.4g} um/px ({100 * rel:.1f} % apart); check the device calibration, "
+            "or allow resampling (rescale=True / --rescale) if both values are right."
+        )
+
+
 def visit_repeatability(visits: Sequence[VisitPhotos]) -> Repeatability:
     """Repeatability of whole-photo density over visits with several photos each."""
     return repeatability([[photo_density(p) for p in v.photos] for v in visits])
