@@ -133,3 +133,48 @@ def test_several_photos_per_visit(tmp_path):
     a, b = ds.row("S001_1m"), ds.row("S001_1m_p1")
     assert (a.visit, a.date, a.subject) == (b.visit, b.date, b.subject)
     assert a.image_sha256 != b.image_sha256
+
+
+def test_preset_and_style_write_the_heldout_style(tmp_path):
+    res = _run("--out", str(tmp_path / "h"), "--subjects", "1", "--preset", "heldout_style", *SMALL)
+    assert res.exit_code == 0, res.output
+    ds = Dataset(tmp_path / "h", verify=True)
+    prov = ds.info["provenance"]
+    assert (prov["scene_preset"], prov["style"]) == ("heldout_style", "heldout")
+    for image_id in ds.ids():
+        assert ds.sample(image_id).truth.params["style"] == "heldout"
+    # --style overrides the preset's (the same scene mix in the standard style) and works alone
+    res = _run(
+        "--out",
+        str(tmp_path / "s"),
+        "--subjects",
+        "1",
+        "--preset",
+        "heldout_style",
+        "--style",
+        "standard",
+        *SMALL,
+    )
+    assert res.exit_code == 0, res.output
+    ds = Dataset(tmp_path / "s")
+    assert "style" not in ds.info["provenance"] and "style" not in ds.sample(ds.ids()[0]).truth.params
+    res = _run("--out", str(tmp_path / "a"), "--subjects", "1", "--style", "heldout", *SMALL)
+    assert res.exit_code == 0, res.output
+    ds = Dataset(tmp_path / "a")
+    assert ds.info["provenance"]["style"] == "heldout" and "scene_preset" not in ds.info["provenance"]
+    assert ds.info["provenance"]["scene_overrides"]["style"] == "heldout"
+    a = (tmp_path / "a" / "images" / "S001_1m.png").read_bytes()
+    res = _run("--out", str(tmp_path / "d"), "--subjects", "1", *SMALL)
+    assert res.exit_code == 0, res.output
+    assert a != (tmp_path / "d" / "images" / "S001_1m.png").read_bytes()
+    prov = Dataset(tmp_path / "d").info["provenance"]
+    assert "style" not in prov and "scene_preset" not in prov  # default folders keep their bytes
+
+
+def test_preset_and_style_choices_match_the_generator(tmp_path):
+    from trichometry.cli.simulate import _PRESET_NAMES, _STYLE_NAMES
+    from trichometry.synth.ranges import PRESETS, STYLES
+
+    assert sorted(_PRESET_NAMES) == sorted(PRESETS) and list(_STYLE_NAMES) == list(STYLES)
+    res = _run("--out", str(tmp_path / "x"), "--style", "cartoon", *SMALL)
+    assert res.exit_code == 2 and "--style" in res.output and os.listdir(tmp_path) == []

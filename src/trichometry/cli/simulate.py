@@ -9,6 +9,11 @@ import click
 
 from trichometry.errors import ConfigError
 
+# kept in step with trichometry.synth.ranges (PRESETS, STYLES) by tests/cli/test_simulate.py;
+# listed here so that building the command does not import the generator
+_PRESET_NAMES = ["clinic_20x", "default", "fdu_like", "heldout_style", "trial_70x"]
+_STYLE_NAMES = ["standard", "heldout"]
+
 
 def parse_set_option(items: tuple[str, ...]) -> dict[str, Any]:
     """Parse ``--set`` items: ``density_per_cm2=150,250`` -> ``{"density_per_cm2": (150.0, 250.0)}``.
@@ -32,15 +37,27 @@ def parse_set_option(items: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-def build_ranges(width: int | None, height: int | None, um_per_px: float | None, sets: tuple[str, ...]):
-    """Scene ranges from the command's options (``--width`` etc. fix a range to one value)."""
+def build_ranges(
+    width: int | None,
+    height: int | None,
+    um_per_px: float | None,
+    sets: tuple[str, ...],
+    preset: str | None = None,
+    style: str | None = None,
+):
+    """Scene ranges from the command's options (``--width`` etc. fix a range to one value).
+
+    ``preset`` starts from a named :data:`~trichometry.synth.ranges.PRESETS` entry instead
+    of the defaults; ``style`` picks the rendering style (``heldout``: evaluation only).
+    """
     from trichometry.synth.ranges import SceneRanges
 
     overrides = parse_set_option(sets)
-    for key, value in (("width", width), ("height", height), ("um_per_px", um_per_px)):
+    for key, value in (("width", width), ("height", height), ("um_per_px", um_per_px), ("style", style)):
         if value is not None:
             overrides[key] = value
-    return SceneRanges().with_overrides(**overrides), overrides
+    base = SceneRanges() if preset is None else SceneRanges.preset(preset)
+    return base.with_overrides(**overrides), overrides
 
 
 @click.command("simulate")
@@ -60,6 +77,16 @@ def build_ranges(width: int | None, height: int | None, um_per_px: float | None,
     "--height", type=click.IntRange(16, 8192), help="Image height in pixels (default: generator's)."
 )
 @click.option("--um-per-px", type=float, help="Micrometres per pixel (default: drawn in 2-10).")
+@click.option(
+    "--preset",
+    type=click.Choice(_PRESET_NAMES),
+    help="Start from a named scene preset (heldout_style: the held-out rendering style, evaluation only).",
+)
+@click.option(
+    "--style",
+    type=click.Choice(_STYLE_NAMES),
+    help="Rendering style (default: the preset's, else standard); heldout is for evaluation, never training.",
+)
 @click.option("--arms", default="treated,control", show_default=True, help="Arms, alternating over subjects.")
 @click.option("--start-date", default="2025-01-06", show_default=True, help="Baseline date (YYYY-MM-DD).")
 @click.option(
@@ -99,6 +126,8 @@ def command(
     width: int | None,
     height: int | None,
     um_per_px: float | None,
+    preset: str | None,
+    style: str | None,
     arms: str,
     start_date: str,
     clip: bool,
@@ -119,7 +148,7 @@ def command(
     from trichometry.data.cohort import assign_splits, write_cohort
     from trichometry.synth.longitudinal import VisitProtocol, iter_cohort
 
-    ranges, overrides = build_ranges(width, height, um_per_px, sets)
+    ranges, overrides = build_ranges(width, height, um_per_px, sets, preset=preset, style=style)
     arm_list = tuple(a.strip() for a in arms.split(",") if a.strip())
     protocol = VisitProtocol(
         visits=tuple(v.strip() for v in visits.split(",")),
@@ -146,6 +175,10 @@ def command(
         "photos_per_visit": photos_per_visit,
         "scene_overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(overrides.items())},
     }
+    if preset is not None:  # only then, so folders written without one keep their bytes
+        provenance["scene_preset"] = preset
+    if ranges.style != "standard":
+        provenance["style"] = ranges.style
     rows = write_cohort(
         out,
         subjects,

@@ -16,6 +16,9 @@ Geometry is separate from the camera:
   map, diameter map in um, overlay mask), all from one geometry.
 * :func:`generate_sample` draws both from :class:`SceneRanges` (or a named preset,
   :meth:`SceneRanges.preset`) in one call.
+* ``SceneRanges.style`` (:data:`STYLES`) picks the renderer: ``"standard"`` (training)
+  or ``"heldout"``, another look at the same kind of scene for style-shift evaluation
+  only, never training (preset ``"heldout_style"``; :mod:`.style_heldout`).
 
 Example::
 
@@ -36,13 +39,14 @@ from __future__ import annotations
 
 from trichometry.synth.generate import generate_sample, patch_extent_for
 from trichometry.synth.patch import HairSpec, ScalpPatch, SkinSpec, sample_patch
-from trichometry.synth.ranges import PRESETS, SceneRanges
+from trichometry.synth.ranges import PRESETS, STYLES, SceneRanges
 from trichometry.synth.render import render
 from trichometry.synth.truth import HairTruth, ImageTruth, Sample, Targets
 from trichometry.synth.view import View, sample_view
 
 __all__ = [
     "PRESETS",
+    "STYLES",
     "HairSpec",
     "HairTruth",
     "ImageTruth",

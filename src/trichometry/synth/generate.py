@@ -40,6 +40,8 @@ def generate_sample(seed: int, ranges: SceneRanges | None = None, **overrides: A
             Note that ``p_unclipped`` (default 0.15) turns some scenes into unclipped
             scalp whatever ``clipped_fraction`` says: for clipped hair only, pass
             ``clipped_fraction=1.0, p_unclipped=0.0`` or use the ``trial_70x`` preset.
+            ``style="heldout"`` renders the held-out evaluation style (never train on it);
+            the follicles, exits and count stay those of the standard style's scene.
 
     Returns:
         A :class:`Sample`.

@@ -9,6 +9,7 @@ rims, lighter core, a specular streak), and its pixel-centre mask writes the tar
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,12 +70,19 @@ def place_hairs(hairs: list[HairSpec], view: View) -> list[DrawnHair]:
     return out
 
 
-def draw_hairs(img: np.ndarray, drawn: list[DrawnHair], view: View) -> tuple[list[HairTruth], Targets]:
+def draw_hairs(
+    img: np.ndarray,
+    drawn: list[DrawnHair],
+    view: View,
+    shade: Callable[[np.ndarray, ShaftRaster, HairSpec], None] | None = None,
+) -> tuple[list[HairTruth], Targets]:
     """Composite shafts into ``img`` (in place) and build the truth and targets.
 
     Args:
         img: ``(H, W, 3)`` float32 RGB in [0, 1].
         drawn: from :func:`place_hairs`.
+        shade: another style's ``shade(img, raster, spec)`` that blends one shaft into
+            the image; None for the standard cylinder shading and peripilar casts.
 
     Returns:
         ``(hairs, targets)``; hair ids are 1-based in drawing order.
@@ -114,9 +122,12 @@ def draw_hairs(img: np.ndarray, drawn: list[DrawnHair], view: View) -> tuple[lis
             exit_map[math.floor(ey + 0.5), math.floor(ex + 0.5)] += 1  # 2 only if exits share a pixel
         if ras is None:
             continue
-        _composite(img, ras, hs)
-        if hs.cast > 0:
-            _draw_cast(img, d.centre_px, hs, upp)
+        if shade is not None:
+            shade(img, ras, hs)
+        else:
+            _composite(img, ras, hs)
+            if hs.cast > 0:
+                _draw_cast(img, d.centre_px, hs, upp)
         m = ras.mask
         ym, xm = ras.ys[m], ras.xs[m]
         mask[ym, xm] = 1

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from trichometry.errors import ConfigError
-from trichometry.synth.ranges import SceneRanges
+from trichometry.synth.ranges import STYLES, SceneRanges
 from trichometry.synth.raster import TIP_POINT
+from trichometry.synth.style_heldout_hairs import restyle_hairs
 
 _UNIT_GAP_UM = 40.0  # least skin between the outermost hairs of two follicular units
 
@@ -122,12 +123,21 @@ class ScalpPatch:
         hairs: one :class:`HairSpec` per follicle (dormant ones included).
         skin: the skin's appearance.
         params: scene parameters drawn for this patch (provenance).
+        style: rendering style, one of :data:`~trichometry.synth.ranges.STYLES`
+            (``"heldout"``: the held-out evaluation style, never for training).
     """
 
     extent_um: tuple[float, float]
     hairs: tuple[HairSpec, ...]
     skin: SkinSpec
     params: dict[str, Any] = field(default_factory=dict)
+    style: str = "standard"
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise ConfigError(
+                f"patch style={self.style!r} is not a rendering style; use one of: {', '.join(STYLES)}."
+            )
 
     @property
     def area_cm2(self) -> float:
@@ -343,9 +353,14 @@ def sample_patch(
         h if h.clipped else replace(h, tip_zone_um=float(min(z, 0.5 * h.length_um)))
         for h, z in zip(hairs, zones)
     ]
-    params = {k: round(v, 4) for k, v in p.items()}
+    params: dict[str, Any] = {k: round(v, 4) for k, v in p.items()}
     params["extent_um"] = [w_um, h_um]
-    return ScalpPatch(extent_um=(w_um, h_um), hairs=tuple(hairs), skin=skin, params=params)
+    if ranges.style != "standard":  # its own generator: the draws above stay as they are
+        hairs, extra = restyle_hairs(hairs, ranges, p, skin.texture_seed)
+        params.update(extra, style=ranges.style)
+    return ScalpPatch(
+        extent_um=(w_um, h_um), hairs=tuple(hairs), skin=skin, params=params, style=ranges.style
+    )
 
 
 def _sample_skin(rng: np.random.Generator, p: dict[str, float], extent: tuple[float, float]) -> SkinSpec:

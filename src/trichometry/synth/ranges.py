@@ -3,7 +3,8 @@
 Every scene parameter is a ``(low, high)`` range in physical units; a scene draws one
 value from each range. A scalar given to :meth:`SceneRanges.with_overrides` or
 :meth:`SceneRanges.from_dict` fixes the parameter (``width=256`` means ``(256, 256)``).
-Probabilities (``p_*``) are plain floats in ``[0, 1]``.
+Probabilities (``p_*``) are plain floats in ``[0, 1]``. ``style`` names the rendering style
+(one of :data:`STYLES`); ``"heldout"`` is for style-shift evaluation only, never training.
 
 Example::
 
@@ -62,6 +63,11 @@ _LIMITS: dict[str, tuple[float, float]] = {
 
 _INT_FIELDS = {"width", "height", "jpeg_quality", "glare_spots", "bubbles"}
 
+# Rendering styles. "standard" is the training renderer; "heldout" draws the same kind of
+# scene in another look (roots, shaft shading, lengths, skin, light) for style-shift
+# evaluation only (see ``trichometry.synth.style_heldout``): never train on it.
+STYLES = ("standard", "heldout")
+
 
 @dataclass(frozen=True)
 class SceneRanges:
@@ -105,6 +111,8 @@ class SceneRanges:
             crossing the field and each other).
         p_strip, p_scale_bar, p_circle: probability of each burned-in overlay.
         p_etched_scale: probability of a millimetre scale etched on the contact plate.
+        style: rendering style, one of :data:`STYLES` (``"standard"``: the training
+            renderer; ``"heldout"``: the held-out evaluation style, never for training).
     """
 
     um_per_px: Range = (2.0, 10.0)
@@ -148,11 +156,14 @@ class SceneRanges:
     p_scale_bar: float = 0.3
     p_circle: float = 0.2
     p_etched_scale: float = 0.1
+    style: str = "standard"
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name.startswith("p_"):
+            if f.name == "style":
+                _check_style(value)
+            elif f.name.startswith("p_"):
                 _check_probability(f.name, value)
             elif f.name == "unit_size_weights":
                 object.__setattr__(self, f.name, _check_weights(value))
@@ -209,6 +220,13 @@ class SceneRanges:
             v = getattr(self, f.name)
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
+
+
+def _check_style(value: Any) -> None:
+    if not isinstance(value, str) or value not in STYLES:
+        raise ConfigError(
+            f"scene parameter style={value!r} is not a rendering style; use one of: {', '.join(STYLES)}."
+        )
 
 
 def _check_probability(name: str, value: Any) -> None:
@@ -309,5 +327,16 @@ PRESETS: dict[str, dict[str, Any]] = {
         "height": 960,
         "p_unclipped": 1.0,
         "defocus_px": (0.5, 1.5),
+    },
+    # the held-out rendering style (style-shift check; evaluation only, never training):
+    # trial-like clipped hair at any scale, drawn by the other renderer, with somewhat
+    # more crossing long hairs and stronger, ring-lit vignetting
+    "heldout_style": {
+        "style": "heldout",
+        "clipped_fraction": (0.95, 0.99),
+        "p_unclipped": 0.05,
+        "clipped_length_um": (200.0, 1600.0),
+        "vignetting": (0.15, 0.45),
+        "illumination_gradient": (0.05, 0.3),
     },
 }

@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 
+from trichometry.synth import style_heldout
 from trichometry.synth.hairs import draw_hairs, place_hairs
 from trichometry.synth.optics import (
     apply_contact_artifacts,
@@ -17,6 +18,7 @@ from trichometry.synth.optics import (
 from trichometry.synth.overlays import draw_overlays
 from trichometry.synth.patch import ScalpPatch
 from trichometry.synth.skin import draw_follicle_marks, render_skin
+from trichometry.synth.style_heldout_hairs import shade_shaft
 from trichometry.synth.truth import ImageTruth, Sample
 from trichometry.synth.view import View
 
@@ -25,6 +27,10 @@ log = logging.getLogger(__name__)
 
 def render(patch: ScalpPatch, view: View, seed: int = 0, image_id: str | None = None) -> Sample:
     """Photograph ``patch`` through ``view``.
+
+    The patch's ``style`` picks the renderer of skin, roots, shafts and ring light
+    (``"heldout"``: :mod:`~trichometry.synth.style_heldout`, recorded as
+    ``truth.params["style"]``); the geometry, truth and camera are the same for all.
 
     Args:
         patch: the scalp (physical units, skin frame).
@@ -47,13 +53,16 @@ def render(patch: ScalpPatch, view: View, seed: int = 0, image_id: str | None = 
         (96, 128, 3)
     """
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x5EED])
-    img = render_skin(patch, view)
+    heldout = patch.style == "heldout"
+    img = style_heldout.render_skin(patch, view) if heldout else render_skin(patch, view)
     near = _hairs_near(patch, view)
-    draw_follicle_marks(img, patch, view, near)
+    (style_heldout.draw_root_marks if heldout else draw_follicle_marks)(img, patch, view, near)
     drawn = place_hairs(near, view)
-    hairs, targets = draw_hairs(img, drawn, view)
+    hairs, targets = draw_hairs(img, drawn, view, shade=shade_shaft if heldout else None)
     apply_contact_artifacts(img, view)
     etched = apply_etched_scale(img, view)
+    if heldout:
+        style_heldout.relight(img, patch, view)
     apply_lighting(img, view)
     out = apply_sensor(img, view, rng)
     targets.overlay_mask = draw_overlays(out, view) | etched
@@ -63,6 +72,9 @@ def render(patch: ScalpPatch, view: View, seed: int = 0, image_id: str | None = 
         p = view.skin_to_px(np.asarray(xy))
         if -0.5 <= p[0] < view.width - 0.5 and -0.5 <= p[1] < view.height - 0.5:
             empty.append((float(p[0]), float(p[1])))
+    params = {"view": view.to_dict(), "patch": dict(patch.params), "seed": int(seed)}
+    if patch.style != "standard":  # absent = standard, so standard truths keep their bytes
+        params["style"] = patch.style
     truth = ImageTruth(
         image_id=image_id if image_id is not None else f"synth-{seed}",
         width=view.width,
@@ -70,7 +82,7 @@ def render(patch: ScalpPatch, view: View, seed: int = 0, image_id: str | None = 
         um_per_px=float(view.um_per_px),
         hairs=hairs,
         empty_follicles=empty,
-        params={"view": view.to_dict(), "patch": dict(patch.params), "seed": int(seed)},
+        params=params,
     )
     log.debug("rendered %s: %d hairs drawn, %d counted", truth.image_id, len(hairs), truth.count)
     return Sample(image=out, truth=truth, targets=targets)
