@@ -119,3 +119,24 @@ def test_training_from_a_data_set_on_disk(tmp_path: Path) -> None:
         with DatasetWriter(empty, name="e") as w:
             w.add_sample(synth.generate_sample(9, width=32, height=32, um_per_px=3.0), split="val")
         train(_cfg(tmp_path / "r2", "data=synth_disk", f"data.disk_root={empty}"))
+
+
+def test_training_on_the_held_out_style_is_refused(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path / "run", "+data.synth_overrides.style=heldout")
+    with pytest.raises(ConfigError, match="held-out rendering style"):
+        train(cfg)
+
+
+def test_segment_network_trains_and_resumes(tmp_path: Path) -> None:
+    """Two steps of the segment network on generated scenes only, then two more resumed."""
+    seg = ("model=seg_s", "data=segments_fdu", "data.fdu_fraction=0", "data.train_size=4", "data.val_size=1",
+           "data.scene_px=96", "data.crop_px=64", "data.um_per_px_range=[4.0,6.0]")  # fmt: skip
+    first = tmp_path / "a"
+    metrics = train(_cfg(first, *seg))
+    assert metrics["step"] == 2 and {"synth_f1", "f1"} <= set(metrics)
+    ckpt = load_checkpoint(first / "checkpoints" / "last.pt")
+    assert ckpt["model"]["arch"] == "segments" and ckpt["model"]["name"] == "seg_s"
+    model, _ = model_from_checkpoint(first / "checkpoints" / "best.pt")
+    assert model(torch.rand(1, 3, 64, 64)).shape == (1, 6, 16, 16)
+    resume = str(first / "checkpoints" / "last.pt")
+    assert train(_cfg(tmp_path / "b", *seg, f"trainer.resume={resume}", "trainer.max_steps=4"))["step"] == 4

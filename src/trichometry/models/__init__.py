@@ -12,11 +12,14 @@ from trichometry.models.checkpoint import (
 )
 from trichometry.models.factory import VARIANTS, create_model, model_kwargs, variant_names
 from trichometry.models.net import HEADS, HairNet
+from trichometry.models.segnet import SEGMENT_HEADS, SegmentNet
 
 __all__ = [
     "HEADS",
+    "SEGMENT_HEADS",
     "VARIANTS",
     "HairNet",
+    "SegmentNet",
     "create_model",
     "load_checkpoint",
     "load_weights",

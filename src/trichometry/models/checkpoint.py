@@ -4,8 +4,10 @@ A checkpoint is a ``torch.save`` dict of plain types and tensors, loaded with
 ``weights_only=True`` (no arbitrary code runs on load). Keys:
 
 * ``format`` / ``format_version``: ``"trichometry-checkpoint"`` / :data:`FORMAT_VERSION`.
-* ``model``: ``{"name", "kwargs", "heads"}``: variant name, exact :class:`HairNet` arguments,
-  meaning of each output channel.
+* ``model``: ``{"name", "kwargs", "heads", "arch"}``: variant name, exact network arguments,
+  meaning of each output channel, and the architecture (``"dense"``: :class:`HairNet`
+  maps at full resolution; ``"segments"``: :class:`~trichometry.models.segnet.SegmentNet`,
+  one centre peak and root vector per hair). Checkpoints without ``arch`` are dense.
 * ``preprocessing``: input layout, normalisation, ``canonical_um_per_px`` (images are
   resampled to it before inference).
 * ``state_dict`` and ``weights_sha256`` (SHA-256 over names, dtypes, shapes and bytes of
@@ -30,8 +32,9 @@ from torch import nn
 
 from trichometry import __version__
 from trichometry.errors import CheckpointError
-from trichometry.models.factory import build_model
+from trichometry.models.factory import DENSE, SEGMENTS, arch_of, build_model
 from trichometry.models.net import HEADS, IMAGENET_MEAN, IMAGENET_STD, HairNet
+from trichometry.models.segnet import SEGMENT_HEADS, SegmentNet
 from trichometry.utils.atomic import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -95,10 +98,12 @@ def save_checkpoint(
     """
     state = {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
     sha = weights_sha256(state)
+    arch = SEGMENTS if isinstance(unwrap(model), SegmentNet) else DENSE
+    heads = SEGMENT_HEADS if arch == SEGMENTS else HEADS
     ckpt: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "model": {"name": str(model_name), "kwargs": dict(model_kwargs), "heads": dict(HEADS)},
+        "model": {"name": str(model_name), "kwargs": dict(model_kwargs), "heads": dict(heads), "arch": arch},
         "preprocessing": preprocessing_spec(canonical_um_per_px),
         "state_dict": state,
         "weights_sha256": sha,
@@ -187,9 +192,15 @@ def load_weights(model: nn.Module, ckpt: dict[str, Any], *, expected_name: str |
         ) from exc
 
 
+def checkpoint_arch(ckpt: dict[str, Any]) -> str:
+    """The architecture a checkpoint was written for (``"dense"`` when it does not say)."""
+    model = ckpt.get("model", {}) or {}
+    return str(model.get("arch") or arch_of(str(model.get("name", ""))))
+
+
 def model_from_checkpoint(
     source: str | os.PathLike[str] | dict[str, Any], map_location: str | torch.device = "cpu"
-) -> tuple[HairNet, dict[str, Any]]:
+) -> tuple[HairNet | SegmentNet, dict[str, Any]]:
     """Rebuild the network a checkpoint describes, load its weights, and set eval mode.
 
     Returns:
@@ -197,7 +208,7 @@ def model_from_checkpoint(
     """
     ckpt = source if isinstance(source, dict) else load_checkpoint(source, map_location)
     try:
-        model = build_model(dict(ckpt["model"]["kwargs"]))
+        model = build_model(dict(ckpt["model"]["kwargs"]), checkpoint_arch(ckpt))
     except Exception as exc:
         raise CheckpointError(
             f"cannot rebuild the network described by the checkpoint ({exc}); "
@@ -217,6 +228,7 @@ def source_info(ckpt: dict[str, Any], path: str | os.PathLike[str] | None = None
         "sha256": ckpt["weights_sha256"],
         "canonical_um_per_px": ckpt["preprocessing"]["canonical_um_per_px"],
         "step": ckpt.get("step", 0),
+        "arch": checkpoint_arch(ckpt),
     }
     if path is not None:
         info["checkpoint"] = str(path)

@@ -42,6 +42,13 @@ class DataConfig:
     heatmap_sigma_px: float = 2.0  # exit-point Gaussian sigma (canonical px); the minimum when scaled
     heatmap_sigma_per_diameter: float = 0.0  # > 0: sigma = this x the hair's diameter (canonical px)
     heatmap_sigma_max_px: float = 6.0  # upper limit of the scaled sigma
+    # segment network (model variants seg_*): see trichometry.training.seg_targets
+    fdu_holdout_every: int = 10  # every n-th train id (sorted) is a tune image: never fitted
+    segment_cap_um: float = 1500.0  # a generated hair's segment: at most this far from its root
+    scale_jitter: float = 0.0  # items rescaled by up to 1 +- this (calibration error)
+    centre_sigma_per_length: float = 0.05  # centre Gaussian sigma / segment length (cells)
+    centre_sigma_min: float = 0.7  # ... at least (cells)
+    centre_sigma_max: float = 1.5  # ... at most (cells): a unit's centres stay separate peaks
     num_workers: int = 0
     seed: int = 0
 
@@ -56,6 +63,7 @@ class ModelConfig:
     # channels (models.net.RefineBranch); train it alone with trainer.train_only
     exit_branch: int = 0
     diameter_branch: int = 0
+    vector_scale: float = 8.0  # segment variants: the root vector is predicted in cells / this
 
 
 @dataclass
@@ -81,6 +89,11 @@ class LossConfig:
     exit_pos_weight: float = 50.0  # weighted_bce: extra weight per unit of target near each peak
     diameter: float = 0.1  # L1 on shaft pixels (canonical px)
     box_mil: float = 0.5  # weak boxes: one exit peak near a diagonal end of each box
+    # segment variants (seg_*): see trichometry.training.seg_loss
+    centre: float = 1.0  # focal loss of the centre heatmap
+    offset: float = 1.0  # L1 of the sub-cell centre offset
+    root_vector: float = 1.0  # L1 of the centre -> root vector (either end where unknown)
+    log_diameter: float = 0.2  # L1 of the log diameter where known
 
 
 @dataclass

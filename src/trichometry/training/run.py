@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from trichometry.errors import CheckpointError, ConfigError
 from trichometry.models.checkpoint import load_checkpoint, load_weights, save_checkpoint
-from trichometry.models.factory import build_model, model_kwargs
+from trichometry.models.factory import SEGMENTS, arch_of, build_model, model_kwargs
 from trichometry.training import distributed
 from trichometry.training.config import TrainConfig
 from trichometry.training.freeze import BRANCHES, freeze, init_from
@@ -31,6 +31,7 @@ from trichometry.training.loop import (
     seed_everything,
     train_steps,
 )
+from trichometry.training.seg_loop import build_segment_datasets, evaluate_segments, segment_train_steps
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,15 @@ def _provenance(cfg: TrainConfig, train_ds: Any) -> dict[str, Any]:
             "overrides": dict(d.synth_overrides),
         }
     }
-    if d.fdu_root and d.fdu_fraction > 0:
+    if d.fdu_root and d.fdu_fraction > 0 and arch_of(cfg.model.name) == SEGMENTS:
+        prov["boxes"] = {
+            "root": str(d.fdu_root),
+            "split": f"train minus every {d.fdu_holdout_every}th id (sorted), which are the tune images",
+            "fraction": d.fdu_fraction,
+            "um_per_px": d.fdu_um_per_px,
+            "supervision": "one undirected segment per box (the darker diagonal): centre, axis, length",
+        }
+    elif d.fdu_root and d.fdu_fraction > 0:
         prov["boxes"] = {
             "root": str(d.fdu_root),
             "split": "train",
@@ -90,6 +99,13 @@ def train(cfg: DictConfig | TrainConfig) -> dict[str, Any]:
         ConfigError: an invalid option; CheckpointError: a bad ``trainer.resume`` file.
     """
     tc, plain = _as_config(cfg)
+    style = dict(tc.data.synth_overrides).get("style", "standard")
+    if style != "standard":
+        raise ConfigError(
+            f"data.synth_overrides.style={style!r}: the held-out rendering style is for evaluation "
+            "only (benchmarks/yardstick.py); a model trained on it has no style-shift check left. "
+            "Remove the override."
+        )
     info = distributed.setup(tc.trainer.device)
     try:
         return _train(tc, plain, info)
@@ -104,15 +120,20 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
         torch.set_num_threads(tc.trainer.num_threads)
     seed_everything(tc.seed + info.rank)
     progress = tc.trainer.progress and info.is_main
-    train_ds, val_ds = build_datasets(tc, out, progress)
-
-    kwargs = model_kwargs(
-        tc.model.name,
-        diameter_scale=tc.model.diameter_scale,
-        exit_branch=tc.model.exit_branch,
-        diameter_branch=tc.model.diameter_branch,
-    )
-    model = build_model(kwargs).to(info.device)
+    arch = arch_of(tc.model.name)
+    if arch == SEGMENTS:
+        train_ds, val_sets = build_segment_datasets(tc, out, progress)
+        val_ds = None
+        kwargs = model_kwargs(tc.model.name, vector_scale=tc.model.vector_scale)
+    else:
+        train_ds, val_ds = build_datasets(tc, out, progress)
+        kwargs = model_kwargs(
+            tc.model.name,
+            diameter_scale=tc.model.diameter_scale,
+            exit_branch=tc.model.exit_branch,
+            diameter_branch=tc.model.diameter_branch,
+        )
+    model = build_model(kwargs, arch).to(info.device)
     if tc.trainer.init_from:
         if tc.trainer.resume:
             raise ConfigError("set trainer.init_from or trainer.resume, not both.")
@@ -165,7 +186,7 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
         raise ConfigError(
             f"data.train_size ({len(train_ds)}) is smaller than trainer.batch_size ({tc.trainer.batch_size})."
         )
-    val_loader = DataLoader(val_ds, batch_size=tc.trainer.batch_size, shuffle=False)
+    val_loader = DataLoader(val_ds, batch_size=tc.trainer.batch_size, shuffle=False) if val_ds else None
     batches = _infinite(loader, start_epoch=step // len(loader))
 
     ckpt_dir = out / "checkpoints"
@@ -181,7 +202,10 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
             tc.trainer.max_steps - step,
             tc.trainer.val_every - step % tc.trainer.val_every,
         )
-        parts = train_steps(model, batches, opt, sched, scaler, tc, info.device, n)
+        if arch == SEGMENTS:
+            parts = segment_train_steps(model, batches, opt, sched, tc, info.device, n)
+        else:
+            parts = train_steps(model, batches, opt, sched, scaler, tc, info.device, n)
         step += n
         seen += n * tc.trainer.batch_size * info.world
         bar.update(n)
@@ -190,7 +214,10 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
         out_of_time = tc.trainer.max_minutes is not None and (time.time() - t0) / 60 >= tc.trainer.max_minutes
         is_val = step % tc.trainer.val_every == 0 or step >= tc.trainer.max_steps or out_of_time
         if is_val:
-            val = evaluate(model, val_loader, info.device, tc.data.canonical_um_per_px)
+            if arch == SEGMENTS:
+                val = evaluate_segments(model, val_sets, info.device, tc)
+            else:
+                val = evaluate(model, val_loader, info.device, tc.data.canonical_um_per_px)
             row.update({f"val_{k}": v for k, v in val.items()})
             metrics = {**val, "step": step}
         if info.is_main:

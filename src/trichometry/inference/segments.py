@@ -1,0 +1,112 @@
+"""Decoding the segment network's grid into hairs: one segment, one root, per centre peak.
+
+A centre peak is a cell of the centre heatmap that is the maximum of its 3x3
+neighbourhood and reaches the threshold; the hair's centre is that cell plus its
+predicted offset, its root end the centre plus the predicted root vector, and its tip the
+centre minus it (the segment is straight). The root end is the hair's exit point.
+
+Where the network is unsure which end is the root, the image's shared hair direction
+settles it (:func:`orient_with_stream`): the hairs of one small patch of scalp grow in
+one stream (within a few tens of degrees), so a segment whose root lies on the side
+opposite to the stream is turned round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+
+@dataclass
+class SegmentHairs:
+    """Hairs found by a segment detector, in one image's pixels.
+
+    Attributes:
+        roots: ``(N, 2)`` ``(x, y)`` exit points (root ends), strongest first.
+        tips: ``(N, 2)`` the other end of each visible segment.
+        centres: ``(N, 2)`` the shaft centres that were detected.
+        scores: ``(N,)`` centre heatmap value (calibrated: the engine counts ``>=`` its
+            threshold, and keeps weaker ones as candidates).
+        diameters_px: ``(N,)`` predicted diameter near the root, image px.
+    """
+
+    roots: np.ndarray
+    tips: np.ndarray
+    centres: np.ndarray
+    scores: np.ndarray
+    diameters_px: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def select(self, keep: np.ndarray) -> SegmentHairs:
+        return SegmentHairs(
+            self.roots[keep], self.tips[keep], self.centres[keep], self.scores[keep], self.diameters_px[keep]
+        )
+
+    def scaled(self, factor: float) -> SegmentHairs:
+        """In an image resampled by ``factor`` (pixel centres at integers)."""
+
+        def f(p: np.ndarray) -> np.ndarray:
+            return (p + 0.5) * factor - 0.5
+
+        return SegmentHairs(
+            f(self.roots), f(self.tips), f(self.centres), self.scores, self.diameters_px * factor
+        )
+
+    @classmethod
+    def empty(cls) -> SegmentHairs:
+        z = np.zeros((0, 2))
+        return cls(z, z.copy(), z.copy(), np.zeros(0), np.zeros(0))
+
+
+def decode(maps: np.ndarray, stride: int, threshold: float, max_hairs: int = 5000) -> SegmentHairs:
+    """Hairs from one image's activated grid (canonical px).
+
+    Args:
+        maps: ``(6, Hc, Wc)``: centre probability, offset x, y, root vector x, y (cells),
+            diameter (px), as :meth:`SegmentNet.activate` gives them.
+        stride: canonical px per cell.
+        threshold: least centre value.
+        max_hairs: keep at most this many (strongest).
+    """
+    heat = np.nan_to_num(np.asarray(maps[0], np.float32))
+    peak = (heat == ndimage.maximum_filter(heat, size=3, mode="constant", cval=0.0)) & (heat >= threshold)
+    iy, ix = np.nonzero(peak)
+    if len(iy) == 0:
+        return SegmentHairs.empty()
+    scores = heat[iy, ix]
+    order = np.argsort(-scores, kind="stable")[:max_hairs]
+    iy, ix, scores = iy[order], ix[order], scores[order]
+    off = np.clip(maps[1:3, iy, ix], 0.0, 1.0)
+    centres = np.stack([(ix + off[0]) * stride - 0.5, (iy + off[1]) * stride - 0.5], axis=1)
+    vec = maps[3:5, iy, ix].T * stride
+    return SegmentHairs(
+        centres + vec, centres - vec, centres, scores.astype(float), maps[5, iy, ix].astype(float)
+    )
+
+
+def orient_with_stream(hairs: SegmentHairs, min_agreement: float = 0.6, min_hairs: int = 3) -> SegmentHairs:
+    """Turn round the segments whose root points against the image's hair stream.
+
+    The stream is the length-weighted mean root -> tip direction. It is trusted only when
+    the hairs agree with it (resultant length over total length at least
+    ``min_agreement``) and there are at least ``min_hairs``; then each segment whose
+    direction points against it (negative dot product) swaps its ends.
+    """
+    if len(hairs) < min_hairs:
+        return hairs
+    d = hairs.tips - hairs.roots
+    length = np.hypot(d[:, 0], d[:, 1])
+    total = length.sum()
+    if total <= 0:
+        return hairs
+    stream = d.sum(axis=0)
+    if np.hypot(*stream) / total < min_agreement:
+        return hairs
+    flip = d @ stream < 0
+    roots = np.where(flip[:, None], hairs.tips, hairs.roots)
+    tips = np.where(flip[:, None], hairs.roots, hairs.tips)
+    return SegmentHairs(roots, tips, hairs.centres, hairs.scores, hairs.diameters_px)
