@@ -36,11 +36,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 from tqdm import tqdm
 
 from trichometry.classical import ClassicalDetector
 from trichometry.evaluation.metrics import point_detection
+from trichometry.evaluation.yardstick import box_matches
 from trichometry.io import read_image
 from trichometry.measure import measure
 from trichometry.measure.oracle import prediction_from_truth
@@ -57,10 +57,10 @@ def _detectors(want: list[str], model: Path | None = None) -> dict[str, Any]:
     for name in want:
         if name == "model":
             try:
-                from trichometry.inference import Predictor, load_default_predictor
+                from trichometry.inference import load_default_predictor, load_predictor
 
                 dets["model"] = (
-                    Predictor(model, device="cpu") if model else load_default_predictor(device="cpu")
+                    load_predictor(model, device="cpu") if model else load_default_predictor(device="cpu")
                 )
             except Exception as exc:  # no shipped model yet: say so and go on
                 print(f"[skip] model: {exc}", file=sys.stderr)
@@ -90,19 +90,6 @@ def _run_one(
     m = measure(img, pred, um_per_px=um, valid_mask=valid)
     t4 = time.perf_counter()
     return m, {"read_s": t1 - t0, "qc_s": t2 - t1, "infer_s": t3 - t2, "measure_s": t4 - t3}, valid
-
-
-def _box_match(pts: np.ndarray, boxes: np.ndarray, margin: float) -> int:
-    """True positives: exits matched one-to-one to boxes they lie in (grown by ``margin``)."""
-    if len(pts) == 0 or len(boxes) == 0:
-        return 0
-    x, y = pts[:, 0:1], pts[:, 1:2]
-    inside = (x >= boxes[:, 0] - margin) & (x <= boxes[:, 2] + margin)
-    inside &= (y >= boxes[:, 1] - margin) & (y <= boxes[:, 3] + margin)
-    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-    cost = np.hypot(x - cx, y - cy) + np.where(inside, 0.0, 1e6)
-    r, c = linear_sum_assignment(cost)
-    return int(inside[r, c].sum())
 
 
 def _fdu_boxes(xml_path: Path) -> np.ndarray:
@@ -213,7 +200,7 @@ def bench_fdu(dets: dict[str, Any], root: Path, n: int, margin: float) -> dict[s
         boxes = _fdu_boxes(root / "annotations" / f"{iid}.xml")
         for name in rows:
             m, t, _ = _run_one(dets[name], data, FDU_UM_PER_PX)
-            tp = _box_match(m.exit_points(), boxes, margin)
+            tp = box_matches(m.exit_points(), boxes, margin)
             rows[name].append(
                 {"image": iid, "count": m.hair_count, "true_count": len(boxes), "tp": tp,
                  "fp": m.hair_count - tp, "fn": len(boxes) - tp, "thickness_err_um": np.zeros(0), "t": t}

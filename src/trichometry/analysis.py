@@ -41,9 +41,9 @@ class Detector(Protocol):
 
 @lru_cache(maxsize=4)
 def _model_from_path(path: str) -> Detector:
-    from trichometry.inference import Predictor
+    from trichometry.inference.loading import load_predictor
 
-    return Predictor(path)
+    return load_predictor(path)
 
 
 def get_detector(method: str = "model", model: str | os.PathLike[str] | Detector | None = None) -> Detector:

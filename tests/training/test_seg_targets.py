@@ -15,7 +15,7 @@ SPEC = TargetSpec(stride=4)
 
 def _maps_from_targets(t: dict[str, np.ndarray]) -> np.ndarray:
     """The activated grid a perfect network would give: what decode reads."""
-    maps = np.zeros((6,) + t["heat"].shape[1:], np.float32)
+    maps = np.zeros((6, *t["heat"].shape[1:]), np.float32)
     maps[0] = t["heat"][0]
     maps[1:5] = t["reg"][0:4]
     maps[5] = np.exp(t["reg"][4]) * t["diam_mask"][0]
@@ -74,7 +74,7 @@ def test_decode_threshold_and_empty_map() -> None:
 
 def test_stream_turns_round_the_odd_segment() -> None:
     roots = np.array([[0.0, 0.0], [10.0, 0.0], [20.0, 0.0], [0.0, 20.0], [20.0, 20.0], [40.0, 10.0]])
-    tips = roots + [[10.0, 0.0], [10.0, 1.0], [10.0, -1.0], [10.0, 2.0], [10.0, 0.0], [-10.0, 0.0]]
+    tips = roots + np.array([[10.0, 0.0], [10.0, 1.0], [10.0, -1.0], [10.0, 2.0], [10.0, 0.0], [-10.0, 0.0]])
     h = SegmentHairs(roots, tips, (roots + tips) / 2, np.ones(6), np.ones(6))
     o = orient_with_stream(h)  # the last points against the other five: its ends swap
     np.testing.assert_allclose(o.roots[5], [30.0, 10.0])

@@ -2,6 +2,7 @@
 
 * :class:`~trichometry.inference.prediction.Prediction`: the dense maps every detector returns.
 * :class:`~trichometry.inference.predictor.Predictor` / :func:`load_default_predictor`: the model.
+* :func:`~trichometry.inference.loading.load_predictor`: the right predictor for any checkpoint.
 * :func:`~trichometry.inference.peaks.find_exit_points`: exit points from the heatmap.
 
 Heavy modules (torch) are imported only when the predictor is used.
@@ -14,7 +15,7 @@ from typing import Any
 from trichometry.inference.peaks import find_exit_points
 from trichometry.inference.prediction import Prediction
 
-__all__ = ["Prediction", "Predictor", "find_exit_points", "load_default_predictor"]
+__all__ = ["Prediction", "Predictor", "find_exit_points", "load_default_predictor", "load_predictor"]
 
 
 def __getattr__(name: str) -> Any:
@@ -22,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from trichometry.inference import predictor
 
         return getattr(predictor, name)
+    if name == "load_predictor":
+        from trichometry.inference.loading import load_predictor
+
+        return load_predictor
     raise AttributeError(f"module 'trichometry.inference' has no attribute {name!r}")

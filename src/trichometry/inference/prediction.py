@@ -1,16 +1,21 @@
 """The per-pixel maps every detector produces, at the input image's resolution.
 
-Both the learned model (:mod:`trichometry.inference`) and the classical baseline
+Both the learned models (:mod:`trichometry.inference`) and the classical baseline
 produce a :class:`Prediction`; measurement (:mod:`trichometry.measure`) consumes it and
-never needs to know which one made it.
+never needs to know which one made it. A detector that finds hairs as segments (the
+segment network) also hands them over typed, in ``hairs``: then the engine counts and
+measures those hairs instead of looking for peaks in ``exit_prob``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from trichometry.inference.segments import SegmentHairs
 
 
 @dataclass
@@ -25,12 +30,15 @@ class Prediction:
             pixels); multiply by the image's um per pixel for micrometres.
         source: provenance: ``{"method": "model"|"classical", "name", "version",
             "sha256", ...}``; copied into every result built from this prediction.
+        hairs: the detector's hairs as segments (root = exit point), in input pixels,
+            scores calibrated like ``exit_prob``; ``None`` for detectors of maps only.
     """
 
     shaft_prob: np.ndarray
     exit_prob: np.ndarray
     diameter_px: np.ndarray
     source: dict[str, Any] = field(default_factory=dict)
+    hairs: SegmentHairs | None = None
 
     def __post_init__(self) -> None:
         shapes = {self.shaft_prob.shape, self.exit_prob.shape, self.diameter_px.shape}

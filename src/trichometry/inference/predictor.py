@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +105,39 @@ def _check_image(image: Any) -> np.ndarray:
     if image.dtype != np.uint8:
         raise ImageRejected(f"image must be uint8 (0-255), got {image.dtype}; scale and convert it first.")
     return np.ascontiguousarray(image)
+
+
+def resolve_scale(image: np.ndarray, um_per_px: float | None, canonical_um: float) -> tuple[float, bool]:
+    """``(um_per_px, assumed)`` for an image a network at ``canonical_um`` is to read.
+
+    ``None`` assumes the network's own scale (``assumed`` True, logged as a warning).
+
+    Raises:
+        CalibrationError: not a plausible positive number (0.05-100 um per pixel).
+        ImageRejected: the image would need more than :data:`MAX_CANONICAL_PIXELS` at the
+            canonical scale.
+    """
+    assumed = um_per_px is None
+    if assumed:
+        um_per_px = canonical_um
+        logger.warning("no um_per_px given: assuming the model's scale %.2f um/px", um_per_px)
+    try:
+        um = float(um_per_px)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise CalibrationError(f"um_per_px must be a number, got {um_per_px!r}.") from exc
+    if not (math.isfinite(um) and 0.05 <= um <= 100.0):
+        raise CalibrationError(
+            f"um_per_px={um_per_px!r} is not a plausible scale (0.05-100 um per pixel); "
+            "check the device calibration."
+        )
+    h, w = image.shape[:2]
+    factor = um / canonical_um
+    if h * w * factor * factor > MAX_CANONICAL_PIXELS:
+        raise ImageRejected(
+            f"a {w}x{h} image at {um} um/px needs {h * w * factor**2 / 1e6:.0f} Mpx at the model scale "
+            f"(limit {MAX_CANONICAL_PIXELS / 1e6:.0f}); crop it or check um_per_px."
+        )
+    return um, assumed
 
 
 class Predictor:
@@ -203,26 +235,9 @@ class Predictor:
             CalibrationError: ``um_per_px`` is not a positive finite number.
         """
         image = _check_image(image_rgb)
-        assumed = um_per_px is None
-        if assumed:
-            um_per_px = self.canonical_um_per_px
-            logger.warning("no um_per_px given: assuming the model's scale %.2f um/px", um_per_px)
-        try:
-            um = float(um_per_px)  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
-            raise CalibrationError(f"um_per_px must be a number, got {um_per_px!r}.") from exc
-        if not (math.isfinite(um) and 0.05 <= um <= 100.0):
-            raise CalibrationError(
-                f"um_per_px={um_per_px!r} is not a plausible scale (0.05-100 um per pixel); "
-                "check the device calibration."
-            )
+        um, assumed = resolve_scale(image, um_per_px, self.canonical_um_per_px)
         h, w = image.shape[:2]
         factor = um / self.canonical_um_per_px
-        if h * w * factor * factor > MAX_CANONICAL_PIXELS:
-            raise ImageRejected(
-                f"a {w}x{h} image at {um} um/px needs {h * w * factor**2 / 1e6:.0f} Mpx at the model scale "
-                f"(limit {MAX_CANONICAL_PIXELS / 1e6:.0f}); crop it or check um_per_px."
-            )
         canon = resample_image(image, factor)
         maps = self._predict_flipped(canon)  # (3, h', w')
         shaft = resize_map(maps[0], w, h)
@@ -286,12 +301,7 @@ class Predictor:
         return (acc / norm)[:, :h, :w]
 
 
-@lru_cache(maxsize=4)
-def _cached(path: str, device: str) -> Predictor:
-    return Predictor(path, device=device)
-
-
-def load_default_predictor(device: str = "auto") -> Predictor:
+def load_default_predictor(device: str = "auto") -> Any:
     """The shipped default model (or ``$TRICHOMETRY_MODEL``), loaded once per process.
 
     Raises:
@@ -303,4 +313,6 @@ def load_default_predictor(device: str = "auto") -> Predictor:
             f"default model {path} not found; set {ENV_MODEL}=/path/to/checkpoint.pt "
             "or train one with `python train.py experiment=shipped_cpu`."
         )
-    return _cached(str(path.resolve()), device)
+    from trichometry.inference.loading import cached_predictor
+
+    return cached_predictor(str(path.resolve()), device)

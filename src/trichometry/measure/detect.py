@@ -159,3 +159,60 @@ def diameter_hint(
             near = dist <= dist.min() + 2.0
             return float(np.median(dmap[y0:y1, x0:x1][ok][near]))
     return default_px
+
+
+def straight_trace(
+    root: np.ndarray, tip: np.ndarray, shape: tuple[int, int], border_px: float = 2.0
+) -> Trace:
+    """The visible shaft of a segment detector's hair: the straight line root -> tip."""
+    root, tip = np.asarray(root, float), np.asarray(tip, float)
+    d = tip - root
+    length = float(np.hypot(*d))
+    n = max(2, int(np.ceil(length)) + 1)
+    points = root + np.linspace(0.0, 1.0, n)[:, None] * d
+    h, w = shape
+    x, y = tip
+    at_border = x < border_px or y < border_px or x > w - 1 - border_px or y > h - 1 - border_px
+    direction = float(np.degrees(np.arctan2(-d[1], d[0]))) % 360.0 if length > 0 else 0.0
+    return Trace(points, direction, length, 1.0, bool(at_border))
+
+
+def locate_segments(
+    hairs,
+    shape: tuple[int, int],
+    *,
+    threshold: float,
+    inside: Callable[[np.ndarray], np.ndarray],
+    default_diameter_px: float = 6.0,
+) -> Located:
+    """The counting step for a detector that gives each hair as a segment (root, tip).
+
+    Every segment scoring at least ``threshold`` is a hair whose exit point is its root;
+    there are no far ends to drop (one peak per shaft by construction).
+
+    Args:
+        hairs: a :class:`~trichometry.inference.segments.SegmentHairs` (image px).
+        shape: ``(H, W)`` of the image.
+        threshold: least (calibrated) score.
+        inside: as :func:`locate_hairs`.
+        default_diameter_px: diameter hint where the detector gives none.
+    """
+    strong = hairs.select(np.asarray(hairs.scores) >= threshold)
+    exits = np.asarray(strong.roots, float).reshape(-1, 2)
+    hints = np.where(strong.diameters_px > 0, strong.diameters_px, default_diameter_px).astype(float)
+    traces = [straight_trace(r, t, shape) for r, t in zip(strong.roots, strong.tips)]
+    in_area = np.asarray(inside(exits), dtype=bool) if len(exits) else np.zeros(0, dtype=bool)
+    far = np.zeros(len(exits), dtype=bool)
+    return Located(exits, np.asarray(strong.scores, float), hints, traces, far, in_area, in_area.copy())
+
+
+def segment_candidates(hairs, threshold: float, ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-threshold segments' roots (scores in ``[ratio * threshold, threshold)``), as
+    :func:`find_candidates` gives them for heatmap detectors."""
+    if not 0.0 <= ratio <= 1.0:
+        raise ConfigError(f"candidate_ratio must lie in [0, 1], got {ratio}.")
+    if ratio in (0.0, 1.0):
+        return np.zeros((0, 2)), np.zeros(0)
+    s = np.asarray(hairs.scores, float)
+    keep = (s >= ratio * threshold) & (s < threshold)
+    return np.asarray(hairs.roots, float).reshape(-1, 2)[keep], s[keep]

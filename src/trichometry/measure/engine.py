@@ -36,7 +36,7 @@ import numpy as np
 from trichometry.errors import CalibrationError, ConfigError, ImageRejected
 from trichometry.inference.prediction import Prediction
 from trichometry.measure.classes import Convention, get_convention
-from trichometry.measure.detect import find_candidates, locate_hairs
+from trichometry.measure.detect import find_candidates, locate_hairs, locate_segments, segment_candidates
 from trichometry.measure.measurement import HairMeasurement, Measurement
 from trichometry.measure.roi import Roi
 from trichometry.measure.summary import summarise
@@ -152,23 +152,34 @@ def measure(
     sep = cfg.exit_min_distance_px
     if sep is None:
         sep = float(prediction.source.get("exit_min_distance_px", DEFAULT_EXIT_MIN_DISTANCE_PX))
-    found = locate_hairs(
-        prediction.exit_prob,
-        shaft,
-        dmap,
-        threshold=cfg.exit_threshold,
-        min_distance_px=sep,
-        inside=lambda xy: _in_area(xy, roi, valid_mask, shape),
-        shaft_threshold=cfg.shaft_threshold,
-        max_turn_deg=cfg.max_turn_deg,
-        default_diameter_px=cfg.default_diameter_px,
-        # a detector that already chose one end per shaft (classical) has no far ends to drop
-        drop_far_ends=cfg.drop_far_ends and prediction.source.get("exits") != "one_per_shaft",
-    )
+    inside = lambda xy: _in_area(xy, roi, valid_mask, shape)  # noqa: E731
+    if prediction.hairs is not None:  # a segment detector: one root and straight shaft per hair
+        found = locate_segments(
+            prediction.hairs,
+            shape,
+            threshold=cfg.exit_threshold,
+            inside=inside,
+            default_diameter_px=cfg.default_diameter_px,
+        )
+        cand_xy, cand_scores = segment_candidates(prediction.hairs, cfg.exit_threshold, cfg.candidate_ratio)
+    else:
+        found = locate_hairs(
+            prediction.exit_prob,
+            shaft,
+            dmap,
+            threshold=cfg.exit_threshold,
+            min_distance_px=sep,
+            inside=inside,
+            shaft_threshold=cfg.shaft_threshold,
+            max_turn_deg=cfg.max_turn_deg,
+            default_diameter_px=cfg.default_diameter_px,
+            # a detector that already chose one end per shaft (classical) has no far ends to drop
+            drop_far_ends=cfg.drop_far_ends and prediction.source.get("exits") != "one_per_shaft",
+        )
+        cand_xy, cand_scores = find_candidates(
+            prediction.exit_prob, found.exits, cfg.exit_threshold, cfg.candidate_ratio, sep
+        )
     exits, scores, hints, traces = found.exits, found.scores, found.hints, found.traces
-    cand_xy, cand_scores = find_candidates(
-        prediction.exit_prob, exits, cfg.exit_threshold, cfg.candidate_ratio, sep
-    )
     in_area = _in_area(cand_xy, roi, valid_mask, shape)
     cand_xy, cand_scores = cand_xy[in_area], cand_scores[in_area]
     dark = darkness(image_rgb)
