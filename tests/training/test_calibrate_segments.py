@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from trichometry.inference.segment_predictor import SegmentPredictor
+from trichometry.models import create_model, load_checkpoint, model_kwargs, save_checkpoint
+from trichometry.training.calibrate_segments import GRID, Item, calibrate_segments, mape, objective
+
+TINY = {"widths": [8, 8, 16, 16], "blocks": [1, 1, 1, 1], "decoder_channels": 8}
+
+
+def test_threshold_objective_by_hand() -> None:
+    a = Item(scores=np.array([0.9, 0.5, 0.3]), n_true=2)
+    b = Item(scores=np.array([0.8, 0.2]), n_true=1)
+    assert a.count(0.4) == 2 and b.count(0.4) == 1
+    assert mape([a, b], 0.4) == 0.0
+    assert mape([a, b], 0.25) == pytest.approx(100 * (0.5 + 0.0) / 2)
+    assert objective([[a], [b]], 0.6) == pytest.approx((50.0 + 0.0) / 2)
+
+
+def _voc(root: Path, n: int) -> Path:
+    for sub in ("images", "annotations", "splits"):
+        (root / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    ids = [f"p{i:02d}" for i in range(n)]
+    for i in ids:
+        Image.fromarray(rng.integers(120, 200, (96, 128, 3), dtype=np.uint8)).save(root / "images" / f"{i}.jpg")
+        (root / "annotations" / f"{i}.xml").write_text(
+            "<annotation><size><width>128</width><height>96</height><depth>3</depth></size>"
+            "<object><class>premium</class><bndbox><xmin>10</xmin><ymin>10</ymin><xmax>40</xmax>"
+            "<ymax>50</ymax></bndbox></object></annotation>"
+        )
+    (root / "splits" / "train.txt").write_text("\n".join(ids) + "\n")
+    (root / "splits" / "val.txt").write_text("")
+    return root
+
+
+def test_calibration_writes_a_shippable_checkpoint(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = create_model("seg_s", **TINY).eval()
+    src = tmp_path / "src.pt"
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sha = save_checkpoint(src, model, model_name="seg_s", model_kwargs=model_kwargs("seg_s", **TINY), optimizer=opt)
+    dst = tmp_path / "dst.pt"
+    post = calibrate_segments(src, dst, _voc(tmp_path / "voc", 20), scenes=2, size=(96, 96), device="cpu")
+    ckpt = load_checkpoint(dst)
+    assert ckpt["weights_sha256"] == sha and "optimizer" not in ckpt
+    assert ckpt["postprocessing"] == post
+    assert post["centre_threshold_raw"] in GRID and post["orient"] in ("network", "stream")
+    assert post["tta"] in ("none", "flips")
+    assert post["calibration"]["tune_photos"]["images"] == 2  # ids 0 and 10 of 20: never the fitted ones
+    p = SegmentPredictor(dst, device="cpu")
+    assert p.threshold_raw == post["centre_threshold_raw"] and p.tta == post["tta"]
