@@ -29,7 +29,9 @@ def _voc(root: Path, n: int) -> Path:
     rng = np.random.default_rng(0)
     ids = [f"p{i:02d}" for i in range(n)]
     for i in ids:
-        Image.fromarray(rng.integers(120, 200, (96, 128, 3), dtype=np.uint8)).save(root / "images" / f"{i}.jpg")
+        Image.fromarray(rng.integers(120, 200, (96, 128, 3), dtype=np.uint8)).save(
+            root / "images" / f"{i}.jpg"
+        )
         (root / "annotations" / f"{i}.xml").write_text(
             "<annotation><size><width>128</width><height>96</height><depth>3</depth></size>"
             "<object><class>premium</class><bndbox><xmin>10</xmin><ymin>10</ymin><xmax>40</xmax>"
@@ -45,7 +47,9 @@ def test_calibration_writes_a_shippable_checkpoint(tmp_path: Path) -> None:
     model = create_model("seg_s", **TINY).eval()
     src = tmp_path / "src.pt"
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    sha = save_checkpoint(src, model, model_name="seg_s", model_kwargs=model_kwargs("seg_s", **TINY), optimizer=opt)
+    sha = save_checkpoint(
+        src, model, model_name="seg_s", model_kwargs=model_kwargs("seg_s", **TINY), optimizer=opt
+    )
     dst = tmp_path / "dst.pt"
     post = calibrate_segments(src, dst, _voc(tmp_path / "voc", 20), scenes=2, size=(96, 96), device="cpu")
     ckpt = load_checkpoint(dst)
