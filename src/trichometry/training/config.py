@@ -44,7 +44,7 @@ class DataConfig:
     heatmap_sigma_max_px: float = 6.0  # upper limit of the scaled sigma
     # segment network (model variants seg_*): see trichometry.training.seg_targets
     fdu_holdout_every: int = 10  # every n-th train id (sorted) is a tune image: never fitted
-    segment_cap_um: float = 1500.0  # a generated hair's segment: at most this far from its root
+    segment_cap_um: float = 600.0  # a generated hair's segment: at most this far from its root
     scale_jitter: float = 0.0  # items rescaled by up to 1 +- this (calibration error)
     centre_sigma_per_length: float = 0.05  # centre Gaussian sigma / segment length (cells)
     centre_sigma_min: float = 0.7  # ... at least (cells)
@@ -90,7 +90,9 @@ class LossConfig:
     diameter: float = 0.1  # L1 on shaft pixels (canonical px)
     box_mil: float = 0.5  # weak boxes: one exit peak near a diagonal end of each box
     # segment variants (seg_*): see trichometry.training.seg_loss
-    centre: float = 1.0  # focal loss of the centre heatmap
+    centre: float = 1.0  # centre heatmap loss (see centre_kind)
+    centre_kind: str = "weighted_bce"  # weighted_bce (every Gaussian cell pulls: fast start) | focal
+    centre_pos_weight: float = 50.0  # weighted_bce: extra weight per unit of target near each centre
     offset: float = 1.0  # L1 of the sub-cell centre offset
     root_vector: float = 1.0  # L1 of the centre -> root vector (either end where unknown)
     log_diameter: float = 0.2  # L1 of the log diameter where known
