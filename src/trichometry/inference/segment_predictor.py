@@ -79,16 +79,22 @@ class SegmentPredictor:
         post = ckpt.get("postprocessing", {}) or {}
         self.threshold_raw = float(post.get("centre_threshold_raw", ENGINE_THRESHOLD))
         self.orient = str(post.get("orient", "stream"))
+        self.peak_window = int(post.get("peak_window", 3))
         self.tta = tta if tta is not None else str(post.get("tta", "none"))
-        if self.tta not in TTA or self.orient not in ORIENTATIONS:
+        if self.tta not in TTA or self.orient not in ORIENTATIONS or self.peak_window < 3:
             raise ConfigError(
-                f"unknown test-time augmentation {self.tta!r} or orientation {self.orient!r}; "
-                f"use one of {TTA} and {ORIENTATIONS}."
+                f"unknown test-time augmentation {self.tta!r}, orientation {self.orient!r} or peak "
+                f"window {self.peak_window}; use one of {TTA}, one of {ORIENTATIONS} and a window "
+                "of 3 cells or more."
             )
         self.shift = logit(ENGINE_THRESHOLD) - logit(min(max(self.threshold_raw, 1e-4), 1 - 1e-4))
         self.source = source_info(ckpt, self.path)
         self.source.update(
-            tta=self.tta, orient=self.orient, diameter_map="coarse", centre_threshold_raw=self.threshold_raw
+            peak_window=self.peak_window,
+            tta=self.tta,
+            orient=self.orient,
+            diameter_map="coarse",
+            centre_threshold_raw=self.threshold_raw,
         )
 
     def predict(
@@ -125,12 +131,17 @@ class SegmentPredictor:
         h, w = canon.shape[:2]
         t, ov = self.tile_px, self.overlap_px
         if h <= t and w <= t:
-            return decode(self._maps(canon), self.model.stride, floor)
+            return decode(self._maps(canon), self.model.stride, floor, window=self.peak_window)
         step = t - ov
         found: list[SegmentHairs] = []
         for y0, ylo, yhi in _cores(h, t, step):
             for x0, xlo, xhi in _cores(w, t, step):
-                part = decode(self._maps(canon[y0 : y0 + t, x0 : x0 + t]), self.model.stride, floor)
+                part = decode(
+                    self._maps(canon[y0 : y0 + t, x0 : x0 + t]),
+                    self.model.stride,
+                    floor,
+                    window=self.peak_window,
+                )
                 off = np.array([x0, y0], float)
                 part = SegmentHairs(
                     part.roots + off, part.tips + off, part.centres + off, part.scores, part.diameters_px

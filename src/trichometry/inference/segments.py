@@ -1,9 +1,10 @@
 """Decoding the segment network's grid into hairs: one segment, one root, per centre peak.
 
-A centre peak is a cell of the centre heatmap that is the maximum of its 3x3
-neighbourhood and reaches the threshold; the hair's centre is that cell plus its
-predicted offset, its root end the centre plus the predicted root vector, and its tip the
-centre minus it (the segment is straight). The root end is the hair's exit point.
+A centre peak is a cell of the centre heatmap that is the maximum of its neighbourhood
+(``window`` x ``window`` cells, calibrated per checkpoint) and reaches the threshold; the
+hair's centre is that cell plus its predicted offset, its root end the centre plus the
+predicted root vector, and its tip the centre minus it (the segment is straight). The
+root end is the hair's exit point.
 
 Where the network is unsure which end is the root, the image's shared hair direction
 settles it (:func:`orient_with_stream`): the hairs of one small patch of scalp grow in
@@ -62,7 +63,9 @@ class SegmentHairs:
         return cls(z, z.copy(), z.copy(), np.zeros(0), np.zeros(0))
 
 
-def decode(maps: np.ndarray, stride: int, threshold: float, max_hairs: int = 5000) -> SegmentHairs:
+def decode(
+    maps: np.ndarray, stride: int, threshold: float, max_hairs: int = 5000, window: int = 3
+) -> SegmentHairs:
     """Hairs from one image's activated grid (canonical px).
 
     Args:
@@ -71,9 +74,13 @@ def decode(maps: np.ndarray, stride: int, threshold: float, max_hairs: int = 500
         stride: canonical px per cell.
         threshold: least centre value.
         max_hairs: keep at most this many (strongest).
+        window: a peak is the maximum of its ``window`` x ``window`` cells (odd, >= 3);
+            wider windows merge the several peaks a flat centre ridge can have.
     """
     heat = np.nan_to_num(np.asarray(maps[0], np.float32))
-    peak = (heat == ndimage.maximum_filter(heat, size=3, mode="constant", cval=0.0)) & (heat >= threshold)
+    peak = (heat == ndimage.maximum_filter(heat, size=int(window), mode="constant", cval=0.0)) & (
+        heat >= threshold
+    )
     iy, ix = np.nonzero(peak)
     if len(iy) == 0:
         return SegmentHairs.empty()

@@ -10,7 +10,10 @@ Chosen here, never on the data a model is reported on:
   generated calibration scenes (seeds from :data:`CALIBRATION_SEED0`, apart from training
   and from the benchmarks' held-out seeds). Hairs are counted as the engine counts them:
   roots in the analysable area (burned-in overlays masked as ``analyze`` masks them).
-* **test-time flips** (``tta``): kept only if they lower that error;
+* the **peak window** (``peak_window``, from :data:`WINDOWS`): a centre is the maximum of
+  that many cells square; a wider window merges the several peaks of one flat ridge;
+* **test-time flips** (``tta``): kept only if they lower that error (tried with the best
+  window);
 * the **orientation** (``orient``): the network's own root end or the image's hair
   stream (:func:`~trichometry.inference.segments.orient_with_stream`), whichever finds
   more exit points on the generated scenes (within 60 um, one to one).
@@ -47,6 +50,8 @@ logger = logging.getLogger(__name__)
 CALIBRATION_SEED0 = 800_000_000
 GRID = tuple(round(0.16 + 0.02 * i, 2) for i in range(30))  # 0.16 .. 0.74
 MATCH_UM = 60.0
+WINDOWS = (3, 5, 7, 9)  # peak windows tried, in cells
+ORIENTS = ("network", "stream")
 
 
 @dataclass
@@ -72,16 +77,31 @@ def _in_area(roots: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return ok
 
 
-def _item(p: SegmentPredictor, image: np.ndarray, um: float, n_true: int, truth: Any = None) -> Item:
+@dataclass
+class Image:
+    """A tune image held once for every setting tried."""
+
+    image: np.ndarray
+    um: float
+    n_true: int
+    valid: np.ndarray
+    truth_xy: np.ndarray | None = None
+
+
+def _image(image: np.ndarray, um: float, n_true: int, truth_xy: np.ndarray | None = None) -> Image:
     from trichometry.quality import detect_overlays
 
-    overlay, _ = detect_overlays(image)
-    hairs = p.predict(image, um, calibrated=False).hairs
-    keep = _in_area(hairs.roots, ~overlay)
-    return Item(hairs.scores[keep], n_true, hairs.roots[keep], hairs.scores[keep], truth, um)
+    overlay, _ = detect_overlays(image)  # masked as analyze masks burned-in overlays
+    return Image(image, um, n_true, ~overlay, truth_xy)
 
 
-def tune_photos(p: SegmentPredictor, root: str | Path, holdout_every: int, um: float = 2.8) -> list[Item]:
+def _item(p: SegmentPredictor, im: Image) -> Item:
+    hairs = p.predict(im.image, im.um, calibrated=False).hairs
+    keep = _in_area(hairs.roots, im.valid)
+    return Item(hairs.scores[keep], im.n_true, hairs.roots[keep], hairs.scores[keep], im.truth_xy, im.um)
+
+
+def tune_photos(root: str | Path, holdout_every: int, um: float = 2.8) -> list[Image]:
     """The tune photos of a box folder (never its ``val`` split)."""
     from trichometry.data.format import decode_image, read_bytes
     from trichometry.data.voc import find_voc_layout, read_voc_annotation
@@ -91,12 +111,11 @@ def tune_photos(p: SegmentPredictor, root: str | Path, holdout_every: int, um: f
     out = []
     for image_id in tqdm(box_ids(layout, "tune", holdout_every), desc="tune photos", leave=False):
         ann, _, path = read_voc_annotation(layout, image_id, um_per_px=um)
-        image = decode_image(read_bytes(path, "image"), path, color=True)
-        out.append(_item(p, image, um, ann.count))
+        out.append(_image(decode_image(read_bytes(path, "image"), path, color=True), um, ann.count))
     return out
 
 
-def tune_scenes(p: SegmentPredictor, n: int, size: tuple[int, int]) -> list[Item]:
+def tune_scenes(n: int, size: tuple[int, int]) -> list[Image]:
     """Generated calibration scenes (exits of every hair inside the frame)."""
     from trichometry.synth import generate_sample
 
@@ -104,7 +123,7 @@ def tune_scenes(p: SegmentPredictor, n: int, size: tuple[int, int]) -> list[Item
     for i in tqdm(range(n), desc="tune scenes", leave=False):
         s = generate_sample(CALIBRATION_SEED0 + i, width=size[0], height=size[1])
         txy = np.array([h.exit_xy for h in s.truth.inside_hairs], float).reshape(-1, 2)
-        out.append(_item(p, s.image, s.truth.um_per_px, len(txy), txy))
+        out.append(_image(s.image, s.truth.um_per_px, len(txy), txy))
     return out
 
 
@@ -138,37 +157,43 @@ def calibrate_segments(
     """Write ``dst``: ``src`` with chosen ``postprocessing`` and without training state."""
     ckpt = load_checkpoint(src)
     holdout = int(((ckpt.get("config") or {}).get("data") or {}).get("fdu_holdout_every", 10))
-    results: dict[str, Any] = {}
-    for tta in ("none", "flips") if try_flips else ("none",):
-        p = SegmentPredictor(src, device=device, tta=tta)
-        per_orient = {}
-        for orient in ("network", "stream"):
-            p.orient = orient
-            per_orient[orient] = tune_scenes(p, scenes, size) if scenes else []
-        p.orient = "network"
-        real = tune_photos(p, boxes, holdout) if boxes else []
-        synth = per_orient["network"]
+    photos = tune_photos(boxes, holdout) if boxes else []
+    generated = tune_scenes(scenes, size) if scenes else []
+    p = SegmentPredictor(src, device=device, tta="none")
+    p.orient = "network"  # counts do not depend on it; exits are judged below
+
+    def trial(window: int, tta: str) -> dict[str, Any]:
+        p.peak_window, p.tta = window, tta
+        real, synth = [_item(p, im) for im in photos], [_item(p, im) for im in generated]
         table = {t: objective([real, synth], t) for t in GRID}
-        t_star = min(table, key=table.get)
-        results[tta] = {"t": t_star, "objective": table[t_star], "real": real, "scenes": per_orient}
-        logger.info("tta=%s: raw threshold %.2f, mean MAPE %.2f %%", tta, t_star, table[t_star])
-    tta = min(results, key=lambda k: results[k]["objective"])
-    best = results[tta]
-    t_star = best["t"]
-    f1 = {o: exit_f1(s, t_star) if s else float("nan") for o, s in best["scenes"].items()}
+        t = min(table, key=table.get)
+        logger.info("window %d, tta=%s: raw threshold %.2f, mean MAPE %.2f %%", window, tta, t, table[t])
+        return {"window": window, "tta": tta, "t": t, "objective": table[t], "real": real, "synth": synth}
+
+    trials = [trial(w, "none") for w in WINDOWS]
+    best = min(trials, key=lambda r: r["objective"])
+    if try_flips:
+        trials.append(trial(best["window"], "flips"))
+        best = min(trials, key=lambda r: r["objective"])
+    p.peak_window, p.tta, t_star = best["window"], best["tta"], best["t"]
+    f1 = {}
+    for orient in ORIENTS:
+        p.orient = orient
+        f1[orient] = exit_f1([_item(p, im) for im in generated], t_star) if generated else float("nan")
     orient = "stream" if f1["stream"] > f1["network"] else "network"
     post = {
         "centre_threshold_raw": t_star,
+        "peak_window": best["window"],
         "orient": orient,
-        "tta": tta,
+        "tta": best["tta"],
         "calibration": {
             "objective": "mean of count MAPE on tune photos and on generated scenes",
-            "tune_photos": {"root": str(boxes), "holdout_every": holdout, "images": len(best["real"])},
+            "tune_photos": {"root": str(boxes), "holdout_every": holdout, "images": len(photos)},
             "scenes": {"n": scenes, "seed0": CALIBRATION_SEED0, "size": list(size)},
-            "mape_tune_photos_pct": mape(best["real"], t_star) if best["real"] else None,
-            "mape_scenes_pct": mape(best["scenes"]["network"], t_star) if scenes else None,
+            "mape_tune_photos_pct": mape(best["real"], t_star) if photos else None,
+            "mape_scenes_pct": mape(best["synth"], t_star) if generated else None,
             "exit_f1_scenes": f1,
-            "objective_by_tta": {k: v["objective"] for k, v in results.items()},
+            "trials": [{k: r[k] for k in ("window", "tta", "t", "objective")} for r in trials],
         },
     }
     for key in ("optimizer", "scheduler", "scaler"):
