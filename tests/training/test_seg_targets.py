@@ -101,3 +101,11 @@ def test_augment_moves_segments_with_the_image() -> None:
             x, y = np.round(p).astype(int)
             if 0 <= x < 256 and 0 <= y < 256:
                 assert out[y, x].mean() < 100
+
+
+def test_a_wider_peak_window_merges_a_flat_ridge() -> None:
+    maps = np.zeros((6, 12, 12), np.float32)
+    maps[0, 5, 3], maps[0, 5, 5], maps[0, 5, 4] = 0.6, 0.55, 0.2  # two maxima on one ridge
+    assert len(decode(maps, 4, 0.3, window=3)) == 2
+    merged = decode(maps, 4, 0.3, window=7)
+    assert len(merged) == 1 and merged.scores[0] == pytest.approx(0.6)
