@@ -24,8 +24,9 @@ logger = logging.getLogger(__name__)
 VAL_SEED_OFFSET = 10_000_000  # validation scenes use seeds far from the training ones
 
 
-def synth_item(cfg: DataConfig, seed: int) -> dict[str, np.ndarray]:
-    """Generate scene ``seed`` at a scale drawn from ``cfg.um_per_px_range``, resampled to canonical."""
+def draw_scene(cfg: DataConfig, seed: int) -> Any:
+    """Scene ``seed`` at a scale drawn log-uniformly from ``cfg.um_per_px_range``, sized to
+    cover ``cfg.scene_px`` canonical px (a :class:`~trichometry.synth.truth.Sample`)."""
     from trichometry.synth import generate_sample
 
     rng = np.random.default_rng(seed)
@@ -33,8 +34,12 @@ def synth_item(cfg: DataConfig, seed: int) -> dict[str, np.ndarray]:
     um = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
     side = max(16, round(cfg.scene_px * cfg.canonical_um_per_px / um))
     overrides = {"density_per_cm2": tuple(cfg.density_per_cm2), **dict(cfg.synth_overrides)}
-    sample = generate_sample(seed, width=side, height=side, um_per_px=um, **overrides)
-    return sample_to_item(sample, cfg.canonical_um_per_px)
+    return generate_sample(seed, width=side, height=side, um_per_px=um, **overrides)
+
+
+def synth_item(cfg: DataConfig, seed: int) -> dict[str, np.ndarray]:
+    """Generate scene ``seed`` (:func:`draw_scene`), resampled to canonical."""
+    return sample_to_item(draw_scene(cfg, seed), cfg.canonical_um_per_px)
 
 
 def _cache_key(cfg: DataConfig, split: str) -> str:

@@ -24,8 +24,10 @@ from tqdm import tqdm
 from trichometry.errors import ConfigError
 from trichometry.inference.resample import resample_image
 from trichometry.training.config import AugmentationConfig, DataConfig
+from trichometry.training.datasets import draw_scene
 from trichometry.training.seg_items import Geometry, augment, box_segments, truth_segments
 from trichometry.training.seg_targets import Segments, TargetSpec, render_targets
+from trichometry.training.transforms import photometric_ops
 
 logger = logging.getLogger(__name__)
 
@@ -58,21 +60,8 @@ def target_spec(cfg: DataConfig) -> TargetSpec:
 
 
 def photometric(cfg: AugmentationConfig) -> A.Compose:
-    """Colour, blur, noise and JPEG changes (image only)."""
-    ops: list[A.BasicTransform] = []
-    if cfg.brightness_contrast > 0:
-        lim = cfg.brightness_contrast
-        ops.append(A.RandomBrightnessContrast(lim, lim, p=0.8))
-    if cfg.hue_saturation > 0:
-        s = cfg.hue_saturation
-        ops.append(A.HueSaturationValue(int(20 * s), int(30 * s), int(20 * s), p=0.5))
-    if cfg.blur_p > 0:
-        ops.append(A.GaussianBlur(blur_limit=(3, 5), p=cfg.blur_p))
-    if cfg.noise_p > 0:
-        ops.append(A.GaussNoise(std_range=(0.01, 0.05), p=cfg.noise_p))
-    if cfg.jpeg_p > 0:
-        ops.append(A.ImageCompression(quality_range=(50, 95), p=cfg.jpeg_p))
-    return A.Compose(ops)
+    """Colour, blur, noise and JPEG changes (image only), as the dense training uses."""
+    return A.Compose(photometric_ops(cfg))
 
 
 def to_tensors(
@@ -131,14 +120,8 @@ class SegmentBoxDataset(Dataset):
 
 def synth_scene(cfg: DataConfig, seed: int) -> dict[str, np.ndarray]:
     """Generated scene ``seed`` at a scale drawn from ``um_per_px_range``, resampled to canonical."""
-    from trichometry.synth import generate_sample
-
-    rng = np.random.default_rng(seed)
-    lo, hi = cfg.um_per_px_range
-    um = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-    side = max(16, round(cfg.scene_px * cfg.canonical_um_per_px / um))
-    overrides = {"density_per_cm2": tuple(cfg.density_per_cm2), **dict(cfg.synth_overrides)}
-    sample = generate_sample(seed, width=side, height=side, um_per_px=um, **overrides)
+    sample = draw_scene(cfg, seed)
+    um = sample.truth.um_per_px
     factor = um / cfg.canonical_um_per_px
     seg = truth_segments(sample.truth, factor, cfg.segment_cap_um)
     return {"image": resample_image(sample.image, factor), "um_per_px": np.float64(um), **seg.to_arrays()}

@@ -30,21 +30,28 @@ def build_transform(cfg: AugmentationConfig, crop_px: int, train: bool = True) -
         ops.append(A.RandomCrop(crop_px, crop_px))
         if cfg.flips:
             ops += [A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5), A.RandomRotate90(p=0.5)]
-        if cfg.brightness_contrast > 0:
-            lim = cfg.brightness_contrast
-            ops.append(A.RandomBrightnessContrast(lim, lim, p=0.8))
-        if cfg.hue_saturation > 0:
-            s = cfg.hue_saturation
-            ops.append(A.HueSaturationValue(int(20 * s), int(30 * s), int(20 * s), p=0.5))
-        if cfg.blur_p > 0:
-            ops.append(A.GaussianBlur(blur_limit=(3, 5), p=cfg.blur_p))
-        if cfg.noise_p > 0:
-            ops.append(A.GaussNoise(std_range=(0.01, 0.05), p=cfg.noise_p))
-        if cfg.jpeg_p > 0:
-            ops.append(A.ImageCompression(quality_range=(50, 95), p=cfg.jpeg_p))
+        ops += photometric_ops(cfg)
     else:
         ops.append(A.CenterCrop(crop_px, crop_px))
     return A.Compose(ops, keypoint_params=A.KeypointParams(format="xy", remove_invisible=True))
+
+
+def photometric_ops(cfg: AugmentationConfig) -> list[A.BasicTransform]:
+    """The image-only changes of training: colour, blur, noise and JPEG."""
+    ops: list[A.BasicTransform] = []
+    if cfg.brightness_contrast > 0:
+        lim = cfg.brightness_contrast
+        ops.append(A.RandomBrightnessContrast(lim, lim, p=0.8))
+    if cfg.hue_saturation > 0:
+        s = cfg.hue_saturation
+        ops.append(A.HueSaturationValue(int(20 * s), int(30 * s), int(20 * s), p=0.5))
+    if cfg.blur_p > 0:
+        ops.append(A.GaussianBlur(blur_limit=(3, 5), p=cfg.blur_p))
+    if cfg.noise_p > 0:
+        ops.append(A.GaussNoise(std_range=(0.01, 0.05), p=cfg.noise_p))
+    if cfg.jpeg_p > 0:
+        ops.append(A.ImageCompression(quality_range=(50, 95), p=cfg.jpeg_p))
+    return ops
 
 
 def apply_transform(transform: A.Compose, item: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
