@@ -175,3 +175,30 @@ def test_a_map_less_precise_than_the_tolerance_cannot_overrule_the_profile(drawn
         img, dataclasses.replace(wrong, source={**wrong.source, "diameter_map_rel_error": 0.4}), um_per_px=UM
     )
     assert m.hairs[0].thickness_source == "profile" and m.hairs[0].thickness_px == pytest.approx(8.0, abs=0.6)
+
+
+def test_each_width_carries_its_error_and_the_image_its_blur(drawn):
+    rng = np.random.default_rng(3)
+    hairs = [
+        drawn.Hair((20 + (i % 4) * 62, 40 + (i // 4) * 80), float(rng.uniform(-20, 20)), 45, w)
+        for i, w in enumerate([3.0, 4.0, 5.5, 6.0, 12.0, 14.0, 16.0, 15.0])
+    ]
+    img, pred = drawn((256, 260), hairs, blur_sigma=1.2, noise=2.0)
+    m = measure(img, pred, um_per_px=UM)
+    assert m.summary["blur_sections"] >= 4  # read from the wide shafts
+    assert 1.0 <= m.summary["blur_px"] <= 1.8
+    got = _match(m, hairs)
+    for g, h in zip(got, hairs):
+        assert g.thickness_source == "profile" and g.profile_flag is None
+        assert 0 < g.thickness_se_um < 0.25 * g.thickness_um
+        assert abs(g.thickness_um - h.width_px * UM) <= 3.5 * g.thickness_se_um + 1.0
+        assert 0.0 <= g.class_confidence <= 1.0
+    vs = m.summary["vellus_share"]
+    assert vs["ci95"][0] <= vs["share"] <= vs["ci95"][1]
+    doc = m.to_dict()["hairs"][0]
+    assert doc["thickness_se_um"] == pytest.approx(m.hairs[0].thickness_se_um)
+    # the older estimators stay available and report no error of their own
+    edge = measure(img, pred, um_per_px=UM, config=MeasureConfig(profile_method="edge"))
+    assert all(h.diameter_profile_se_px is None for h in edge.hairs)
+    with pytest.raises(ConfigError, match="profile_method"):
+        measure(img, pred, um_per_px=UM, config=MeasureConfig(profile_method="guess"))

@@ -38,15 +38,18 @@ from trichometry.inference.prediction import Prediction
 from trichometry.measure.classes import Convention, get_convention
 from trichometry.measure.detect import find_candidates, locate_hairs, locate_segments, segment_candidates
 from trichometry.measure.measurement import HairMeasurement, Measurement
+from trichometry.measure.optics_width import estimate_blur
 from trichometry.measure.roi import Roi
 from trichometry.measure.summary import summarise
-from trichometry.measure.thickness import darkness, profile_width
+from trichometry.measure.thickness import darkness
 from trichometry.measure.trace import sample
+from trichometry.measure.widths import hair_sections, hair_width
 
 logger = logging.getLogger(__name__)
 
 
 DEFAULT_EXIT_MIN_DISTANCE_PX = 2.0
+PROFILE_METHODS = ("optics", "edge", "half_depth")
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,9 @@ class MeasureConfig:
     profile_span_d: float = 3.0  # section spacing: profile_sections per this many diameters
     profile_search_d: float = 9.0  # look this far (diameters) for clean sections
     profile_sections: int = 7
-    profile_method: str = "edge"  # "edge" or "half_depth"
+    # "optics": a bar blurred by the image's own blur, fitted per section (.optics_width);
+    # "edge": steepest edges; "half_depth": full width at half depth (.thickness)
+    profile_method: str = "optics"
     min_contrast: float = 8.0  # grey levels
     # the profile is used only within this relative difference from the map (where they
     # disagree, the map, which sees occlusion and neighbours, wins); not applied to maps
@@ -190,39 +195,34 @@ def measure(
     coarse_map = prediction.source.get("diameter_map") == "coarse" or (
         map_error is not None and float(map_error) > cfg.max_disagreement
     )
+    if cfg.profile_method not in PROFILE_METHODS:
+        raise ConfigError(f"profile_method={cfg.profile_method!r}; use one of {', '.join(PROFILE_METHODS)}.")
+    kept = np.flatnonzero(found.keep)
+    sections = {int(i): hair_sections(dark, traces[i].points, float(hints[i]), shaft, cfg) for i in kept}
+    blur_px, blur_n = estimate_blur(
+        [(*sec, max(float(hints[i]), 2.0)) for i, sec in sections.items() if sec is not None]
+    )
     hairs: list[HairMeasurement] = []
-    for i in np.flatnonzero(found.keep):
+    for i in kept:
         tr = traces[i]
-        pw = profile_width(
-            dark,
-            tr.points,
-            hints[i],
-            start_d=cfg.profile_start_d,
-            span_d=cfg.profile_span_d,
-            search_d=cfg.profile_search_d,
-            n_sections=cfg.profile_sections,
-            method=cfg.profile_method,
-            min_contrast=cfg.min_contrast,
-            shaft=shaft,
-            shaft_threshold=cfg.shaft_threshold,
+        p_px, p_se, spread, pw, ow = hair_width(
+            dark, tr.points, float(hints[i]), sections[int(i)], shaft, blur_px, cfg
         )
         d_map = _map_diameter(dmap, tr.points, hints[i], cfg)
-        agree = (pw.width_px / d_map - 1.0) if (pw.width_px is not None and d_map) else None
+        agree = (p_px / d_map - 1.0) if (p_px is not None and d_map) else None
         trust_profile = coarse_map or agree is None or abs(agree) <= cfg.max_disagreement
-        noisy = (
-            pw.spread_px is not None
-            and pw.width_px is not None
-            and pw.spread_px > cfg.max_section_spread * pw.width_px
-        )
+        noisy = spread is not None and p_px is not None and spread > cfg.max_section_spread * p_px
         if noisy and not coarse_map:
             trust_profile = False  # sections disagree among themselves: something else was cut
-        if pw.width_px is not None and trust_profile:
-            t_px, src = pw.width_px, "profile"
+        if p_px is not None and trust_profile:
+            t_px, t_se, src = p_px, p_se, "profile"
         elif d_map is not None:
             t_px, src = d_map, "map"
+            t_se = float(map_error) * d_map if map_error is not None else None
         else:
-            t_px, src = None, None
+            t_px, t_se, src = None, None, None
         t_um = t_px * um_per_px if (t_px is not None and um_per_px is not None) else None
+        t_se_um = t_se * um_per_px if (t_se is not None and um_per_px is not None) else None
         hairs.append(
             HairMeasurement(
                 hair_id=len(hairs) + 1,
@@ -232,16 +232,22 @@ def measure(
                 length_px=tr.length_px,
                 length_um=tr.length_px * um_per_px if um_per_px is not None else None,
                 reaches_border=tr.reaches_border,
-                diameter_profile_px=pw.width_px,
+                diameter_profile_px=p_px,
+                diameter_profile_se_px=p_se,
+                diameter_edge_px=pw.edge_px,
                 diameter_half_depth_px=pw.half_depth_px,
                 diameter_map_px=d_map,
                 thickness_px=t_px,
                 thickness_um=t_um,
+                thickness_se_px=t_se,
+                thickness_se_um=t_se_um,
                 thickness_source=src,
+                profile_flag=ow.flag if ow is not None else None,
                 agreement=agree,
-                profile_valid_sections=(pw.n_valid, pw.n_sections),
-                contrast=pw.contrast,
+                profile_valid_sections=(ow.n_used, ow.n_sections) if ow else (pw.n_valid, pw.n_sections),
+                contrast=ow.contrast if ow else pw.contrast,
                 class_name=conv.classify(t_um) if t_um is not None else None,
+                class_confidence=_confidence(conv, t_um, t_se_um),
                 exit_score=float(scores[i]),
             )
         )
@@ -249,6 +255,8 @@ def measure(
         hairs, area_mask=area, um_per_px=um_per_px, convention=conv, unit_link_um=cfg.unit_link_um
     )
     summary["far_ends_dropped"] = int((found.far & found.inside).sum())
+    summary["blur_px"] = blur_px
+    summary["blur_sections"] = blur_n
     flags = []
     if um_per_px is None:
         flags.append("uncalibrated: no scale, so densities, micrometres and classes are not given")
@@ -273,6 +281,12 @@ def measure(
         candidates_xy=cand_xy,
         candidate_scores=cand_scores,
     )
+
+
+def _confidence(conv: Convention, t_um: float | None, se_um: float | None) -> float | None:
+    """Probability that the hair's true class is the one its measured diameter gives."""
+    probs = conv.class_probabilities(t_um, se_um)
+    return None if probs is None else float(probs[conv.classify(t_um)])
 
 
 def _in_area(xy: np.ndarray, roi: Roi, valid_mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:

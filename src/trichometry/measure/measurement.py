@@ -23,14 +23,24 @@ class HairMeasurement:
         direction_deg: exit -> tip direction, 0 = +x (right), 90 = up.
         length_px / length_um: visible length along the shaft (a lower bound when
             ``reaches_border``).
-        diameter_profile_px: width from the image intensity profile (sub-pixel).
+        diameter_profile_px: width from the image intensity profile (sub-pixel; by the
+            engine's ``profile_method``, default the optics fit of :mod:`.optics_width`).
+        diameter_profile_se_px: its standard error (optics fit only).
+        diameter_edge_px: the steepest-edge width of the same sections (for comparison).
         diameter_map_px: median of the prediction's ``diameter_px`` over the same stretch.
         thickness_px / thickness_um: the reported diameter (see ``thickness_source``).
+        thickness_se_px / thickness_se_um: standard error of the reported diameter (the
+            fit's for a profile; the map's calibrated relative error for a map; ``None``
+            where neither is known).
         thickness_source: ``"profile"`` or ``"map"`` (``None``: neither available).
+        profile_flag: why the profile gave no width (``"short_trace"``, ``"few_sections"``),
+            ``None`` when it did.
         agreement: ``profile / map - 1`` (relative difference), ``None`` if either is missing.
         profile_valid_sections: cross-sections that gave a width / tried.
         contrast: shaft-minus-skin darkness in grey levels.
         class_name: thickness class under the result's convention (``None`` if uncalibrated).
+        class_confidence: probability that the true diameter lies in that class, given
+            ``thickness_se_um`` (1.0 where no error is known); low near a cut-off.
         unit_id: follicular unit (0-based), ``None`` when units were not computed.
         exit_score: exit heatmap value at the peak.
     """
@@ -54,6 +64,12 @@ class HairMeasurement:
     class_name: str | None = None
     unit_id: int | None = None
     exit_score: float = 1.0
+    diameter_profile_se_px: float | None = None
+    diameter_edge_px: float | None = None
+    thickness_se_px: float | None = None
+    thickness_se_um: float | None = None
+    profile_flag: str | None = None
+    class_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return json_safe(asdict(self))

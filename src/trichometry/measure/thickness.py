@@ -156,36 +156,37 @@ def profile_width(
         shaft_threshold: probability that counts as shaft.
     """
     d = max(float(diam_hint_px), 2.0)
-    empty = ProfileWidth(None, None, None, 0, 0, 0.0, None, method)
-    if len(points) < 2:
-        return empty
-    seg = np.diff(points, axis=0)
-    total = float(np.hypot(seg[:, 0], seg[:, 1]).sum())
-    if total < 2.0:
-        return empty
-    s0 = min(start_d * d, 0.3 * total)
-    s1 = min(s0 + search_d * d, 0.85 * total)
-    n_try = max(n_sections, round(n_sections * search_d / max(span_d, 1e-6)))
-    s = np.linspace(s0, s1, n_try) if s1 > s0 else np.array([s0])
-    half = max(0.5 * d + _margin(d) + _band(d) + 1.0, 6.0)
-    t = np.arange(-half, half + STEP / 2, STEP)
-    tan_x0, tan_y0 = _arc_positions(points, np.clip(s - 0.5 * d, 0, total))
-    tan_x1, tan_y1 = _arc_positions(points, np.clip(s + 0.5 * d, 0, total))
-    cx, cy = _arc_positions(points, s)
+    sections = section_profiles(
+        dark,
+        points,
+        d,
+        start_d=start_d,
+        span_d=span_d,
+        search_d=search_d,
+        n_sections=n_sections,
+        shaft=shaft,
+        shaft_threshold=shaft_threshold,
+    )
+    return widths_from_sections(sections, d, n_sections=n_sections, method=method, min_contrast=min_contrast)
+
+
+def widths_from_sections(
+    sections: tuple[np.ndarray, np.ndarray] | None,
+    diam_hint_px: float,
+    *,
+    n_sections: int = 7,
+    method: str = "edge",
+    min_contrast: float = 8.0,
+) -> ProfileWidth:
+    """The half-depth and steepest-edge widths of the first ``n_sections`` valid sections
+    (:func:`section_profiles`); see :func:`profile_width`."""
+    d = max(float(diam_hint_px), 2.0)
+    if sections is None:
+        return ProfileWidth(None, None, None, 0, 0, 0.0, None, method)
+    profiles, t = sections
     res = []
-    for k in range(len(s)):
-        tx, ty = tan_x1[k] - tan_x0[k], tan_y1[k] - tan_y0[k]
-        norm = np.hypot(tx, ty)
-        if norm < 1e-6:
-            continue
-        tx, ty = tx / norm, ty / norm
-        nx, ny = -ty, tx
-        if shaft is not None and not _isolated(shaft, cx[k], cy[k], nx, ny, d, shaft_threshold, half):
-            continue
-        prof = np.zeros_like(t)
-        for off in (-1.0, 0.0, 1.0):
-            prof += sample(dark, cx[k] + off * tx + nx * t, cy[k] + off * ty + ny * t)
-        r = section_width(prof / 3.0, t, d)
+    for prof in profiles:
+        r = section_width(prof, t, d)
         if (
             r is None
             or r[2] < min_contrast
@@ -218,6 +219,74 @@ def profile_width(
     )
 
 
+def section_profiles(
+    dark: np.ndarray,
+    points: np.ndarray,
+    d: float,
+    *,
+    start_d: float = 1.5,
+    span_d: float = 3.0,
+    search_d: float = 9.0,
+    n_sections: int = 7,
+    shaft: np.ndarray | None = None,
+    shaft_threshold: float = 0.5,
+    masked: bool = False,
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Darkness profiles across the shaft near the root, nearest the exit first.
+
+    Sections run perpendicular to the traced centreline ``points`` at evenly spaced arc
+    positions from ``start_d`` to ``start_d + search_d`` diameters ``d`` past the exit;
+    each is the mean of three parallel lines one pixel apart, sampled every ``STEP`` px.
+    Sections that meet another shaft (``shaft`` given) are left out; with ``masked`` they
+    are kept with a mask that ends each side where the neighbour's shaft begins (1 px
+    short of it), as long as enough skin stays beside the edge (``0.5 d + margin + 3`` px
+    each side) and the shaft under the trace is one hair wide.
+
+    Returns:
+        ``(profiles (K, M), offsets t (M,))`` in px across the shaft, plus ``masks (K, M)``
+        (bool, samples to use) when ``masked``; ``None`` when the trace is too short to cut.
+    """
+    if len(points) < 2:
+        return None
+    seg = np.diff(points, axis=0)
+    total = float(np.hypot(seg[:, 0], seg[:, 1]).sum())
+    if total < 2.0:
+        return None
+    s0 = min(start_d * d, 0.3 * total)
+    s1 = min(s0 + search_d * d, 0.85 * total)
+    n_try = max(n_sections, round(n_sections * search_d / max(span_d, 1e-6)))
+    s = np.linspace(s0, s1, n_try) if s1 > s0 else np.array([s0])
+    half = max(0.5 * d + _margin(d) + _band(d) + 1.0, 6.0)
+    t = np.arange(-half, half + STEP / 2, STEP)
+    tan_x0, tan_y0 = _arc_positions(points, np.clip(s - 0.5 * d, 0, total))
+    tan_x1, tan_y1 = _arc_positions(points, np.clip(s + 0.5 * d, 0, total))
+    cx, cy = _arc_positions(points, s)
+    out, masks = [], []
+    for k in range(len(s)):
+        tx, ty = tan_x1[k] - tan_x0[k], tan_y1[k] - tan_y0[k]
+        norm = np.hypot(tx, ty)
+        if norm < 1e-6:
+            continue
+        tx, ty = tx / norm, ty / norm
+        nx, ny = -ty, tx
+        keep = np.ones(len(t), bool)
+        if shaft is not None and masked:
+            keep = _free_window(shaft, cx[k], cy[k], nx, ny, d, shaft_threshold, t)
+            if keep is None:
+                continue
+        elif shaft is not None and not _isolated(shaft, cx[k], cy[k], nx, ny, d, shaft_threshold, half):
+            continue
+        prof = np.zeros_like(t)
+        for off in (-1.0, 0.0, 1.0):
+            prof += sample(dark, cx[k] + off * tx + nx * t, cy[k] + off * ty + ny * t)
+        out.append(prof / 3.0)
+        masks.append(keep)
+    profiles = np.asarray(out).reshape(-1, len(t))
+    if masked:
+        return profiles, t, np.asarray(masks, bool).reshape(-1, len(t))
+    return profiles, t
+
+
 def _margin(d: float) -> float:
     """Gap between the shaft edge and the skin band of a profile (blur, halo)."""
     return max(1.5, 0.2 * d)
@@ -247,3 +316,30 @@ def _isolated(
     if lo == 0 or hi == len(t) - 1 or (t[hi] - t[lo]) > d + max(2.0, 0.2 * d):
         return False
     return not (on[:lo].any() or on[hi + 1 :].any())
+
+
+def _free_window(
+    shaft: np.ndarray, x: float, y: float, nx: float, ny: float, d: float, thr: float, t: np.ndarray
+) -> np.ndarray | None:
+    """``(M,)`` bool over the section's offsets ``t``: the samples before another shaft
+    begins on either side (1 px short of it); ``None`` when the trace is not on a shaft
+    one hair wide, or a neighbour leaves too little skin beside an edge."""
+    on = sample(shaft, x + nx * t, y + ny * t) >= thr
+    c = int(np.argmin(np.abs(t)))
+    if not on[c]:
+        return None
+    lo = hi = c
+    while lo > 0 and on[lo - 1]:
+        lo -= 1
+    while hi < len(t) - 1 and on[hi + 1]:
+        hi += 1
+    if (t[hi] - t[lo]) > d + max(2.0, 0.2 * d):
+        return None  # two touching shafts: no edge of this one alone
+    left = np.flatnonzero(on[:lo])
+    right = np.flatnonzero(on[hi + 1 :]) + hi + 1
+    a = t[left[-1]] + 1.0 if len(left) else -np.inf
+    b = t[right[0]] - 1.0 if len(right) else np.inf
+    need = 0.5 * d + _margin(d) + 3.0
+    if a > -need or b < need:
+        return None
+    return (t >= a) & (t <= b)

@@ -29,7 +29,9 @@ JSON (``<stem>.json``), top level:
 ``hairs``                          per hair: ``hair_id``, ``x_px``, ``y_px`` (exit point),
                                    ``end_x_px``, ``end_y_px``, ``direction_deg``, ``length_px``,
                                    ``length_um``, ``thickness_px``, ``thickness_um``,
-                                   ``thickness_source``, ``class``, ``unit_id``, ``reaches_border``
+                                   ``thickness_se_um`` (standard error), ``thickness_source``,
+                                   ``class``, ``class_confidence`` (probability of that class
+                                   given the error), ``unit_id``, ``reaches_border``
 ``candidates``                     sub-threshold exit peaks in the analysed area (``x_px``,
                                    ``y_px``, ``score``: heatmap peak value); never counted, used
                                    only to rescue a hair seen at another visit (``compare``)
@@ -117,8 +119,10 @@ def _hair(h: Any) -> dict[str, Any]:
         "length_um": h.length_um,
         "thickness_px": h.thickness_px,
         "thickness_um": h.thickness_um,
+        "thickness_se_um": h.thickness_se_um,
         "thickness_source": h.thickness_source,
         "class": h.class_name,
+        "class_confidence": h.class_confidence,
         "unit_id": h.unit_id,
         "reaches_border": h.reaches_border,
     }
