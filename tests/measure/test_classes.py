@@ -34,3 +34,15 @@ def test_custom_convention_and_dict():
 def test_bad_convention_says_what_to_do(bad):
     with pytest.raises(ConfigError, match=r"convention|cut-offs|custom"):
         get_convention(bad)
+
+
+def test_class_probabilities_near_and_far_from_a_cut_off():
+    conv = get_convention("trichoscopy")  # cut-offs 30 and 60 um
+    at_cut = conv.class_probabilities(30.0, 2.0)
+    assert at_cut["vellus"] == pytest.approx(0.5) and at_cut["intermediate"] == pytest.approx(0.5, abs=1e-6)
+    far = conv.class_probabilities(45.0, 2.0)
+    assert far["intermediate"] == pytest.approx(1.0, abs=1e-9)
+    # one standard error below the vellus cut-off: Phi(1) = 0.8413 vellus
+    assert conv.class_probabilities(28.0, 2.0)["vellus"] == pytest.approx(0.841345, abs=1e-5)
+    assert conv.class_probabilities(70.0, None) == {"vellus": 0.0, "intermediate": 0.0, "terminal": 1.0}
+    assert conv.class_probabilities(None, 1.0) is None

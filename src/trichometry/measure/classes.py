@@ -61,6 +61,19 @@ class Convention:
                 return label
         return self.labels[-1]
 
+    def class_probabilities(self, diameter_um: float | None, se_um: float | None) -> dict[str, float] | None:
+        """Probability of each class for a diameter measured with standard error ``se_um``
+        (normal error); a known diameter without an error puts all weight on its class.
+        ``None`` when the diameter is unknown."""
+        label = self.classify(diameter_um)
+        if label is None:
+            return None
+        if se_um is None or not math.isfinite(se_um) or se_um <= 0:
+            return {k: float(k == label) for k in self.labels}
+        cdf = [0.5 * math.erfc(-(c - diameter_um) / (se_um * math.sqrt(2.0))) for c in self.cutoffs_um]
+        edges = [0.0, *cdf, 1.0]
+        return {k: max(0.0, edges[i + 1] - edges[i]) for i, k in enumerate(self.labels)}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -79,6 +79,7 @@ def summarise(
             classes[h.class_name] += 1
     out["class_counts"] = classes if cal else None
     out["class_fractions"] = {k: v / len(t_um) for k, v in classes.items()} if cal and len(t_um) else None
+    out["vellus_share"] = _vellus_share(hairs, convention) if cal else None
     nv = sum(1 for h in hairs if h.thickness_um is not None and h.thickness_um >= convention.vellus_below_um)
     nv_lo, nv_hi = garwood_interval(nv)
     out["non_vellus_count"] = nv if cal else None
@@ -111,3 +112,33 @@ def summarise(
     }
     out["visible_length_um_mean"] = float(np.mean([h.length_um for h in hairs])) if cal and n else None
     return out
+
+
+UNCERTAIN_BELOW = 0.8  # a hair whose class confidence is below this is near a cut-off
+
+
+def _vellus_share(hairs: list[HairMeasurement], convention: Convention) -> dict[str, Any] | None:
+    """Share of measured hairs that are vellus, with a 95 % interval that adds each hair's
+    chance of lying on the other side of the cut-off (from its diameter's standard error)
+    to the binomial sampling error (Wilson interval, widened by the measurement variance)."""
+    measured = [h for h in hairs if h.thickness_um is not None]
+    n = len(measured)
+    if n == 0:
+        return None
+    cut = convention.vellus_below_um
+    k = sum(h.thickness_um < cut for h in measured)
+    probs = [convention.class_probabilities(h.thickness_um, h.thickness_se_um) for h in measured]
+    pv = np.array([p[convention.labels[0]] for p in probs])
+    share = k / n
+    z = 1.959963984540054
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half_sampling = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    var_meas = float((pv * (1 - pv)).sum()) / (n * n)
+    half = float(np.sqrt(half_sampling**2 + z * z * var_meas))
+    return {
+        "share": share,
+        "ci95": [max(0.0, centre - half), min(1.0, centre + half)],
+        "expected_share": float(pv.mean()),
+        "near_cutoff": int(sum(1 for h in measured if (h.class_confidence or 1.0) < UNCERTAIN_BELOW)),
+        "method": "Wilson interval widened by per-hair class uncertainty",
+    }
