@@ -74,3 +74,17 @@ def test_combine_changes_takes_means():
     assert math.isclose(c.density_change_pct.estimate, 25.0)
     with pytest.raises(ValueError):
         combine_changes([])
+
+
+def test_paired_mean_uses_the_measurement_errors():
+    # three identical differences: no scatter, but each carries a 2 um error
+    iv = paired_mean(np.array([1.0, 1.0, 1.0]), np.array([2.0, 2.0, 2.0]))
+    half = 4.302652729911275 * 2.0 / math.sqrt(3)  # t(0.975, 2) * sqrt(mean(se^2) / n)
+    assert math.isclose(iv.high - iv.estimate, half, rel_tol=1e-9)
+    # where the scatter exceeds the errors, the scatter sets the interval as before
+    wide = paired_mean(np.array([1.0, 2.0, 3.0]), np.array([0.01, 0.01, 0.01]))
+    assert math.isclose(wide.high, 2.0 + 4.302652729911275 / math.sqrt(3), rel_tol=1e-9)
+    one = paired_mean(np.array([4.0]), np.array([1.5]))
+    assert math.isclose(one.high - one.estimate, 1.959963984540054 * 1.5, rel_tol=1e-9)
+    # an unknown error leaves the t interval alone
+    assert math.isnan(paired_mean(np.array([4.0]), np.array([np.nan])).low)

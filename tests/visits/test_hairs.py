@@ -64,3 +64,15 @@ def test_from_analysis_reads_candidates_when_present():
     assert HairPoints.from_analysis(_doc(candidates=[])).candidates_xy.shape == (0, 2)
     with pytest.raises(DataFormatError, match="candidates"):
         HairPoints.from_analysis(_doc(candidates=[{"x_px": 1.0}]))
+
+
+def test_diameter_errors_travel_with_the_hairs():
+    old = HairPoints.from_analysis(_doc())  # written before per-hair errors existed
+    assert np.isnan(old.diameter_se).all() and len(old.diameter_se) == 2
+    hairs = [{"x_px": 10.0, "y_px": 20.0, "thickness_um": 55.0, "thickness_se_um": 1.5},
+             {"x_px": 30.5, "y_px": 40.0, "thickness_um": None, "thickness_se_um": None}]  # fmt: skip
+    p = HairPoints.from_analysis(_doc(hairs=hairs))
+    assert p.diameter_se[0] == 1.5 and np.isnan(p.diameter_se[1])
+    assert p.rescaled(2.0).diameter_se[0] == 1.5
+    with pytest.raises(DataFormatError, match="diameter errors"):
+        HairPoints(np.zeros((2, 2)), np.zeros(2), 2.8, 10, 10, diameter_se_um=np.zeros(3))

@@ -86,7 +86,12 @@ def _from_measurement(photo: Photo, prediction, measurement) -> Detection:  # ty
     h, w = photo.image.shape[:2]
     # sub-threshold exit peaks: matching may rescue one where the other visit has a hair
     cand = getattr(measurement, "candidates_xy", None)
-    pts = HairPoints(xy, dia, photo.truth.um_per_px, w, h, image=photo.image, candidates_xy=cand)
+    se = np.array(
+        [np.nan if h.thickness_se_um is None else float(h.thickness_se_um) for h in measurement.hairs]
+    )
+    pts = HairPoints(
+        xy, dia, photo.truth.um_per_px, w, h, image=photo.image, candidates_xy=cand, diameter_se_um=se
+    )
     return Detection(pts, np.asarray(prediction.shaft_prob) >= 0.5)
 
 

@@ -4,7 +4,8 @@ Counts: with hair-to-hair matching every follicle seen at either visit is a pair
 binary outcomes (hair present at baseline / at follow-up), so the count change is
 ``new - lost`` and its variance follows the paired (McNemar) design:
 ``Var(new - lost) = new + lost - (new - lost)^2 / n`` with ``n`` follicles seen.
-Thickness: the mean of the paired per-hair diameter differences, with a t interval.
+Thickness: the mean of the paired per-hair diameter differences, with a t interval whose
+variance is at least what the diameters' own standard errors give.
 Repeatability of several photos of one area: within-area SD (SEM), CV and
 ``MDC95 = 1.96 * sqrt(2) * SEM``.
 """
@@ -62,19 +63,32 @@ def paired_count_change(lost: int, new: int, n_follicles: int) -> Interval:
     return Interval(d, d - half, d + half)
 
 
-def paired_mean(diffs: np.ndarray) -> Interval:
-    """Mean of paired differences with a t-based 95 % interval (NaN values ignored).
+def paired_mean(diffs: np.ndarray, se: np.ndarray | None = None) -> Interval:
+    """Mean of paired differences with a 95 % interval (NaN values ignored).
 
-    One difference gives an undefined interval; none gives NaN throughout.
+    Without ``se`` the interval is the t interval of the differences. With each
+    difference's measurement standard error ``se`` (from the two diameters' fits) the
+    variance of the mean is at least the measurement part, ``mean(se^2) / n``: the
+    scatter of a few differences can by chance be smaller than their measurement error
+    says, and one difference then has an interval too. One difference without an error
+    gives an undefined interval; none gives NaN throughout.
     """
     d = np.asarray(diffs, dtype=np.float64)
-    d = d[np.isfinite(d)]
+    e = np.full(len(d), np.nan) if se is None else np.asarray(se, dtype=np.float64).reshape(-1)
+    ok = np.isfinite(d)
+    d, e = d[ok], e[ok]
     if len(d) == 0:
         return NAN_INTERVAL
     m = float(d.mean())
+    known = bool(len(e)) and bool(np.isfinite(e).all())
+    var_meas = float((e**2).mean()) / len(d) if known else 0.0
     if len(d) == 1:
-        return Interval(m, float("nan"), float("nan"))
-    half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d)))
+        if not known:
+            return Interval(m, float("nan"), float("nan"))
+        half = Z95 * math.sqrt(var_meas)
+        return Interval(m, m - half, m + half)
+    var = max(float(d.var(ddof=1)) / len(d), var_meas)
+    half = float(stats.t.ppf(0.975, len(d) - 1) * math.sqrt(var))
     return Interval(m, m - half, m + half)
 
 
@@ -149,7 +163,7 @@ def change_from_matching(m: HairMatching) -> PairChange:
         density_change_per_cm2=per_cm2,
         density_change_pct=pct,
         non_vellus_change_per_cm2=nv.scaled(1.0 / area) if area > 0 else NAN_INTERVAL,
-        mean_thickness_change_um=paired_mean(m.diameter_change_um),
+        mean_thickness_change_um=paired_mean(m.diameter_change_um, m.diameter_change_se_um),
         share_became_active=s["share_became_active"],
         share_went_dormant=s["share_went_dormant"],
     )

@@ -105,6 +105,7 @@ def consensus(
     upp = ref.um_per_px
     xy = list(ref.xy_px)
     diam: list[list[float]] = [[d] for d in ref.diameter_um]
+    errs: list[list[float]] = [[e] for e in ref.diameter_se]
     ids = list(ref.ids) if ref.ids is not None else None
     frames: list[np.ndarray] = []  # each further photo's field, in the reference frame
     regs: list[Registration | None] = []
@@ -126,6 +127,7 @@ def consensus(
         pairs, _ = assign(found, mapped, max_distance_um / upp)
         for i, j in pairs:
             diam[i].append(float(other.diameter_um[j]))
+            errs[i].append(float(other.diameter_se[j]))
         rest = np.setdiff1d(np.arange(len(other)), pairs[:, 1])
         inside = (
             sim.inside_polygon(sim.frame_polygon(ref.width, ref.height), mapped[rest])
@@ -135,6 +137,7 @@ def consensus(
         for j in rest[inside]:
             xy.append(mapped[j])
             diam.append([float(other.diameter_um[j])])
+            errs.append([float(other.diameter_se[j])])
             if ids is not None:
                 ids.append(int(other.ids[j]) if other.ids is not None else -1)
     pts = np.asarray(xy, dtype=float).reshape(-1, 2)
@@ -144,12 +147,24 @@ def consensus(
         covering += sim.inside_polygon(poly, pts) if len(pts) else 0
     keep = (covering <= 1) | (2 * seen > covering)
     mean_d = np.array([np.nanmean(d) if np.isfinite(d).any() else np.nan for d in diam], dtype=float)
+    mean_se = np.array([_se_of_mean(d, e) for d, e in zip(diam, errs)], dtype=float)
     cands = [pts[~keep]] + ([ref.candidates_xy] if ref.candidates_xy is not None else [])
     points = replace(
         ref,
         xy_px=pts[keep],
         diameter_um=mean_d[keep],
+        diameter_se_um=mean_se[keep],
         ids=None if ids is None else np.asarray(ids, dtype=np.int64)[keep],
         candidates_xy=np.concatenate(cands).reshape(-1, 2),
     )
     return Consensus(points, seen[keep], covering[keep], int((~keep).sum()), regs)
+
+
+def _se_of_mean(diameters: list[float], errors: list[float]) -> float:
+    """Standard error of the mean of one hair's diameters from several photos (NaN unless
+    every measured diameter has its error)."""
+    d, e = np.asarray(diameters, float), np.asarray(errors, float)
+    m = np.isfinite(d)
+    if not m.any() or not np.isfinite(e[m]).all():
+        return float("nan")
+    return float(np.sqrt((e[m] ** 2).sum()) / m.sum())

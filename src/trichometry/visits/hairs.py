@@ -30,6 +30,8 @@ class HairPoints:
         candidates_xy: optional ``(C, 2)`` float64 sub-threshold exit peaks ``(x, y)`` px:
             not hairs; :func:`~trichometry.visits.matching.match_hairs` promotes one to a
             hair only where the other visit has an unmatched hair at the same place.
+        diameter_se_um: optional ``(N,)`` standard error of each diameter (NaN where
+            unknown); the thickness change's interval uses it.
     """
 
     xy_px: np.ndarray
@@ -40,6 +42,7 @@ class HairPoints:
     ids: np.ndarray | None = None
     image: np.ndarray | None = None
     candidates_xy: np.ndarray | None = None
+    diameter_se_um: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         xy = np.asarray(self.xy_px, dtype=np.float64).reshape(-1, 2)
@@ -60,6 +63,11 @@ class HairPoints:
             raise DataFormatError(f"HairPoints: invalid frame {self.width}x{self.height} px.")
         object.__setattr__(self, "xy_px", xy)
         object.__setattr__(self, "diameter_um", d)
+        if self.diameter_se_um is not None:
+            se = np.asarray(self.diameter_se_um, dtype=np.float64).reshape(-1)
+            if len(se) != len(xy):
+                raise DataFormatError(f"HairPoints: {len(se)} diameter errors for {len(xy)} hairs.")
+            object.__setattr__(self, "diameter_se_um", se)
         if self.ids is not None:
             ids = np.asarray(self.ids, dtype=np.int64).reshape(-1)
             if len(ids) != len(xy):
@@ -77,6 +85,11 @@ class HairPoints:
                     "HairPoints: candidate points contain NaN or infinity; drop those candidates first."
                 )
             object.__setattr__(self, "candidates_xy", cand)
+
+    @property
+    def diameter_se(self) -> np.ndarray:
+        """``(N,)`` diameter standard errors, NaN where (or all where) unknown."""
+        return self.diameter_se_um if self.diameter_se_um is not None else np.full(len(self), np.nan)
 
     @property
     def n_candidates(self) -> int:
@@ -137,6 +150,7 @@ class HairPoints:
             )
         hairs = doc["hairs"]
         dia = [h.get("thickness_um") for h in hairs]
+        se = [h.get("thickness_se_um") for h in hairs]  # absent in documents written before it
         cands = doc.get("candidates")  # absent in documents written before candidates existed
         try:
             cand_xy = None if cands is None else [(float(c["x_px"]), float(c["y_px"])) for c in cands]
@@ -155,6 +169,7 @@ class HairPoints:
             height=int(height),
             image=image,
             candidates_xy=None if cand_xy is None else np.array(cand_xy, dtype=np.float64).reshape(-1, 2),
+            diameter_se_um=np.array([np.nan if v is None else float(v) for v in se], dtype=np.float64),
         )
 
     def rescaled(self, factor: float) -> HairPoints:
@@ -173,4 +188,5 @@ class HairPoints:
             ids=self.ids,
             image=image,
             candidates_xy=None if self.candidates_xy is None else (self.candidates_xy + 0.5) * factor - 0.5,
+            diameter_se_um=self.diameter_se_um,
         )

@@ -150,6 +150,13 @@ class HairMatching:
             return np.zeros(0)
         return self.follow.diameter_um[self.pairs[:, 1]] - self.base.diameter_um[self.pairs[:, 0]]
 
+    @property
+    def diameter_change_se_um(self) -> np.ndarray:
+        """``(K,)`` standard error of each matched hair's diameter change (NaN if unknown)."""
+        if len(self.pairs) == 0:
+            return np.zeros(0)
+        return np.hypot(self.follow.diameter_se[self.pairs[:, 1]], self.base.diameter_se[self.pairs[:, 0]])
+
     def pair_fates(self) -> list[str]:
         """Per matched pair: ``kept``, ``thickened`` or ``thinned`` (beyond ``thickness_change_um``)."""
         thr = self.config.thickness_change_um

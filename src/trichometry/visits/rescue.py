@@ -34,6 +34,7 @@ def promote(points: HairPoints, chosen: np.ndarray) -> HairPoints:
         points,
         xy_px=np.vstack([points.xy_px, cand[chosen]]),
         diameter_um=np.concatenate([points.diameter_um, np.full(len(chosen), np.nan)]),
+        diameter_se_um=np.concatenate([points.diameter_se, np.full(len(chosen), np.nan)]),
         ids=None if points.ids is None else np.concatenate([points.ids, np.full(len(chosen), -1)]),
         candidates_xy=cand[rest],
     )
@@ -94,6 +95,7 @@ def keep_paired(points: HairPoints, n_hairs: int, paired: np.ndarray) -> tuple[H
             points,
             xy_px=points.xy_px[keep],
             diameter_um=points.diameter_um[keep],
+            diameter_se_um=points.diameter_se[keep],
             ids=None if points.ids is None else points.ids[keep],
             candidates_xy=np.vstack([cand, back]),
         ),
