@@ -89,7 +89,9 @@ def test_no_hair_is_flagged_not_measured():
     faint = bar_image(5.0, 1.0, 0.5, contrast=3.0)  # 3 grey levels: below the contrast floor
     got = optics_width(*section_profiles(faint, TRACE, 5.0), 5.0, 1.0)
     assert got.width_px is None and got.reasons.get("low_contrast", 0) > 0
-    short = optics_width(*(section_profiles(flat, np.array([[5.0, 5.0], [5.5, 5.0]]), 5.0) or (None, None)), 5.0, 1.0)
+    short = optics_width(
+        *(section_profiles(flat, np.array([[5.0, 5.0], [5.5, 5.0]]), 5.0) or (None, None)), 5.0, 1.0
+    )
     assert short.flag == "short_trace"
 
 

@@ -157,7 +157,7 @@ def fit_sections(
         jac = np.where(better[:, None, None], j_new, jac)
         cost = np.where(better, c_new, cost)
         lam = np.where(better, lam * 0.3, lam * 4.0)
-        converged |= lam > 1e6  # no step improves: at a minimum
+        converged |= lam > 1e8  # no step improves: at a minimum
         if converged.all():
             break
     m = np.maximum(wts.sum(axis=1), 1.0)
