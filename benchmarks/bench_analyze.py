@@ -42,11 +42,12 @@ from trichometry.classical import ClassicalDetector
 from trichometry.evaluation.metrics import point_detection
 from trichometry.evaluation.yardstick import box_matches
 from trichometry.io import read_image
-from trichometry.measure import measure
+from trichometry.measure import MeasureConfig, measure
 from trichometry.measure.oracle import prediction_from_truth
 from trichometry.quality.overlays import detect_overlays
 from trichometry.utils.atomic import atomic_write_text
 
+MEASURE_CONFIG = MeasureConfig()  # set from --profile-method
 HELD_OUT_SEED0 = 900_000
 FDU_UM_PER_PX = 2.8
 log = logging.getLogger("bench_analyze")
@@ -87,7 +88,7 @@ def _run_one(
     else:
         pred = det.predict(img, um)
     t3 = time.perf_counter()
-    m = measure(img, pred, um_per_px=um, valid_mask=valid)
+    m = measure(img, pred, um_per_px=um, valid_mask=valid, config=MEASURE_CONFIG)
     t4 = time.perf_counter()
     return m, {"read_s": t1 - t0, "qc_s": t2 - t1, "infer_s": t3 - t2, "measure_s": t4 - t3}, valid
 
@@ -243,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--model", type=Path, default=None, help="checkpoint for 'model' (default: the shipped one)"
     )
+    ap.add_argument(
+        "--profile-method", default=MeasureConfig.profile_method, help="optics, edge or half_depth"
+    )
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=960)
     ap.add_argument("--match-um", type=float, default=60.0, help="exit match radius on generated images")
@@ -251,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         "--fdu-root", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "fdu"
     )
     args = ap.parse_args(argv)
+    global MEASURE_CONFIG
+    MEASURE_CONFIG = MeasureConfig(profile_method=args.profile_method)
     logging.basicConfig(level=logging.WARNING)
     dets = _detectors([m.strip() for m in args.methods.split(",") if m.strip()], args.model)
     results: dict[str, Any] = {
@@ -262,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         "match_um": args.match_um,
         "box_margin_px": args.box_margin_px,
         "methods": list(dets),
+        "profile_method": args.profile_method,
     }
     if "model" in dets:  # which weights and calibration the model rows come from
         src = dets["model"].source
