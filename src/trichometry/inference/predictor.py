@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,15 @@ def logit(p: float) -> float:
 
 
 def default_model_path() -> Path:
-    """The checkpoint :func:`load_default_predictor` uses: ``$TRICHOMETRY_MODEL`` or the shipped one."""
+    """The checkpoint :func:`load_default_predictor` uses: ``$TRICHOMETRY_MODEL`` or the shipped one.
+
+    The shipped checkpoint is package data (``trichometry/resources/models/``), found
+    through :mod:`importlib.resources`, so an installed wheel finds it as a checkout does.
+    """
     env = os.environ.get(ENV_MODEL)
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parents[3] / "models" / DEFAULT_MODEL_NAME
+    return Path(str(resources.files("trichometry.resources").joinpath("models", DEFAULT_MODEL_NAME)))
 
 
 def _tile_starts(size: int, tile: int, step: int) -> list[int]:
@@ -154,7 +159,7 @@ class Predictor:
 
     Example::
 
-        pred = Predictor("models/hairnet_tiny.pt").predict(image, um_per_px=2.8)
+        pred = Predictor(default_model_path()).predict(image, um_per_px=2.8)
         pred.exit_prob.shape == image.shape[:2]
     """
 

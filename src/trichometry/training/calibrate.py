@@ -27,8 +27,8 @@ thresholds, and a clinic measures real photos.
 
 Run::
 
-    python -m trichometry.training.calibrate run/checkpoints/best.pt models/hairnet_tiny.pt --scenes 30
-    python -m trichometry.training.calibrate run/checkpoints/last.pt models/hairnet_tiny.pt \
+    python -m trichometry.training.calibrate run/checkpoints/best.pt src/trichometry/resources/models/hairnet_tiny.pt --scenes 30
+    python -m trichometry.training.calibrate run/checkpoints/last.pt src/trichometry/resources/models/hairnet_tiny.pt \
         --objective count --boxes ../shared/data/fdu --boxes-split train --boxes-limit 60
 """
 

@@ -6,7 +6,7 @@
 
 Run::
 
-    python -m trichometry.training.validate models/hairnet_tiny.pt --synthetic 40 \\
+    python -m trichometry.training.validate src/trichometry/resources/models/hairnet_tiny.pt --synthetic 40 \\
         --boxes ../shared/data/fdu --split val --limit 100
 """
 
