@@ -23,7 +23,7 @@ Usage::
 
     python benchmarks/yardstick.py --out yardstick_out               # everything
     python benchmarks/yardstick.py --n-real 40 --n-synth 10          # a quick look
-    python benchmarks/yardstick.py --model models/other.pt --compare src/trichometry/resources/models/hairnet_tiny.pt
+    python benchmarks/yardstick.py --model other.pt --compare src/trichometry/resources/models/hairnet_tiny.pt
 """
 
 from __future__ import annotations

@@ -94,12 +94,17 @@ def test_rejected_and_uncalibrated_documents_keep_the_schema() -> None:
 
 def test_csv_rows_and_formula_neutralised(result, tmp_path: Path) -> None:
     doc = result.to_dict()
-    rows = [result_row(doc, "=HYPERLINK(evil).jpg", "a.json", "a_overlay.png"), failure_row("-b.jpg", "=bad")]
+    rows = [
+        result_row(doc, "=HYPERLINK(evil).jpg", "a.json", "a_overlay.png"),
+        failure_row("-b.jpg", "=bad"),
+        failure_row("-12", "x"),  # a plain number is no formula: the same rule as the reports
+    ]
     path = write_csv(tmp_path / "m.csv", rows)
     with path.open() as fh:
         got = list(csv.DictReader(fh))
     assert list(got[0]) == list(CSV_COLUMNS)
     assert got[0]["file"].startswith("'=") and got[1]["file"] == "'-b.jpg" and got[1]["error"] == "'=bad"
+    assert got[2]["file"] == "-12"
     assert got[0]["status"] == "ok" and int(got[0]["hair_count"]) == 3 and got[1]["status"] == "failed"
     assert float(got[0]["density_per_cm2"]) == pytest.approx(doc["density_per_cm2"], rel=1e-5)
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 from typing import Any
 
 from trichometry.utils.encoding import json_safe
+from trichometry.utils.spreadsheet import neutralise
 
 SCHEMA_VERSION = 1
 
@@ -187,9 +188,7 @@ def _cell(v: Any) -> Any:
         return ""
     if isinstance(v, float):
         return f"{v:.6g}"
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
+    return neutralise(v)
 
 
 def _dict_cell(d: dict[str, Any] | None) -> str | None:

@@ -2,7 +2,7 @@
 
 Numbers are written in Python's shortest round-trip form (``repr``), so reading the file
 back gives exactly the reported values; missing values are empty cells. Text cells are
-neutralised against formula injection (:mod:`trichometry.reports.safety`).
+neutralised against formula injection (:mod:`trichometry.utils.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from trichometry.reports.report import Report
-from trichometry.reports.safety import neutralise
 from trichometry.utils.atomic import atomic_write_bytes, atomic_write_text
+from trichometry.utils.spreadsheet import neutralise
 
 
 def format_cell(value: Any) -> str:

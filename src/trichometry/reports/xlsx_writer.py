@@ -25,8 +25,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 from trichometry.reports import tables
 from trichometry.reports.report import Report
-from trichometry.reports.safety import neutralise
 from trichometry.utils.atomic import atomic_write_bytes
+from trichometry.utils.spreadsheet import neutralise
 
 _BOLD = Font(bold=True)
 

@@ -27,8 +27,9 @@ thresholds, and a clinic measures real photos.
 
 Run::
 
-    python -m trichometry.training.calibrate run/checkpoints/best.pt src/trichometry/resources/models/hairnet_tiny.pt --scenes 30
-    python -m trichometry.training.calibrate run/checkpoints/last.pt src/trichometry/resources/models/hairnet_tiny.pt \
+    M=src/trichometry/resources/models/hairnet_tiny.pt   # the shipped checkpoint (package data)
+    python -m trichometry.training.calibrate run/checkpoints/best.pt $M --scenes 30
+    python -m trichometry.training.calibrate run/checkpoints/last.pt $M \
         --objective count --boxes ../shared/data/fdu --boxes-split train --boxes-limit 60
 """
 

@@ -26,7 +26,8 @@ Per box (in the image's own pixels):
 
 Usage::
 
-    python -m trichometry.training.pseudolabel src/trichometry/resources/models/hairnet_tiny.pt ../shared/data/fdu \\
+    M=src/trichometry/resources/models/hairnet_tiny.pt   # the shipped checkpoint
+    python -m trichometry.training.pseudolabel $M ../shared/data/fdu \\
         --split train --out /tmp/fdu_roots.json
 
 The output is JSON: ``{"format": "trichometry-box-roots", "version": 1, "model": {...},
@@ -257,7 +258,9 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model", help="checkpoint that finds roots (e.g. src/trichometry/resources/models/hairnet_tiny.pt)")
+    ap.add_argument(
+        "model", help="checkpoint that finds roots (e.g. src/trichometry/resources/models/hairnet_tiny.pt)"
+    )
     ap.add_argument("voc_root", help="Pascal-VOC box folder (e.g. ../shared/data/fdu)")
     ap.add_argument("--split", default="train")
     ap.add_argument("--out", required=True, help="JSON to write (outside the repository)")

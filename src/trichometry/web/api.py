@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from trichometry.store import Store
 from trichometry.store.models import User
+from trichometry.utils.spreadsheet import neutralise
 from trichometry.web.auth import api_csrf, api_user, log_in
 from trichometry.web.timeline import METRICS, matched_comparisons, subject_timeline
 from trichometry.web.uploads import parse_um_per_px, read_upload_form, store_uploads
@@ -275,13 +276,6 @@ def correct(analysis_id: int, body: CorrectionIn, request: Request, user: ApiUse
     return analysis_view(store, store.get_analysis(user, analysis_id))
 
 
-def _csv_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas (cells starting with = + - @)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @router.get("/export.csv")
 def export_csv(request: Request, user: ApiUser) -> Response:
     """One row per visit of every subject the user may read (pseudonymised: codes only)."""
@@ -309,7 +303,7 @@ def export_csv(request: Request, user: ApiUser) -> Response:
             v = r.visit
             writer.writerow(
                 [
-                    _csv_cell(x)
+                    neutralise(x)
                     for x in [
                         subject.code,
                         subject.site.code,

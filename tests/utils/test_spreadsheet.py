@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trichometry.reports.safety import neutralise
+from trichometry.utils.spreadsheet import neutralise
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ def test_numbers_and_plain_text_are_untouched(value):
 @settings(max_examples=200, deadline=None)
 def test_any_text_cell_is_safe_and_recoverable(text):
     from trichometry.reports.csv_writer import format_cell
-    from trichometry.reports.safety import DANGEROUS_PREFIXES
+    from trichometry.utils.spreadsheet import DANGEROUS_PREFIXES
 
     cell = format_cell(text)
     assert cell in (text, "'" + text)

@@ -1,4 +1,4 @@
-"""Neutralise spreadsheet formula injection in exported cells.
+"""Neutralise spreadsheet formula injection in exported cells (one rule for every CSV and XLSX).
 
 A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return can be
 run as a formula when a CSV or XLSX is opened in a spreadsheet (OWASP "CSV injection").
