@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from trichometry.training.metrics import MetricAccumulator, dice, f1_score, match_points
+from trichometry.evaluation.metrics import dice
+from trichometry.training.metrics import MetricAccumulator, f1_score
 
 
-def test_match_points_is_one_to_one() -> None:
-    pred = np.array([[0.0, 0.0], [0.5, 0.0], [20.0, 20.0]])
-    true = np.array([[0.2, 0.0], [10.0, 10.0]])
-    assert match_points(pred, true, 3.0) == (1, 2, 1)
-    assert match_points(np.zeros((0, 2)), true, 3.0) == (0, 0, 2)
+def test_accumulator_matches_one_to_one() -> None:
+    acc = MetricAccumulator(match_px=3.0)
+    acc.add(np.array([[0.0, 0.0], [0.5, 0.0], [20.0, 20.0]]), np.array([[0.2, 0.0], [10.0, 10.0]]))
+    acc.add(np.zeros((0, 2)), np.array([[0.2, 0.0], [10.0, 10.0]]))
+    assert (acc.tp, acc.fp, acc.fn) == (1, 2, 3)
 
 
 def test_f1_dice_and_accumulator_empty_cases() -> None:

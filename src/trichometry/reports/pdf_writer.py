@@ -17,7 +17,6 @@ import math
 import textwrap
 from collections import defaultdict
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -29,7 +28,6 @@ from matplotlib.backends.backend_pdf import PdfPages
 from trichometry.reports import tables
 from trichometry.reports.parameters import PARAMETERS
 from trichometry.reports.report import Report
-from trichometry.utils.atomic import atomic_write_bytes
 
 A4 = (8.27, 11.69)
 ROWS_PER_PAGE = 80
@@ -292,8 +290,3 @@ def pdf_bytes(report: Report) -> bytes:
     finally:
         fm_log.setLevel(level)
     return buf.getvalue()
-
-
-def write_pdf(report: Report, path: str | Path) -> Path:
-    """Write the PDF atomically."""
-    return atomic_write_bytes(path, pdf_bytes(report))

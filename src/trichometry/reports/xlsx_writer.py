@@ -14,7 +14,6 @@ import io
 import math
 import zipfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -25,7 +24,6 @@ from openpyxl.writer.excel import ExcelWriter
 
 from trichometry.reports import tables
 from trichometry.reports.report import Report
-from trichometry.utils.atomic import atomic_write_bytes
 from trichometry.utils.spreadsheet import neutralise
 
 _BOLD = Font(bold=True)
@@ -91,8 +89,3 @@ def xlsx_bytes(report: Report) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(wb, archive).save()  # not save_workbook(): that stamps "modified" with now
     return _fixed_zip(buf.getvalue(), when)
-
-
-def write_xlsx(report: Report, path: str | Path) -> Path:
-    """Write the workbook atomically."""
-    return atomic_write_bytes(path, xlsx_bytes(report))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from trichometry.store.errors import NotFound, StoreCorrupt
-from trichometry.utils.atomic import ensure_writable_dir
+from trichometry.utils.atomic import ensure_writable_dir, fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -30,15 +30,6 @@ _THREAD_LOCK = threading.Lock()
 def sha256_hex(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 @dataclass
@@ -105,7 +96,7 @@ class BlobStore:
         final.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(staged.tmp_path, 0o444)
         os.replace(staged.tmp_path, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         return True
 
     def discard(self, staged: Staged) -> None:
@@ -117,7 +108,7 @@ class BlobStore:
         """Delete a file that no committed record refers to (rollback of a new upload)."""
         with contextlib.suppress(FileNotFoundError):
             self.path(sha256).unlink()
-            _fsync_dir(self.path(sha256).parent)
+            fsync_dir(self.path(sha256).parent)
         log.info("removed unreferenced blob %s after a failed upload", sha256[:12])
 
     def put(self, data: bytes) -> str:

@@ -49,9 +49,10 @@ import torch
 from tqdm import tqdm
 
 from trichometry.errors import ConfigError
+from trichometry.evaluation.metrics import point_detection
 from trichometry.inference.predictor import Predictor, logit, scale_threshold
 from trichometry.models.checkpoint import load_checkpoint
-from trichometry.training.metrics import f1_score, match_points
+from trichometry.training.metrics import f1_score
 from trichometry.training.sweep import RealPhoto, Sweep, real_photos
 from trichometry.utils.atomic import atomic_write_bytes
 
@@ -121,7 +122,8 @@ def best_threshold(
             asked = (scale_threshold(t, k, um, canonical), d)  # k changes nothing at fine scales
             if asked not in scored:
                 pts = sweep.hairs(*asked)
-                scored[asked] = (*match_points(pts * um, true * um, match_um), len(pts))
+                m = point_detection(pts * um, true * um, match_um)
+                scored[asked] = (m.tp, m.fp, m.fn, len(pts))
             tp, fp, fn, n = scored[asked]
             c = counts[(t, d, k)]
             c[0], c[1], c[2] = c[0] + tp, c[1] + fp, c[2] + fn

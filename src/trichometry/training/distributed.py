@@ -60,12 +60,3 @@ def cleanup() -> None:
     """Leave the process group if one was joined."""
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
-
-
-def all_reduce_mean(value: float, info: DistInfo) -> float:
-    """Average a Python float over processes (identity when running alone)."""
-    if info.world <= 1:
-        return value
-    t = torch.tensor([value], dtype=torch.float64, device=info.device)
-    dist.all_reduce(t)
-    return float(t.item()) / info.world

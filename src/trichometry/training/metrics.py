@@ -1,45 +1,21 @@
-"""Validation metrics: exit-point matching, counts, Dice, diameter error."""
+"""Validation metrics summed over images: exit points (matched one to one as the evaluation
+matches them, :func:`trichometry.evaluation.metrics.point_detection`), counts, Dice, diameter error."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.spatial.distance import cdist
+
+from trichometry.evaluation.metrics import point_detection
 
 # An exit point is found when a detection lies within this distance of it (training-time
 # validation and `python -m trichometry.training.validate` alike).
 VAL_MATCH_UM = 15.0
 
 
-def match_points(pred: np.ndarray, true: np.ndarray, max_dist: float) -> tuple[int, int, int]:
-    """One-to-one matching of ``(N, 2)`` points within ``max_dist`` px: ``(tp, fp, fn)``.
-
-    Example:
-        >>> match_points(np.array([[0, 0], [9, 9]]), np.array([[1, 0]]), 3.0)
-        (1, 1, 0)
-    """
-    pred = np.asarray(pred, dtype=float).reshape(-1, 2)
-    true = np.asarray(true, dtype=float).reshape(-1, 2)
-    if len(pred) == 0 or len(true) == 0:
-        return 0, len(pred), len(true)
-    d = cdist(pred, true)
-    cost = np.where(d <= max_dist, d, 1e6)
-    r, c = linear_sum_assignment(cost)
-    tp = int((d[r, c] <= max_dist).sum())
-    return tp, len(pred) - tp, len(true) - tp
-
-
 def f1_score(tp: int, fp: int, fn: int) -> float:
     """F1 from counts; 1.0 when there is nothing to find and nothing was found."""
     denom = 2 * tp + fp + fn
     return 1.0 if denom == 0 else 2 * tp / denom
-
-
-def dice(pred_mask: np.ndarray, true_mask: np.ndarray) -> float:
-    """Dice of two boolean masks; 1.0 when both are empty."""
-    p, t = np.asarray(pred_mask, bool), np.asarray(true_mask, bool)
-    s = p.sum() + t.sum()
-    return 1.0 if s == 0 else float(2 * (p & t).sum() / s)
 
 
 class MetricAccumulator:
@@ -62,7 +38,8 @@ class MetricAccumulator:
         true_diam: np.ndarray | None = None,
     ) -> None:
         """Add one image (diameters in any one unit; compared on true shaft pixels > 0)."""
-        tp, fp, fn = match_points(pred_points, true_points, self.match_px)
+        m = point_detection(pred_points, true_points, self.match_px)
+        tp, fp, fn = m.tp, m.fp, m.fn
         self.tp, self.fp, self.fn = self.tp + tp, self.fp + fp, self.fn + fn
         self.count_err.append(float(len(pred_points) - len(true_points)))
         if pred_mask is not None and true_mask is not None:

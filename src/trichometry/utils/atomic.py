@@ -17,7 +17,8 @@ from pathlib import Path
 from trichometry.errors import OutputError
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Flush a directory's entries to disk (a rename inside it survives a crash); no-op where unsupported."""
     with contextlib.suppress(OSError):  # not supported on every platform / file system
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -73,7 +74,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 
@@ -112,7 +113,7 @@ def atomic_directory(path: str | os.PathLike[str], overwrite: bool = False) -> I
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from trichometry import __version__
+from trichometry.analysis import METHODS
 from trichometry.errors import ConfigError
 from trichometry.store.analyses import AnalysisRecord
 from trichometry.utils.encoding import encode_png
 
 log = logging.getLogger(__name__)
-
-METHODS = ("classical", "model")
 
 
 @dataclass(frozen=True)
