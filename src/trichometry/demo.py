@@ -246,9 +246,9 @@ def fill_clinic(
     Returns:
         The generated password of the ``admin`` user (shown once).
     """
+    from trichometry.clinic.analysis import AnalysisSettings, record_from_result
     from trichometry.data.readers import Dataset
     from trichometry.store import Store
-    from trichometry.web.analysis import AnalysisSettings, record_from_result
 
     settings = AnalysisSettings(method=method, checkpoint=model)
     store = Store.open(clinic_dir)

@@ -67,8 +67,8 @@ def test_web_derivatives_exports_and_database_carry_no_identifier(tmp_path):
     """Real analyses (classical) of planted photos; everything but the original bytes is clean."""
     from fastapi.testclient import TestClient
 
+    from trichometry.clinic.analysis import AnalysisSettings
     from trichometry.store import Store
-    from trichometry.web.analysis import AnalysisSettings
     from trichometry.web.app import ServiceSettings, create_app
 
     pw = "canary-test-password"

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from trichometry.clinic.analysis import AnalysisSettings
 from trichometry.store import AnalysisRecord, Store
 from trichometry.store.images import decode_rgb
-from trichometry.web.analysis import AnalysisSettings
 
 PASSWORD = "test-password-123"
 

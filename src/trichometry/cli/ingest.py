@@ -72,10 +72,10 @@ def command(
     from sqlalchemy import select
     from tqdm import tqdm
 
+    from trichometry.clinic.analysis import AnalysisSettings, default_analyser
     from trichometry.errors import TrichometryError
     from trichometry.store import NotFound, Store, audit
     from trichometry.store.models import User
-    from trichometry.web.analysis import AnalysisSettings, default_analyser
 
     settings = AnalysisSettings(method=method, checkpoint=checkpoint)
     if folder.is_file():  # a zip batch: all of it passes the archive limits or nothing is stored

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "analyze": "trichometry.cli.analyze",
     "compare": "trichometry.cli.compare",
     "serve": "trichometry.cli.serve",
+    "worker": "trichometry.cli.worker",
     "ingest": "trichometry.cli.ingest",
     "report": "trichometry.cli.report",
     "audit": "trichometry.cli.audit",

@@ -69,8 +69,8 @@ def command(
     """Start the clinic web service (pages at /, JSON API at /api, API docs at /docs)."""
     import uvicorn
 
+    from trichometry.clinic.analysis import AnalysisSettings
     from trichometry.store import Store
-    from trichometry.web.analysis import AnalysisSettings
     from trichometry.web.app import ServiceSettings, create_app
 
     settings = ServiceSettings(

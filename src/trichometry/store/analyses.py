@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from trichometry.store import audit
 from trichometry.store.errors import AppendOnlyViolation, InvalidInput, NotFound
-from trichometry.store.models import JOB_STATES, Analysis, Correction, Job, User, VisitImage, utcnow
+from trichometry.store.models import Analysis, Correction, User, VisitImage
 
 if TYPE_CHECKING:
     from trichometry.store.store import Store
@@ -68,29 +68,38 @@ class AnalysesMixin:
         """Append an analysis of a visit photo (never replaces an earlier one)."""
         overlay_sha = self.blobs.put(rec.overlay_png) if rec.overlay_png else None
         with self.session() as s:
-            vi = s.get(VisitImage, visit_image_id)
-            if vi is None:
-                raise NotFound(f"no image with id {visit_image_id}; it cannot be analysed.")
-            row = Analysis(
-                visit_image_id=vi.id,
-                image_sha256=vi.image.sha256,
-                method=rec.method,
-                model_name=rec.model_name,
-                model_version=rec.model_version,
-                weights_sha256=rec.weights_sha256,
-                code_version=rec.code_version,
-                config_hash=rec.config_hash,
-                quality=rec.quality,
-                overlay_sha256=overlay_sha,
-                summary_json=_json(rec.summary),
-                result_json=_json(rec.result),
-                created_by=actor.id if actor is not None else None,
-            )
-            s.add(row)
-            s.flush()
-            audit.record(
-                s, actor, "analysis.create", f"analysis:{row.id}", f"visit_image:{vi.id} {rec.method}"
-            )
+            return self._analysis_row(s, visit_image_id, rec, actor, overlay_sha)
+
+    def _analysis_row(
+        self: Store,
+        s: Any,
+        visit_image_id: int,
+        rec: AnalysisRecord,
+        actor: User | None,
+        overlay_sha: str | None,
+    ) -> Analysis:
+        """Add the analysis row and its audit event inside the open session ``s``."""
+        vi = s.get(VisitImage, visit_image_id)
+        if vi is None:
+            raise NotFound(f"no image with id {visit_image_id}; it cannot be analysed.")
+        row = Analysis(
+            visit_image_id=vi.id,
+            image_sha256=vi.image.sha256,
+            method=rec.method,
+            model_name=rec.model_name,
+            model_version=rec.model_version,
+            weights_sha256=rec.weights_sha256,
+            code_version=rec.code_version,
+            config_hash=rec.config_hash,
+            quality=rec.quality,
+            overlay_sha256=overlay_sha,
+            summary_json=_json(rec.summary),
+            result_json=_json(rec.result),
+            created_by=actor.id if actor is not None else None,
+        )
+        s.add(row)
+        s.flush()
+        audit.record(s, actor, "analysis.create", f"analysis:{row.id}", f"visit_image:{vi.id} {rec.method}")
         return row
 
     def update_analysis(self: Store, *_args: Any, **_kwargs: Any) -> None:
@@ -170,59 +179,3 @@ class AnalysesMixin:
             summary.update(corr.changes)
         summary["corrected"] = bool(corrections)
         return summary
-
-    # ----------------------------------------------------------------------------- jobs
-    def create_job(self: Store, actor: User | None, visit_image_id: int, method: str) -> Job:
-        with self.session() as s:
-            job = Job(visit_image_id=visit_image_id, method=method, created_by=actor.id if actor else None)
-            s.add(job)
-            s.flush()
-        return job
-
-    def set_job(
-        self: Store,
-        job_id: int,
-        status: str,
-        progress: float | None = None,
-        message: str | None = None,
-        analysis_id: int | None = None,
-    ) -> None:
-        if status not in JOB_STATES:
-            raise InvalidInput(f"unknown job status {status!r}")
-        with self.session() as s:
-            job = s.get(Job, job_id)
-            if job is None:
-                raise NotFound(f"no job {job_id}")
-            job.status = status
-            if progress is not None:
-                job.progress = float(progress)
-            if message is not None:
-                job.message = message[:2000]
-            if analysis_id is not None:
-                job.analysis_id = analysis_id
-            job.updated_at = utcnow()
-
-    def get_job(self: Store, actor: User | None, job_id: int) -> Job:
-        with self.read() as s:
-            job = s.get(Job, job_id)
-        if job is None:
-            raise NotFound(f"no analysis job {job_id}.")
-        if actor is not None:
-            self.get_visit_image(actor, job.visit_image_id)
-        return job
-
-    def jobs_of_visit(self: Store, visit_id: int) -> list[Job]:
-        with self.read() as s:
-            q = (
-                select(Job)
-                .join(VisitImage, VisitImage.id == Job.visit_image_id)
-                .where(VisitImage.visit_id == visit_id)
-                .order_by(Job.id)
-            )
-            return list(s.execute(q).scalars())
-
-    def unfinished_jobs(self: Store) -> list[Job]:
-        """Jobs left pending or running (e.g. by a restart), oldest first."""
-        with self.read() as s:
-            q = select(Job).where(Job.status.in_(("pending", "running"))).order_by(Job.id)
-            return list(s.execute(q).scalars())

@@ -26,6 +26,7 @@ from trichometry.store.analyses import AnalysesMixin
 from trichometry.store.blobs import BlobStore
 from trichometry.store.engine import READ_ONLY, make_engine, resolve_data_dir, resolve_db_url
 from trichometry.store.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from trichometry.store.jobs import JobsMixin
 from trichometry.store.migrate import upgrade
 from trichometry.store.models import ROLES, Site, User
 from trichometry.store.passwords import generate_password, hash_password, verify_password
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 ADMIN_PASSWORD_ENV = "TRICHOMETRY_ADMIN_PASSWORD"
 
 
-class Store(RecordsMixin, UploadsMixin, AnalysesMixin):
+class Store(RecordsMixin, UploadsMixin, AnalysesMixin, JobsMixin):
     """Database + content-addressed files under one data folder.
 
     Args:

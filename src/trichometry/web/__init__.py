@@ -2,5 +2,5 @@
 
 Build the app with :func:`trichometry.web.app.create_app`; ``trichometry serve`` runs it.
 This package's ``__init__`` imports nothing heavy, so the CLI can use
-:mod:`trichometry.web.analysis` without loading FastAPI.
+:mod:`trichometry.clinic.analysis` without loading FastAPI.
 """

@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from trichometry import __version__
+from trichometry.clinic.analysis import Analyser, AnalysisSettings
+from trichometry.clinic.worker import JobRunner
 from trichometry.errors import (
     CalibrationError,
     ConfigError,
@@ -42,9 +44,7 @@ from trichometry.store import (
     StoreCorrupt,
 )
 from trichometry.utils.atomic import atomic_write_text
-from trichometry.web.analysis import Analyser, AnalysisSettings
 from trichometry.web.auth import LoginRequired, csrf_token
-from trichometry.web.jobs import JobRunner
 from trichometry.web.limits import BodyLimit
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from trichometry.clinic.analysis import encode_png
 from trichometry.store import AccessDenied, Store
 from trichometry.store.images import decode_rgb
 from trichometry.store.models import User
-from trichometry.web.analysis import encode_png
 from trichometry.web.auth import check_csrf, csrf_token, form_csrf, log_in, page_user
 from trichometry.web.plots import figure_bytes, timeline_figure
 from trichometry.web.report import subject_report_pdf

@@ -5,8 +5,8 @@ import io
 import pytest
 from PIL import Image
 
+from trichometry.clinic.analysis import AnalysisSettings, default_analyser, summary_from_document
 from trichometry.errors import ConfigError, ImageRejected
-from trichometry.web.analysis import AnalysisSettings, default_analyser, summary_from_document
 
 
 def _synthetic_png(seed: int = 3) -> tuple[bytes, object]:

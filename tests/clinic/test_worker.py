@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from trichometry.clinic.analysis import AnalysisSettings
+from trichometry.clinic.worker import JobRunner
 from trichometry.errors import ImageRejected
 from trichometry.store import Store
-from trichometry.web.analysis import AnalysisSettings
-from trichometry.web.jobs import JobRunner
 
-from .conftest import fake_analyser, photo_png
+from ..web.conftest import fake_analyser, photo_png
 
 
 @pytest.fixture
