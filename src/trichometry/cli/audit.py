@@ -41,11 +41,9 @@ def command() -> None:
 @click.option("--files", "check_files", is_flag=True, help="Also re-hash every stored image and overlay.")
 def verify(db_url: str | None, data_dir: str | None, expect_head: str | None, check_files: bool) -> None:
     """Verify the database, the audit hash chain and (optionally) every stored file."""
-    from sqlalchemy import func, select, text
+    from sqlalchemy import text
 
-    from trichometry.store import Store
-    from trichometry.store.errors import NotFound, StoreCorrupt
-    from trichometry.store.models import Analysis, AuditEvent, Image
+    from trichometry.store import NotFound, Store, StoreCorrupt
 
     store = Store.open(data_dir, db_url, migrate=False)
     try:
@@ -62,20 +60,13 @@ def verify(db_url: str | None, data_dir: str | None, expect_head: str | None, ch
                 f"the audit log was altered: event {bad} does not match its hash chain. Records from that "
                 "event on cannot be trusted; compare with the last backup and report it to the sponsor."
             )
-        with store.session() as s:
-            n_events = s.execute(select(func.count(AuditEvent.id))).scalar() or 0
-            head = s.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
-            if expect_head:
-                found = s.execute(
-                    select(AuditEvent.id).where(AuditEvent.hash == expect_head.strip())
-                ).scalar()
-                if found is None:
-                    raise click.ClickException(
-                        f"the audit hash {expect_head[:16]}... noted earlier is no longer in the chain: "
-                        "events were deleted. Restore the database from the last backup and report it."
-                    )
-            hashes = set(s.execute(select(Image.sha256)).scalars())
-            hashes |= {h for h in s.execute(select(Analysis.overlay_sha256)).scalars() if h}
+        state = store.audit_state(expect_head)
+        n_events, head, hashes = state["events"], state["head"], state["file_hashes"]
+        if expect_head and not state["expect_head_found"]:
+            raise click.ClickException(
+                f"the audit hash {expect_head[:16]}... noted earlier is no longer in the chain: "
+                "events were deleted. Restore the database from the last backup and report it."
+            )
         n_files = 0
         if check_files:
             for sha in sorted(hashes):

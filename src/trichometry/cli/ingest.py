@@ -69,13 +69,11 @@ def command(
     data_dir,
 ) -> None:
     """Add the photos in FOLDER to a subject's visit, analyse them and store the results."""
-    from sqlalchemy import select
     from tqdm import tqdm
 
     from trichometry.clinic.analysis import AnalysisSettings, default_analyser
     from trichometry.errors import TrichometryError
-    from trichometry.store import NotFound, Store, audit
-    from trichometry.store.models import User
+    from trichometry.store import NotFound, Store
 
     settings = AnalysisSettings(method=method, checkpoint=checkpoint)
     if folder.is_file():  # a zip batch: all of it passes the archive limits or nothing is stored
@@ -87,14 +85,12 @@ def command(
     if not files:
         raise click.ClickException(f"no .jpg/.png/.tif photos in {folder}; point FOLDER at the photos.")
     store = Store.open(data_dir, db_url)
-    with store.session() as s:
-        actor = s.execute(select(User).where(User.username == username, User.active.is_(True))).scalar()
+    actor = store.active_user(username)
     if actor is None:
         raise NotFound(
             f"no active store user {username!r}; start `trichometry serve` once or pass --as USER."
         )
-    with store.session() as s:
-        audit.record(s, actor, "cli.ingest", f"folder:{folder.name}", f"OS user {getpass.getuser()}")
+    store.record_event(actor, "cli.ingest", f"folder:{folder.name}", f"OS user {getpass.getuser()}")
     try:
         subject = store.get_subject(actor, subject_code)
     except NotFound:

@@ -19,16 +19,24 @@ from trichometry.store.errors import (
     NotFound,
     StoreCorrupt,
 )
+from trichometry.store.models import Analysis, Job, Subject, User, Visit, VisitImage
 from trichometry.store.store import Store
 
+# the record types front ends read (attributes only: change them through Store methods)
 __all__ = [
     "AccessDenied",
+    "Analysis",
     "AnalysisRecord",
     "AppendOnlyViolation",
     "Conflict",
     "ImageTooLarge",
     "InvalidInput",
+    "Job",
     "NotFound",
     "Store",
     "StoreCorrupt",
+    "Subject",
+    "User",
+    "Visit",
+    "VisitImage",
 ]

@@ -228,6 +228,35 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin, JobsMixin):
         with self.read() as s:
             return audit.verify_chain(s)
 
+    def record_event(self, actor: User | None, action: str, target: str, detail: str = "") -> None:
+        """Audit something that changes no record (a download, an export, a refused request)."""
+        with self.session() as s:
+            audit.record(s, actor, action, target, detail)
+
+    def active_user(self, username: str) -> User | None:
+        """The active user of that name, ``None`` when there is none."""
+        with self.read() as s:
+            return s.execute(select(User).where(User.username == username, User.active.is_(True))).scalar()
+
+    def audit_state(self, expect_head: str | None = None) -> dict[str, object]:
+        """What ``trichometry audit verify`` reports: event count, newest hash, whether
+        ``expect_head`` is still in the chain, and the hashes of every stored file."""
+        from sqlalchemy import func
+
+        from trichometry.store.models import Analysis, AuditEvent, Image
+
+        with self.read() as s:
+            n = s.execute(select(func.count(AuditEvent.id))).scalar() or 0
+            head = s.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+            known = None
+            if expect_head:
+                known = s.execute(
+                    select(AuditEvent.id).where(AuditEvent.hash == expect_head.strip())
+                ).scalar()
+            files = set(s.execute(select(Image.sha256)).scalars())
+            files |= {h for h in s.execute(select(Analysis.overlay_sha256)).scalars() if h}
+        return {"events": int(n), "head": head, "expect_head_found": known is not None, "file_hashes": files}
+
     # ----------------------------------------------------------------------------- access
     def require_role(self, actor: User, *roles: str) -> None:
         """Raise :class:`AccessDenied` (and audit it) unless ``actor`` has one of ``roles``."""

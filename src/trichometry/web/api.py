@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from trichometry.store import Store
-from trichometry.store.models import User
+from trichometry.store import Store, User
 from trichometry.utils.spreadsheet import neutralise
 from trichometry.web.auth import api_csrf, api_user, log_in
 from trichometry.web.timeline import METRICS, matched_comparisons, subject_timeline
@@ -319,10 +318,7 @@ def export_csv(request: Request, user: ApiUser) -> Response:
                     ]
                 ]
             )
-    from trichometry.store import audit
-
-    with store.session() as s:
-        audit.record(s, user, "export.csv", "subjects", f"{len(store.list_subjects(user))} subjects")
+    store.record_event(user, "export.csv", "subjects", f"{len(store.list_subjects(user))} subjects")
     return Response(
         buf.getvalue(),
         media_type="text/csv",

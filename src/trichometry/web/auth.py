@@ -15,8 +15,7 @@ import secrets
 
 from fastapi import HTTPException, Request
 
-from trichometry.store import NotFound, Store
-from trichometry.store.models import User
+from trichometry.store import NotFound, Store, User
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +51,8 @@ def check_csrf(request: Request, submitted: str | None, user: User | None = None
         return
     why = f"{request.method} {request.url.path} without a valid CSRF token"
     if user is not None:
-        from trichometry.store import audit
-
         store: Store = request.app.state.store
-        with store.session() as s:
-            audit.record(s, user, "denied", "csrf", why)
+        store.record_event(user, "denied", "csrf", why)
     else:
         log.warning("anonymous request refused: %s", why)
     raise HTTPException(

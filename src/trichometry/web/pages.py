@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from trichometry.clinic.analysis import encode_png
-from trichometry.store import AccessDenied, Store
+from trichometry.store import AccessDenied, Store, User
 from trichometry.store.images import decode_rgb
-from trichometry.store.models import User
 from trichometry.web.auth import check_csrf, csrf_token, form_csrf, log_in, page_user
 from trichometry.web.plots import figure_bytes, timeline_figure
 from trichometry.web.report import subject_report_pdf
@@ -146,14 +145,11 @@ def subject_plot(subject_id: int, fmt: str, request: Request, user: PageUser) ->
 
 @router.get("/subjects/{subject_id}/report.pdf")
 def subject_report(subject_id: int, request: Request, user: PageUser) -> Response:
-    from trichometry.store import audit
-
     store = _store(request)
     subject = store.get_subject(user, subject_id)
     rows = subject_timeline(store, user, subject.id)
     pdf = subject_report_pdf(subject, rows, matched_comparisons(store, rows))
-    with store.session() as s:
-        audit.record(s, user, "report.pdf", f"subject:{subject.id}")
+    store.record_event(user, "report.pdf", f"subject:{subject.id}")
     name = f"trichometry-report-{subject.code}.pdf"
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -9,7 +10,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from trichometry import __version__
-from trichometry.store.models import Subject, utcnow
+from trichometry.store import Subject
 from trichometry.web.plots import timeline_figure
 from trichometry.web.timeline import METRICS, VisitRow
 
@@ -24,7 +25,8 @@ def _table_page(subject: Subject, rows: list[VisitRow], comparisons: list[dict[s
     fig.text(
         0.07,
         0.925,
-        f"Site {subject.site.code}. Generated {utcnow():%Y-%m-%d %H:%M} UTC, trichometry {__version__}.",
+        f"Site {subject.site.code}. Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"trichometry {__version__}.",
         fontsize=8,
     )
     header = [

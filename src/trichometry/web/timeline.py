@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from trichometry.errors import TrichometryError
-from trichometry.store import Store
+from trichometry.store import Analysis, Store, User, Visit
 from trichometry.store.images import decode_rgb
-from trichometry.store.models import Analysis, User, Visit
 
 log = logging.getLogger(__name__)
 

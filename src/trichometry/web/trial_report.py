@@ -17,8 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from trichometry.errors import DataFormatError
-from trichometry.store import Conflict, Store
-from trichometry.store.models import User
+from trichometry.store import Conflict, Store, User
 from trichometry.web.auth import api_user
 
 log = logging.getLogger(__name__)
@@ -103,12 +102,9 @@ def trial_report(fmt: str, request: Request, user: ApiUser) -> Response:
     store: Store = request.app.state.store
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     data, n_subjects = trial_report_bytes(store, user, fmt, now)
-    from trichometry.store import audit
-
-    with store.session() as s:
-        audit.record(
-            s, user, "report.export", "trial", f"format={fmt} subjects={n_subjects} bytes={len(data)}"
-        )
+    store.record_event(
+        user, "report.export", "trial", f"format={fmt} subjects={n_subjects} bytes={len(data)}"
+    )
     log.info("trial report %s for %s: %d subjects, %d bytes", fmt, user.username, n_subjects, len(data))
     name = f"trichometry-trial-report-{now:%Y%m%dT%H%M%SZ}.{fmt}"
     return Response(

@@ -15,10 +15,9 @@ from starlette.formparsers import MultiPartException
 
 from trichometry.errors import ImageRejected
 from trichometry.io.archive import ArchiveLimits, read_zip
-from trichometry.store import InvalidInput, Store
+from trichometry.store import InvalidInput, Store, User
 from trichometry.store.errors import ImageTooLarge
 from trichometry.store.images import inspect_image
-from trichometry.store.models import User
 from trichometry.store.uploads import safe_filename
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trichometry.store import Store
-from trichometry.store.models import Analysis, Job, Subject, User, Visit, VisitImage
+from trichometry.store import Analysis, Job, Store, Subject, User, Visit, VisitImage
 
 
 def subject_view(s: Subject) -> dict[str, Any]:
