@@ -4,21 +4,19 @@ completion exactly once, including the one whose worker is SIGKILLed in the midd
 from __future__ import annotations
 
 import io
-import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 from PIL import Image
-from sqlalchemy import create_engine, text
 
 from trichometry.store import Store
 from trichometry.synth import generate_sample
 
-PG_ENV = "TRICHOMETRY_TEST_PG_URL"
+from ..store.conftest import pg_schema_url
+
 N_JOBS = 8
 LEASE_S = 3.0
 
@@ -46,14 +44,7 @@ def _wait(cond, timeout: float, what: str) -> None:
 
 @pytest.mark.timeout(300)
 def test_two_workers_run_every_job_once_even_when_one_is_killed(tmp_path):
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f'PostgreSQL not configured: run `eval "$(.ci/services.sh)"` to set {PG_ENV}')
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin_engine = create_engine(url)
-    with admin_engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db_url = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    db_url, drop_schema = pg_schema_url()
     data = tmp_path / "data"
     store = Store.open(data, db_url)
     workers: list[subprocess.Popen] = []
@@ -93,6 +84,4 @@ def test_two_workers_run_every_job_once_even_when_one_is_killed(tmp_path):
                 except subprocess.TimeoutExpired:
                     w.kill()
         store.close()
-        with admin_engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin_engine.dispose()
+        drop_schema()

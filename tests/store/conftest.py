@@ -30,7 +30,9 @@ def jpeg_bytes(seed: int = 0, size: int = 64) -> bytes:
     return buf.getvalue()
 
 
-def _pg_store(tmp_path):
+def pg_schema_url():
+    """``(url, cleanup)``: a URL on a fresh PostgreSQL schema of its own, and what drops it;
+    skips the test when PostgreSQL is not configured."""
     from sqlalchemy import create_engine, text
 
     url = os.environ.get(PG_ENV)
@@ -41,8 +43,12 @@ def _pg_store(tmp_path):
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in url else "?"
-    store = Store.open(tmp_path / "data", f"{url}{sep}options=-csearch_path%3D{schema}")
-    return store, lambda: _drop_schema(admin, schema)
+    return f"{url}{sep}options=-csearch_path%3D{schema}", lambda: _drop_schema(admin, schema)
+
+
+def _pg_store(tmp_path):
+    url, cleanup = pg_schema_url()
+    return Store.open(tmp_path / "data", url), cleanup
 
 
 def _drop_schema(admin, schema: str) -> None:

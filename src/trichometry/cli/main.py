@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "compare": "trichometry.cli.compare",
     "serve": "trichometry.cli.serve",
     "worker": "trichometry.cli.worker",
+    "model": "trichometry.cli.model",
     "ingest": "trichometry.cli.ingest",
     "report": "trichometry.cli.report",
     "audit": "trichometry.cli.audit",

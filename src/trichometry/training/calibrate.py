@@ -186,8 +186,12 @@ def calibrate(
     tta: str = "none",
     map_scenes: int = 10,
     scale_aware: bool = True,
+    run_with: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write ``dst``: ``src`` without training state, with a calibrated exit-logit shift.
+
+    ``run_with`` (the command and its arguments, :func:`run_record`) is stored in
+    ``postprocessing["run_with"]`` so the checkpoint says how it was calibrated.
 
     With ``boxes`` (a Pascal-VOC folder) and ``objective="count"``, the first
     ``boxes_limit`` real photos of ``boxes_split`` weigh as much as the generated scenes.
@@ -224,6 +228,8 @@ def calibrate(
             "f1_at_0.3_uncalibrated": f1.get((0.3, sep_star, 0.0)),
         },
     }
+    called = {"src": src, "dst": dst, "scenes": scenes, "objective": objective, "boxes": boxes, "tta": tta}
+    post["run_with"] = run_with or run_record("calibrate", called)
     ckpt["postprocessing"] = post
     buf = io.BytesIO()
     torch.save(ckpt, buf)
@@ -233,6 +239,21 @@ def calibrate(
         src, dst, t_star, k_star, sep_star, f1[(t_star, sep_star, k_star)],
     )  # fmt: skip
     return post
+
+
+def run_record(tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    """What a model tool was run with, for the checkpoint it writes: the tool, its
+    arguments, the package version and when (UTC)."""
+    import datetime as dt
+
+    from trichometry import __version__
+
+    return {
+        "tool": f"trichometry model {tool}",
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in args.items()},
+        "trichometry_version": __version__,
+        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -265,7 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     post = calibrate(
         args.src, args.dst, args.scenes, args.device, size=tuple(args.scene_size), objective=args.objective,
         boxes=args.boxes, boxes_split=args.boxes_split, boxes_limit=args.boxes_limit, tta=args.tta,
-        scale_aware=not args.one_threshold,
+        scale_aware=not args.one_threshold, run_with=run_record("calibrate", vars(args)),
     )  # fmt: skip
     print(json.dumps(post, indent=2))
 

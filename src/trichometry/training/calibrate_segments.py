@@ -43,6 +43,7 @@ from tqdm import tqdm
 from trichometry.evaluation.metrics import point_detection
 from trichometry.inference.segment_predictor import SegmentPredictor
 from trichometry.models.checkpoint import load_checkpoint
+from trichometry.training.calibrate import run_record
 from trichometry.utils.atomic import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -153,8 +154,10 @@ def calibrate_segments(
     size: tuple[int, int] = (640, 512),
     device: str = "auto",
     try_flips: bool = True,
+    run_with: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write ``dst``: ``src`` with chosen ``postprocessing`` and without training state."""
+    """Write ``dst``: ``src`` with chosen ``postprocessing`` and without training state
+    (``run_with``, the command and its arguments, stored in ``postprocessing["run_with"]``)."""
     ckpt = load_checkpoint(src)
     holdout = int(((ckpt.get("config") or {}).get("data") or {}).get("fdu_holdout_every", 10))
     photos = tune_photos(boxes, holdout) if boxes else []
@@ -198,6 +201,9 @@ def calibrate_segments(
     }
     for key in ("optimizer", "scheduler", "scaler"):
         ckpt.pop(key, None)
+    post["run_with"] = run_with or run_record(
+        "calibrate-segments", {"src": str(src), "dst": str(dst), "boxes": str(boxes), "scenes": scenes}
+    )
     ckpt["postprocessing"] = post
     buf = io.BytesIO()
     torch.save(ckpt, buf)
@@ -218,7 +224,14 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     post = calibrate_segments(
-        args.src, args.dst, args.boxes, args.scenes, tuple(args.scene_size), args.device, not args.no_flips
+        args.src,
+        args.dst,
+        args.boxes,
+        args.scenes,
+        tuple(args.scene_size),
+        args.device,
+        not args.no_flips,
+        run_with=run_record("calibrate-segments", vars(args)),
     )
     print(json.dumps(post, indent=2))
 
