@@ -239,9 +239,17 @@ def write_reports(cohort: Path, results: Path, out: Path) -> list[Path]:
 
 
 def fill_clinic(
-    cohort: Path, results: dict[str, Any], clinic_dir: Path, method: str, model: str | None
+    cohort: Path,
+    results: dict[str, Any],
+    clinic_dir: Path,
+    method: str,
+    model: str | None,
+    db_url: str | None = None,
 ) -> str | None:
     """Stage 5: a fresh clinic database with the cohort's subjects, visits, photos and analyses.
+
+    Args:
+        db_url: the database (default: SQLite in ``clinic_dir``; files always go there).
 
     Returns:
         The generated password of the ``admin`` user (shown once).
@@ -251,7 +259,7 @@ def fill_clinic(
     from trichometry.store import Store
 
     settings = AnalysisSettings(method=method, checkpoint=model)
-    store = Store.open(clinic_dir)
+    store = Store.open(clinic_dir, db_url)
     try:
         admin, password = store.ensure_admin()
         site = store.create_site("DEMO", "Demo clinic", actor=admin)

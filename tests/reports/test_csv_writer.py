@@ -30,13 +30,25 @@ def _read(data: bytes) -> list[dict[str, str]]:
 def test_long_csv_round_trips_exactly(report):
     rows = _read(csv_bytes(report))
     assert list(rows[0]) == list(COLUMNS)
-    assert len(rows) == len(report.rows) == 6 * 5 * 6  # params x visits x subjects
+    # params x visits x subjects, plus one headline row per analysed follow-up visit
+    assert len(rows) == len(report.rows) == 6 * 5 * 6 + 4 * 6
     for got, want in zip(rows, report.rows):
         for col in COLUMNS:
             if col in NUMERIC:
                 assert (float(got[col]) if got[col] else None) == want[col], col
             elif col != "USUBJID":
                 assert got[col] == (want[col] or ""), col
+
+
+def test_headline_rows_lead_with_independent_counts_without_photos(report):
+    rows = _read(csv_bytes(report))
+    heads = [r for r in rows if r["PARAMCD"] == "DENSHCHG"]
+    dens = {(r["USUBJID"], r["VISIT"]): r for r in rows if r["PARAMCD"] == "DENS"}
+    assert len(heads) == 24
+    for h in heads:  # a folder of results cannot register photos: the independent change leads
+        assert h["METHOD"] == "independent counts" and h["ANL01FL"] == "Y"
+        assert float(h["AVAL"]) == float(dens[(h["USUBJID"], h["VISIT"])]["CHG"])
+        assert float(h["AVALLO"]) < float(h["AVAL"]) < float(h["AVALHI"])
 
 
 def test_negative_changes_stay_numbers_and_formula_text_is_neutralised(report):

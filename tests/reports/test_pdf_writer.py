@@ -34,6 +34,7 @@ def test_pdf_opens_with_the_expected_pages(pdf_pair):
         *[f"Statistics: {p.code}" for p in PARAMETERS],
         "Mean change from baseline by window",
         "Per-subject trajectories",
+        "Headline density change per subject",
         "Listing: DENS",
         "Missing visits",
         "Provenance",

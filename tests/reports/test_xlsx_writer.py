@@ -29,6 +29,7 @@ def test_workbook_sheets_values_and_safety(report):
         "Summary",
         "Comparisons",
         "Baseline",
+        "Headline",
         "Listing",
         "Missing",
         "Data",

@@ -11,6 +11,8 @@ downloads the JSON and the PDF report. Screenshots go to a temporary folder and 
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import os
 import shutil
 import socket
@@ -168,9 +170,35 @@ def test_clinic_workflow_in_a_real_browser(live_server, tmp_path):
         expect(page.locator("#timeline")).to_contain_text("baseline")
         expect(page.locator("#timeline")).to_contain_text("3m")
         page.wait_for_function("document.getElementById('timeline-plot').naturalWidth > 0")
-        expect(page.locator("#matched tbody tr")).to_have_count(1)
-        expect(page.locator("#matched")).not_to_contain_text("not compared")  # registered and matched
+        # one headline change per window, with its interval, led by the hair-to-hair figure
+        head = page.locator("#headlines tr.headline")
+        expect(head).to_have_count(1)
+        expect(head).to_have_attribute("data-measure", "hair-to-hair")  # registered and matched
+        expect(head.locator("td.lead")).to_contain_text("[")
+        page.wait_for_function("document.querySelector('figure.comparison img').naturalWidth > 0")
         shot("04-subject")
+        page_change = {k: float(head.get_attribute(f"data-{k}")) for k in ("change", "low", "high")}
+        window, visit = head.get_attribute("data-window"), head.get_attribute("data-visit")
+
+        # the same figure in the trial report and in /api/export.csv
+        trial = list(csv.DictReader(io.StringIO(page.request.get(f"{base}/api/reports/trial.csv").text())))
+        (t,) = [r for r in trial if r["PARAMCD"] == "DENSHCHG" and r["AVISIT"] == window]
+        assert t["VISIT"] == visit and t["METHOD"] == "hair-to-hair"
+        assert page_change == pytest.approx(
+            {"change": float(t["AVAL"]), "low": float(t["AVALLO"]), "high": float(t["AVALHI"])}, abs=1e-6
+        )
+        export = list(csv.DictReader(io.StringIO(page.request.get(f"{base}/api/export.csv").text())))
+        (e,) = [r for r in export if r["window"] == window and r["analysed_for_window"] == "Y"]
+        assert page_change == pytest.approx(
+            {
+                "change": float(e["headline_density_change_per_cm2"]),
+                "low": float(e["headline_ci95_low"]),
+                "high": float(e["headline_ci95_high"]),
+            },
+            abs=1e-6,
+        )
+        table = page.request.get(base + page.locator("figure.comparison a").get_attribute("href"))
+        assert table.ok and table.text().splitlines()[0].startswith("visit,hair,x_px")
 
         with page.expect_download() as dl:
             page.click("#download-report")

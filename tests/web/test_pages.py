@@ -62,8 +62,10 @@ def test_pages_of_a_subject_with_two_visits(service):
     page = c.get(f"/subjects/{subj['id']}")
     assert page.status_code == 200
     assert "baseline" in page.text and "1m" in page.text and "timeline-plot" in page.text
-    # the fake analyser has no hairs: the comparison says why instead of showing numbers
-    assert "not compared" in page.text
+    # the fake analyser has no hairs: independent counts lead, and the page says why
+    assert 'data-measure="independent counts"' in page.text
+    assert "the hair-to-hair comparison is not available" in page.text
+    assert c.get(f"/visits/{visit['id']}/comparison.png").status_code == 404  # and no picture
     png = c.get(f"/subjects/{subj['id']}/timeline.png")
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
     svg = c.get(f"/subjects/{subj['id']}/timeline.svg")

@@ -14,7 +14,11 @@ One row per subject x site x visit x parameter. Columns:
   (SD over images), ``NIMG`` (images with a value), ``BASE``, ``CHG``, ``PCHG``,
   ``CRIT1`` / ``CRIT1FL`` (responder rule, on the responder parameter only);
 * traceability: ``IMGID``, ``IMGSHA256`` (``;``-separated, one per image),
-  ``MODEL``, ``MODELVER``, ``MODELSHA``, ``CONVENTION``.
+  ``MODEL``, ``MODELVER``, ``MODELSHA``, ``CONVENTION``;
+* the headline change (:mod:`trichometry.reports.headline`): one extra row per analysed
+  follow-up visit with ``PARAMCD = DENSHCHG``, ``AVAL`` the headline density change,
+  ``AVALLO`` / ``AVALHI`` its 95 % interval and ``METHOD`` the figure that leads
+  (``hair-to-hair`` or ``independent counts``); these three columns are empty elsewhere.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trichometry.reports.engine import MissingVisit, ReportConfig, VisitObservation
+from trichometry.reports.headline import HeadlineChange
 from trichometry.reports.parameters import PARAMETERS
 
 COLUMNS: tuple[str, ...] = (
@@ -59,11 +64,30 @@ COLUMNS: tuple[str, ...] = (
     "MODELVER",
     "MODELSHA",
     "CONVENTION",
+    "AVALLO",
+    "AVALHI",
+    "METHOD",
 )
+
+HEADLINE_PARAM = ("DENSHCHG", "Headline density change from baseline (hairs/cm2)")
 
 #: columns that hold numbers (empty = missing); all others hold text.
 NUMERIC: frozenset[str] = frozenset(
-    {"AVISITN", "ADY", "AWTARGET", "AWLO", "AWHI", "AVAL", "AVALSD", "NIMG", "BASE", "CHG", "PCHG"}
+    {
+        "AVISITN",
+        "ADY",
+        "AWTARGET",
+        "AWLO",
+        "AWHI",
+        "AVAL",
+        "AVALSD",
+        "NIMG",
+        "BASE",
+        "CHG",
+        "PCHG",
+        "AVALLO",
+        "AVALHI",
+    }
 )
 
 
@@ -133,6 +157,9 @@ def long_rows(
                     "MODELVER": _join([r.model.version for r in imgs]),
                     "MODELSHA": _join([r.model.sha256 for r in imgs]),
                     "CONVENTION": _join([r.convention for r in imgs]),
+                    "AVALLO": None,
+                    "AVALHI": None,
+                    "METHOD": "",
                 }
             )
     for m in missing:
@@ -159,6 +186,8 @@ def long_rows(
                 BASE=None,
                 CHG=None,
                 PCHG=None,
+                AVALLO=None,
+                AVALHI=None,
             )
             rows.append(row)
     order = {p.code: i for i, p in enumerate(PARAMETERS)}
@@ -174,3 +203,34 @@ def long_rows(
         )
     )
     return rows
+
+
+def headline_rows(
+    headlines: Sequence[HeadlineChange], obs: Sequence[VisitObservation]
+) -> list[dict[str, Any]]:
+    """The ``DENSHCHG`` rows: one per headline, copying its visit's ``DENS`` row's identifiers."""
+    by_key = {(o.subject, o.site, o.visit): o for o in obs}
+    out: list[dict[str, Any]] = []
+    code, title = HEADLINE_PARAM
+    for h in headlines:
+        o = by_key[(h.subject, h.site, h.visit)]
+        w = o.window
+        assert w is not None  # headlines exist for windowed visits only
+        imgs = o.images
+        row: dict[str, Any] = dict.fromkeys(COLUMNS, "")
+        row.update(
+            STUDYID=o.study_id, USUBJID=o.subject, ARM=o.arm, SITE=o.site, VISIT=o.visit,
+            AVISIT=w.name, AVISITN=_day(w.centre_day), ADT=o.date.isoformat() if o.date else "",
+            ADY=_ady(o.day), AWINDOW=w.name, AWTARGET=_day(w.centre_day), AWLO=_day(w.first_day),
+            AWHI=_day(w.last_day), ANL01FL="Y", PARAMCD=code, PARAM=title,
+            AVAL=_num(round(h.change.estimate, 6)), AVALSD=None, NIMG=o.n_valid["DENS"],
+            BASE=_num(h.baseline_density), CHG=None, PCHG=_num(round(h.change_pct, 6)),
+            AVALLO=_num(round(h.change.low, 6)), AVALHI=_num(round(h.change.high, 6)),
+            METHOD=h.measure, IMGID=_join([r.image_id for r in imgs]),
+            IMGSHA256=_join([r.image_sha256 for r in imgs]), MODEL=_join([r.model.name for r in imgs]),
+            MODELVER=_join([r.model.version for r in imgs]), MODELSHA=_join([r.model.sha256 for r in imgs]),
+            CONVENTION=_join([r.convention for r in imgs]),
+        )  # fmt: skip
+        out.append(row)
+    out.sort(key=lambda r: (r["ARM"], r["USUBJID"], r["SITE"], r["AWTARGET"], r["ADY"], r["VISIT"]))
+    return out

@@ -5,7 +5,8 @@ library's ``Measurement.to_dict()`` with a nested ``summary``). Non-vellus densi
 vellus share come from the per-hair widths in ``hairs``: the share of hairs at least the
 cut-off thick among the hairs with a measured width, times the density (hairs whose width
 could not be measured are split like the measured ones). Without per-hair widths these
-two are missing (NaN), never guessed.
+two are the measurement's own ``nonvellus_density_per_cm2`` / ``vellus_share`` (a
+fraction) when it records them, else missing (NaN), never guessed.
 """
 
 from __future__ import annotations
@@ -140,7 +141,10 @@ def _nonvellus_density(m: Mapping[str, Any], cut: float) -> float:
     # which would read as fewer non-vellus hairs)
     if _num(m, "hair_count") == 0:
         return 0.0
-    return _density(m, cut) * _nonvellus_share(m, cut)
+    share = _nonvellus_share(m, cut)
+    if not math.isfinite(share):
+        return _num(m, "nonvellus_density_per_cm2")
+    return _density(m, cut) * share
 
 
 def _mean_diameter(m: Mapping[str, Any], cut: float) -> float:
@@ -164,7 +168,8 @@ def _cumulative(m: Mapping[str, Any], cut: float) -> float:
 def _vellus_share(m: Mapping[str, Any], cut: float) -> float:
     if "vellus_share" in m.get("_corrected", ()):
         return 100.0 * _num(m, "vellus_share")
-    return 100.0 * (1.0 - _nonvellus_share(m, cut))
+    share = _nonvellus_share(m, cut)
+    return 100.0 * (1.0 - share) if math.isfinite(share) else 100.0 * _num(m, "vellus_share")
 
 
 PARAMETERS: tuple[Parameter, ...] = (

@@ -274,6 +274,15 @@ def pdf_bytes(report: Report) -> bytes:
             _stats_pages(pdf, report)
             _plots(pdf, report)
             _trajectories(pdf, report)
+            _table_pages(
+                pdf,
+                "Headline density change per subject",
+                *tables.headline_table(report),
+                cols=[1, 3, 4, 7, 8, 9, 10, 12, 13, 14, 21],
+                note="Hair-to-hair change (registered photos) where available, else independent counts; "
+                "95% intervals; DISAGREE = intervals do not overlap.",
+                width=12,
+            )
             listing = tables.subject_listing(report)
             _table_pages(
                 pdf,

@@ -96,7 +96,9 @@ class ReportSource(Protocol):
         """One line naming where the records come from (recorded in the provenance).
 
         A source may also offer ``warnings() -> list[str]`` (what it left out); the
-        report lists them.
+        report lists them. A source that can load its photos may offer
+        ``matched_changes(observations)`` (hair-to-hair changes, see
+        :mod:`trichometry.reports.matched`); the headline change then leads with them.
         """
         ...
 

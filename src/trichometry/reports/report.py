@@ -17,7 +17,7 @@ import scipy
 from trichometry import __version__
 from trichometry.errors import ConfigError
 from trichometry.reports.baseline import BaselineStats, baseline_stats
-from trichometry.reports.bds import COLUMNS, long_rows
+from trichometry.reports.bds import COLUMNS, headline_rows, long_rows
 from trichometry.reports.engine import (
     MissingVisit,
     ReportConfig,
@@ -26,6 +26,7 @@ from trichometry.reports.engine import (
     model_warnings,
     observations,
 )
+from trichometry.reports.headline import HeadlineChange, headline_changes
 from trichometry.reports.provenance import iso, resolve_timestamp, rows_sha256
 from trichometry.reports.records import ReportSource
 from trichometry.reports.stats import ArmComparison, ArmWindowStats, arm_window_stats
@@ -54,6 +55,9 @@ class Report:
         stats: per parameter x site x arm x window.
         comparisons: per parameter x site x window x pair of arms.
         baseline: baseline values per parameter x site x arm (comparability of the arms).
+        headlines: the headline density change per analysed follow-up visit (hair-to-hair
+            when the source could register the photos, else independent counts; see
+            :mod:`trichometry.reports.headline`).
         rows: the long BDS data (see :mod:`trichometry.reports.bds`), in ``columns`` order.
         columns: column names of ``rows``.
         warnings: things a reader must know (mixed models, unknown image hashes, ...).
@@ -68,6 +72,7 @@ class Report:
     stats: list[ArmWindowStats]
     comparisons: list[ArmComparison]
     baseline: list[BaselineStats]
+    headlines: list[HeadlineChange]
     rows: list[dict[str, Any]]
     columns: tuple[str, ...]
     warnings: list[str]
@@ -178,7 +183,9 @@ def build_report(
         )
     missing = missing_visits(obs, config)
     stats, comps = arm_window_stats(obs, config)
-    rows = long_rows(obs, missing, config)
+    matched = getattr(source, "matched_changes", None)
+    headlines = headline_changes(obs, matched(obs) if callable(matched) else None)
+    rows = long_rows(obs, missing, config) + headline_rows(headlines, obs)
     warns = model_warnings(obs)
     source_warnings = getattr(source, "warnings", None)
     if callable(source_warnings):
@@ -218,6 +225,7 @@ def build_report(
         stats=stats,
         comparisons=comps,
         baseline=baseline_stats(obs, config),
+        headlines=headlines,
         rows=rows,
         columns=COLUMNS,
         warnings=warns,

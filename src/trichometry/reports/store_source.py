@@ -4,14 +4,22 @@ Each stored visit photo contributes its latest analysis, with the store's correc
 applied (and flagged). The store keeps visits by date, so a subject x target site's
 first visit is its baseline (day 0) and the visit label is its ISO date. The trial arm is
 the subject's arm as recorded on its visits (a visit without one takes the subject's
-only recorded arm; ``unassigned`` when none was recorded).
+only recorded arm; ``unassigned`` when none was recorded). Visits without any photo are
+skipped (a visit created ahead of the appointment is not the baseline).
+
+Each record's measurement is the stored analysis document; headline numbers it lacks
+(hair count, density, thickness, area) are taken from the stored summary, so analyses
+recorded by other tools read the same as on the patient page.
+
+The store can load its photos, so the source also offers :meth:`StoreSource.matched_changes`
+(hair-to-hair comparisons, see :mod:`trichometry.reports.matched`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
@@ -20,6 +28,8 @@ from trichometry.reports.records import ImageRecord, ModelInfo
 from trichometry.reports.sources import convention_label
 
 if TYPE_CHECKING:
+    from trichometry.reports.engine import VisitObservation
+    from trichometry.reports.headline import MatchedChange, VisitKey
     from trichometry.store import Store
     from trichometry.store.models import User
 
@@ -37,9 +47,12 @@ class StoreSource:
             ``None`` reads everything (trusted use, e.g. ``trichometry report --db``).
     """
 
-    def __init__(self, store: Store, actor: User | None = None) -> None:
+    def __init__(
+        self, store: Store, actor: User | None = None, subject_ids: Iterable[int] | None = None
+    ) -> None:
         self.store = store
         self.actor = actor
+        self.subject_ids = None if subject_ids is None else frozenset(subject_ids)
         self._warnings: list[str] = []
 
     def warnings(self) -> list[str]:
@@ -57,9 +70,13 @@ class StoreSource:
 
         if self.actor is not None:
             subjects = self.store.list_subjects(self.actor)
+            if self.subject_ids is not None:
+                subjects = [subj for subj in subjects if subj.id in self.subject_ids]
             return [v for subj in subjects for v in self.store.list_visits(self.actor, subj.id)]
         with self.store.session() as s:
             q = select(Visit).join(Subject).order_by(Subject.code, Visit.visit_date, Visit.id)
+            if self.subject_ids is not None:
+                q = q.where(Visit.subject_id.in_(self.subject_ids))
             return list(s.execute(q).scalars())
 
     def _photos(self, visit_id: int) -> list[Any]:
@@ -75,7 +92,9 @@ class StoreSource:
 
     def records(self) -> Iterable[ImageRecord]:
         """One record per analysed visit photo (photos without an analysis are logged)."""
-        visits = self._visits()
+        every = self._visits()
+        photos = {v.id: self._photos(v.id) for v in every}
+        visits = [v for v in every if photos[v.id]]
         first: dict[tuple[str, str], Any] = {}
         arms: dict[str, set[str]] = defaultdict(set)
         for v in visits:
@@ -89,13 +108,15 @@ class StoreSource:
         for v in tqdm(visits, desc="reading store", unit="visit", disable=len(visits) < 100):
             subject = v.subject.code
             day = (v.visit_date - first[(subject, v.target_site)]).days
-            for vi in self._photos(v.id):
+            for vi in photos[v.id]:
                 analysis = self.store.latest_analysis(vi.id)
                 if analysis is None:
                     unanalysed[subject] += 1
                     continue
                 summary = self.store.effective_summary(analysis)
-                measurement: dict[str, Any] = dict(analysis.result)
+                measurement = _with_summary(analysis.result, analysis.summary)
+                if summary.get("quality") == "reject":  # the verdict as corrected, if it was
+                    measurement = {**analysis.result, "status": "rejected"}
                 corrected = bool(summary.get("corrected"))
                 if corrected:
                     corr = self.store.corrections_of(analysis.id)
@@ -124,6 +145,39 @@ class StoreSource:
                 f"(per subject: {dict(sorted(unanalysed.items()))})"
             )
         return out
+
+    def load_image(self, record: ImageRecord) -> Any:
+        """The RGB pixels of a record's photo (for registration)."""
+        from trichometry.store.images import decode_rgb
+
+        return decode_rgb(self.store.image_bytes(record.image_sha256))
+
+    def matched_changes(self, obs: Sequence[VisitObservation]) -> dict[VisitKey, MatchedChange | str]:
+        """Hair-to-hair changes of the analysed follow-up visits (see :mod:`trichometry.reports.matched`)."""
+        from trichometry.reports.matched import matched_changes
+
+        return matched_changes(obs, self.load_image)
+
+
+#: stored summary key -> analysis document key, for documents that lack the number
+_SUMMARY_KEYS = {
+    "count": "hair_count",
+    "density_per_cm2": "density_per_cm2",
+    "mean_thickness_um": "mean_thickness_um",
+    "area_cm2": "area_cm2",
+    "nonvellus_density_per_cm2": "nonvellus_density_per_cm2",
+    "vellus_share": "vellus_share",
+}
+
+
+def _with_summary(result: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    out = dict(result)
+    if out.get("status") == "rejected":
+        return out
+    for src, dst in _SUMMARY_KEYS.items():
+        if out.get(dst) is None and summary.get(src) is not None:
+            out[dst] = summary[src]
+    return out
 
 
 def open_store(db_url: str) -> Store:

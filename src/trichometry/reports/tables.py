@@ -170,6 +170,14 @@ def subject_listing(report: Report, param: str | None = None) -> Table:
     return header, rows
 
 
+def headline_table(report: Report) -> Table:
+    """The headline density change per subject x site x window, both figures side by side."""
+    from trichometry.reports.headline import HEADLINE_COLUMNS, headline_row
+
+    header = list(HEADLINE_COLUMNS)
+    return header, [[headline_row(h)[c] for c in header] for h in report.headlines]
+
+
 def missing_table(report: Report) -> Table:
     """Every expected window without an analysed visit."""
     header = ["USUBJID", "ARM", "SITE", "WINDOW", "DAYS"]

@@ -75,6 +75,7 @@ def xlsx_bytes(report: Report) -> bytes:
     _sheet(wb, "Summary", *tables.stats_table(report))
     _sheet(wb, "Comparisons", *tables.comparisons_table(report))
     _sheet(wb, "Baseline", *tables.baseline_table(report))
+    _sheet(wb, "Headline", *tables.headline_table(report))
     _sheet(wb, "Listing", *tables.subject_listing(report))
     _sheet(wb, "Missing", *tables.missing_table(report))
     _sheet(wb, "Data", report.columns, [[row.get(c) for c in report.columns] for row in report.rows])

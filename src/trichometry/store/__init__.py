@@ -19,7 +19,7 @@ from trichometry.store.errors import (
     NotFound,
     StoreCorrupt,
 )
-from trichometry.store.models import Analysis, Job, Subject, User, Visit, VisitImage
+from trichometry.store.models import Analysis, Job, Subject, TreatmentSession, User, Visit, VisitImage
 from trichometry.store.store import Store
 
 # the record types front ends read (attributes only: change them through Store methods)
@@ -36,6 +36,7 @@ __all__ = [
     "Store",
     "StoreCorrupt",
     "Subject",
+    "TreatmentSession",
     "User",
     "Visit",
     "VisitImage",

@@ -14,10 +14,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from trichometry.clinic.course import METRICS, headline_dict, subject_course
+from trichometry.reports.headline import headline_row
 from trichometry.store import Store, User
 from trichometry.utils.spreadsheet import neutralise
 from trichometry.web.auth import api_csrf, api_user, log_in
-from trichometry.web.timeline import METRICS, matched_comparisons, subject_timeline
 from trichometry.web.uploads import parse_um_per_px, read_upload_form, store_uploads
 from trichometry.web.views import analysis_view, image_view, job_view, latest_jobs, subject_view, visit_view
 
@@ -162,16 +163,16 @@ def get_subject(subject_id: int, request: Request, user: ApiUser) -> dict[str, A
 
 
 @router.get("/subjects/{subject_id}/timeline")
-def timeline(subject_id: int, request: Request, user: ApiUser, compare: bool = False):
-    """Per-visit numbers and change since baseline; ``compare=true`` adds hair-to-hair matching."""
-    store = _store(request)
-    rows = subject_timeline(store, user, subject_id)
+def timeline(subject_id: int, request: Request, user: ApiUser):
+    """Per-visit numbers with 95 % intervals, change since baseline, and the headline change
+    per window (hair-to-hair where the photos register, else independent counts)."""
+    course = subject_course(_store(request), user, subject_id)
     out: dict[str, Any] = {
-        "metrics": {k: {"label": v[0], "unit": v[1]} for k, v in METRICS.items()},
-        "visits": [r.to_dict() for r in rows],
+        "metrics": {k: {"label": v[0], "unit": v[1], "paramcd": v[2]} for k, v in METRICS.items()},
+        "visits": [r.to_dict() for r in course.rows],
+        "headlines": [headline_dict(h) for h in course.headlines],
+        "note": course.note or None,
     }
-    if compare:
-        out["matched"] = matched_comparisons(store, rows)
     return out
 
 
@@ -275,9 +276,34 @@ def correct(analysis_id: int, body: CorrectionIn, request: Request, user: ApiUse
     return analysis_view(store, store.get_analysis(user, analysis_id))
 
 
+#: export column -> column of :func:`trichometry.reports.headline.headline_row` (same rounding)
+HEADLINE_EXPORT: dict[str, str] = {
+    "headline_measure": "MEASURE",
+    "headline_density_change_per_cm2": "DENS CHG",
+    "headline_ci95_low": "CI95 LOW",
+    "headline_ci95_high": "CI95 HIGH",
+    "headline_change_pct": "PCHG",
+    "independent_density_change_per_cm2": "INDEP CHG",
+    "independent_ci95_low": "INDEP LOW",
+    "independent_ci95_high": "INDEP HIGH",
+    "hair_to_hair_density_change_per_cm2": "H2H CHG",
+    "hair_to_hair_ci95_low": "H2H LOW",
+    "hair_to_hair_ci95_high": "H2H HIGH",
+    "matched": "MATCHED",
+    "lost": "LOST",
+    "new": "NEW",
+    "disagree": "DISAGREE",
+}
+
+
 @router.get("/export.csv")
 def export_csv(request: Request, user: ApiUser) -> Response:
-    """One row per visit of every subject the user may read (pseudonymised: codes only)."""
+    """One row per visit of every subject the user may read (pseudonymised: codes only).
+
+    Values, changes and the headline change per window are the trial report's (same rules,
+    same rounding of the headline); ``analysed_for_window`` marks the visit the report
+    analyses for its window.
+    """
     store = _store(request)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -291,15 +317,19 @@ def export_csv(request: Request, user: ApiUser) -> Response:
             "arm",
             "day",
             "window",
+            "analysed_for_window",
             "photos",
             "analysed",
             *keys,
             *[f"change_{k}" for k in keys],
+            *HEADLINE_EXPORT,
         ]
     )
-    for subject in store.list_subjects(user):
-        for r in subject_timeline(store, user, subject.id):
+    subjects = store.list_subjects(user)
+    for subject in subjects:
+        for r in subject_course(store, user, subject.id).rows:
             v = r.visit
+            head = headline_row(r.headline) if r.headline is not None else {}
             writer.writerow(
                 [
                     neutralise(x)
@@ -311,14 +341,16 @@ def export_csv(request: Request, user: ApiUser) -> Response:
                         v.arm or "",
                         r.day,
                         r.window or "",
+                        "Y" if r.analysed_for_window else "",
                         r.photos,
                         r.analysed,
                         *[r.values.get(k) for k in keys],
                         *[r.change.get(k) for k in keys],
+                        *[head.get(c) for c in HEADLINE_EXPORT.values()],
                     ]
                 ]
             )
-    store.record_event(user, "export.csv", "subjects", f"{len(store.list_subjects(user))} subjects")
+    store.record_event(user, "export.csv", "subjects", f"{len(subjects)} subjects")
     return Response(
         buf.getvalue(),
         media_type="text/csv",

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from trichometry.clinic.analysis import encode_png
+from trichometry.clinic.comparison import comparison_png, per_hair_csv, visit_comparison
+from trichometry.clinic.course import METRICS, subject_course
 from trichometry.store import AccessDenied, Store, User
 from trichometry.store.images import decode_rgb
 from trichometry.web.auth import check_csrf, csrf_token, form_csrf, log_in, page_user
 from trichometry.web.plots import figure_bytes, timeline_figure
 from trichometry.web.report import subject_report_pdf
-from trichometry.web.timeline import METRICS, matched_comparisons, subject_timeline
 from trichometry.web.uploads import parse_um_per_px, read_upload_form, store_uploads
 from trichometry.web.views import image_view, latest_jobs
 
@@ -93,18 +94,16 @@ def subjects_create(
 @router.get("/subjects/{subject_id}", response_class=HTMLResponse)
 def subject_page(subject_id: int, request: Request, user: PageUser) -> HTMLResponse:
     store = _store(request)
-    subject = store.get_subject(user, subject_id)
-    rows = subject_timeline(store, user, subject.id)
-    comparisons = matched_comparisons(store, rows)
+    course = subject_course(store, user, subject_id)
     return _render(
         request,
         "subject.html",
         user,
-        subject=subject,
-        rows=rows,
+        subject=course.subject,
+        course=course,
+        rows=course.rows,
         metrics=METRICS,
-        comparisons=comparisons,
-        treatments=store.list_treatment_sessions(user, subject.id),
+        treatments=course.treatments,
     )
 
 
@@ -138,21 +137,42 @@ def treatment_create(
 def subject_plot(subject_id: int, fmt: str, request: Request, user: PageUser) -> Response:
     if fmt not in ("png", "svg"):
         return Response("use .png or .svg", status_code=404)
-    rows = subject_timeline(_store(request), user, subject_id)
+    course = subject_course(_store(request), user, subject_id)
     media = "image/png" if fmt == "png" else "image/svg+xml"
-    return Response(figure_bytes(timeline_figure(rows), fmt), media_type=media)
+    return Response(figure_bytes(timeline_figure(course), fmt), media_type=media)
 
 
 @router.get("/subjects/{subject_id}/report.pdf")
 def subject_report(subject_id: int, request: Request, user: PageUser) -> Response:
     store = _store(request)
-    subject = store.get_subject(user, subject_id)
-    rows = subject_timeline(store, user, subject.id)
-    pdf = subject_report_pdf(subject, rows, matched_comparisons(store, rows))
+    course = subject_course(store, user, subject_id)
+    subject = course.subject
+    pdf = subject_report_pdf(course)
     store.record_event(user, "report.pdf", f"subject:{subject.id}")
     name = f"trichometry-report-{subject.code}.pdf"
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/visits/{visit_id}/comparison.png")
+def visit_comparison_png(visit_id: int, request: Request, user: PageUser) -> Response:
+    """The registered side-by-side picture of this follow-up against its baseline (404: why not)."""
+    store = _store(request)
+    compared = visit_comparison(store, user, visit_id)
+    visit = store.get_visit(user, visit_id)
+    title = f"{visit.subject.code}: baseline -> {visit.visit_date}"
+    return Response(comparison_png(compared, title), media_type="image/png")
+
+
+@router.get("/visits/{visit_id}/comparison.csv")
+def visit_comparison_csv(visit_id: int, request: Request, user: PageUser) -> Response:
+    """The per-hair table behind the picture: position, diameter and fate of every hair."""
+    store = _store(request)
+    data = per_hair_csv(visit_comparison(store, user, visit_id))
+    name = f"trichometry-comparison-visit-{visit_id}.csv"
+    return Response(
+        data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 

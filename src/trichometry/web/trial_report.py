@@ -46,6 +46,9 @@ class _ReadOnce:
     def warnings(self) -> list[str]:
         return self._source.warnings()
 
+    def matched_changes(self, obs: Any) -> Any:
+        return self._source.matched_changes(obs)
+
     def describe(self) -> str:
         return self._source.describe()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from trichometry.clinic.course import photo_quality
 from trichometry.store import Analysis, Job, Store, Subject, User, Visit, VisitImage
 
 
@@ -46,6 +47,8 @@ def analysis_view(store: Store, a: Analysis | None) -> dict[str, Any] | None:
         "code_version": a.code_version,
         "config_hash": a.config_hash,
         "quality": a.quality,
+        "quality_reasons": (q := photo_quality(a)).reasons,
+        "quality_advice": q.advice,
         "summary": a.summary,
         "effective_summary": store.effective_summary(a),
         "corrections": [
