@@ -112,7 +112,8 @@ def test_csv_rows_and_formula_neutralised(result, tmp_path: Path) -> None:
 def test_overlay_colours_hairs_by_class(result) -> None:
     doc = result.to_dict()
     pic = render_overlay(result, doc)
-    assert pic.shape == result.image.shape and pic.dtype == np.uint8
+    h, w = result.image.shape[:2]
+    assert pic.shape[0] > h and pic.shape[1] >= w and pic.dtype == np.uint8
     for h in doc["hairs"]:
         idx = doc["convention"]["labels"].index(h["class"])
         x, y = round(h["x_px"]), round(h["y_px"])
@@ -121,6 +122,24 @@ def test_overlay_colours_hairs_by_class(result) -> None:
     pic2 = render_overlay(unc)
     h = unc.to_dict()["hairs"][0]
     assert tuple(int(v) for v in pic2[round(h["y_px"]), round(h["x_px"])]) == UNCALIBRATED_COLOUR
+
+
+def test_legend_sits_below_the_photo_and_hides_no_hair(result) -> None:
+    from trichometry.clinic.analysis import AnalysisSettings, record_from_result
+    from trichometry.outputs.overlay import STRIP_COLOUR, draw_hairs
+    from trichometry.store.images import decode_rgb
+
+    doc = result.to_dict()
+    pic = render_overlay(result, doc)
+    h, w = result.image.shape[:2]
+    # every pixel of the photo area is the photo with its hairs drawn: none belongs to the legend
+    np.testing.assert_array_equal(pic[:h, :w], draw_hairs(result, doc))
+    strip = pic[h:]
+    assert (strip.min(axis=2) > 200).sum() > 100  # the legend's white text is below the photo
+    assert (strip == STRIP_COLOUR).all(axis=2).mean() > 0.5
+    # the web app stores the same picture
+    stored = record_from_result(result, AnalysisSettings(method="classical"), 5.0).overlay_png
+    np.testing.assert_array_equal(decode_rgb(stored), pic)
 
 
 def test_write_png_roundtrip_and_unwritable(tmp_path: Path) -> None:

@@ -160,3 +160,21 @@ def test_rescued_hair_is_marked_in_the_record_and_drawn():
     img = np.full((SIZE, SIZE, 3), 200, np.uint8)
     png = render_overlay(m, img, img)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_comparison_legend_is_outside_both_photos():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from trichometry.visits.overlay import comparison_figure
+
+    reg = _registration()
+    base, follow = _scene(reg)
+    img = np.full((SIZE, SIZE, 3), 200, np.uint8)
+    fig = comparison_figure(match_hairs(base, follow, reg), img, img)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    photos = [ax.images[0].get_window_extent(renderer) for ax in fig.axes]
+    assert len(photos) == 2 and not any(box.overlaps(p) for p in photos)

@@ -23,12 +23,22 @@ from typing import Any
 
 from trichometry.errors import DataFormatError
 from trichometry.reports.engine import ReportConfig, VisitObservation, observations
-from trichometry.reports.headline import HeadlineChange, headline_changes
+from trichometry.reports.headline import HeadlineChange, headline_changes, headline_row
 from trichometry.reports.intervals import visit_intervals
 from trichometry.reports.store_source import StoreSource
 from trichometry.store import Analysis, Store, Subject, TreatmentSession, User, Visit
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "METRICS",
+    "SubjectCourse",
+    "VisitRow",
+    "headline_dict",
+    "headline_row",
+    "photo_quality",
+    "subject_course",
+]
 
 #: shown metric -> (label, unit, report PARAMCD)
 METRICS: dict[str, tuple[str, str, str]] = {

@@ -2,9 +2,10 @@
 
 Each hair is a line from its exit point (filled dot) to its visible end, coloured by its
 diameter class under the result's convention; areas excluded from the analysis (burned-in
-overlays, glare, outside the ROI) are dimmed; a legend names the convention, its cut-offs,
-the counts and the density. Uncalibrated images have no classes: hairs are drawn in one
-colour and the legend says so.
+overlays, glare, outside the ROI) are dimmed; a legend in a strip below the photo (never
+over it, so it hides no hair) names the convention, its cut-offs, the counts and the
+density. Uncalibrated images have no classes: hairs are drawn in one colour and the legend
+says so.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-__all__ = ["CLASS_COLOURS", "render_overlay"]
+__all__ = ["CLASS_COLOURS", "draw_hairs", "legend_strip", "render_overlay", "with_legend"]
 
 #: RGB colours by class position from thinnest to thickest (vellus ... terminal)
 CLASS_COLOURS: tuple[tuple[int, int, int], ...] = (
@@ -35,54 +36,70 @@ def _class_colour(labels: list[str]) -> dict[str, tuple[int, int, int]]:
     return {lab: CLASS_COLOURS[i % len(CLASS_COLOURS)] for i, lab in enumerate(labels)}
 
 
-def _legend(
-    img: np.ndarray,
-    lines: list[tuple[str, tuple[int, int, int] | None]],
-    scale: float,
-    points: np.ndarray,
-) -> None:
-    """Draw the legend in the corner that hides the fewest hair lines/exit points."""
+#: background of the legend strip (outside the photo)
+STRIP_COLOUR = (32, 32, 32)
+
+
+def legend_strip(
+    lines: list[tuple[str, tuple[int, int, int] | None]], width: int, scale: float
+) -> np.ndarray:
+    """The legend as its own picture, ``width`` wide (wider if a line needs it), in columns.
+
+    It goes below the photo, so no hair is ever hidden under it.
+    """
     fs = 0.5 * scale
     th = max(1, round(scale))
     sizes = [cv2.getTextSize(t, _FONT, fs, th)[0] for t, _ in lines]
     step = max(s[1] for s in sizes) + round(8 * scale)
     sw = round(14 * scale)
-    w = max(s[0] for s in sizes) + sw + round(24 * scale)
-    h = step * len(lines) + round(10 * scale)
     pad = round(8 * scale)
-    H, W = img.shape[:2]
-    corners = [(pad, pad), (W - w - pad, pad), (pad, H - h - pad), (W - w - pad, H - h - pad)]
-
-    def hidden(c: tuple[int, int]) -> int:
-        x, y = c
-        inside = (points[:, 0] >= x) & (points[:, 0] < x + w) & (points[:, 1] >= y) & (points[:, 1] < y + h)
-        return int(inside.sum())
-
-    x0, y0 = min(corners, key=hidden)
-    x0, y0 = max(x0, 0), max(y0, 0)
-    x1, y1 = min(x0 + w, W - 1), min(y0 + h, H - 1)
-    roi = img[y0:y1, x0:x1].astype(np.float32)
-    img[y0:y1, x0:x1] = (roi * 0.35).astype(np.uint8)
+    col_w = max(s[0] for s in sizes) + sw + round(24 * scale)
+    n_cols = max(1, min(len(lines), (width - pad) // col_w))
+    per_col = -(-len(lines) // n_cols)
+    out_w = max(width, n_cols * col_w + pad)
+    strip = np.empty((step * per_col + 2 * pad, out_w, 3), np.uint8)
+    strip[:] = STRIP_COLOUR
     for k, (text, colour) in enumerate(lines):
-        y = y0 + round(6 * scale) + step * (k + 1) - round(4 * scale)
-        x = x0 + round(8 * scale)
+        col, r = divmod(k, per_col)
+        x = pad + col * col_w
+        y = pad + step * (r + 1) - round(4 * scale)
         if colour is not None:
-            cv2.rectangle(img, (x, y - sw + 2), (x + sw, y + 2), colour, -1)
+            cv2.rectangle(strip, (x, y - sw + 2), (x + sw, y + 2), colour, -1)
             x += sw + round(8 * scale)
-        cv2.putText(img, text, (x, y), _FONT, fs, (255, 255, 255), th, cv2.LINE_AA)
+        cv2.putText(strip, text, (x, y), _FONT, fs, (255, 255, 255), th, cv2.LINE_AA)
+    return strip
+
+
+def with_legend(photo: np.ndarray, strip: np.ndarray) -> np.ndarray:
+    """``photo`` at the top left, ``strip`` below it; the photo area is left exactly as drawn."""
+    h, w = photo.shape[:2]
+    out = np.empty((h + strip.shape[0], max(w, strip.shape[1]), 3), np.uint8)
+    out[:] = STRIP_COLOUR
+    out[:h, :w] = photo
+    out[h:, : strip.shape[1]] = strip
+    return out
 
 
 def render_overlay(result: Any, doc: dict[str, Any] | None = None) -> np.ndarray:
-    """Draw one analysis result.
+    """Draw one analysis result, with its legend in a strip below the photo.
 
     Args:
         result: :class:`~trichometry.analysis.AnalysisResult`.
         doc: its JSON document (computed when None).
 
     Returns:
-        ``(H, W, 3)`` uint8 RGB picture.
+        ``(H + strip, max(W, legend width), 3)`` uint8 RGB picture; its top-left ``(H, W)``
+        is the photo with the hairs drawn (:func:`draw_hairs`) and nothing else.
     """
     doc = doc if doc is not None else result.to_dict()
+    photo = draw_hairs(result, doc)
+    h, w = photo.shape[:2]
+    scale = max(0.6, min(h, w) / 700.0)
+    return with_legend(photo, legend_strip(legend_lines(result, doc), w, scale))
+
+
+def draw_hairs(result: Any, doc: dict[str, Any]) -> np.ndarray:
+    """The photo with every counted hair drawn and the unanalysed areas dimmed (no legend)."""
     img = result.image.copy()
     h, w = img.shape[:2]
     scale = max(0.6, min(h, w) / 700.0)
@@ -101,7 +118,6 @@ def render_overlay(result: Any, doc: dict[str, Any] | None = None) -> np.ndarray
     labels = list(conv.get("labels", []))
     colours = _class_colour(labels)
     calibrated = doc.get("um_per_px") is not None
-    pts: list[tuple[float, float]] = []
     thick = max(1, round(1.5 * scale))
     dot = max(3, round(4 * scale))
     for hair in doc.get("hairs", []):
@@ -112,9 +128,17 @@ def render_overlay(result: Any, doc: dict[str, Any] | None = None) -> np.ndarray
         p0 = (round(hair["x_px"]), round(hair["y_px"]))
         p1 = (round(hair["end_x_px"]), round(hair["end_y_px"]))
         cv2.line(img, p0, p1, colour, thick, cv2.LINE_AA)
-        pts += [tuple(p0 + (np.asarray(p1) - p0) * f) for f in np.linspace(0, 1, 8)]
         cv2.circle(img, p0, dot, colour, -1, cv2.LINE_AA)
         cv2.circle(img, p0, dot, (0, 0, 0), 1, cv2.LINE_AA)
+    return img
+
+
+def legend_lines(result: Any, doc: dict[str, Any]) -> list[tuple[str, tuple[int, int, int] | None]]:
+    """The legend's lines (text, colour swatch or ``None``)."""
+    conv = doc.get("convention") or {}
+    labels = list(conv.get("labels", []))
+    colours = _class_colour(labels)
+    calibrated = doc.get("um_per_px") is not None
     lines: list[tuple[str, tuple[int, int, int] | None]] = []
     if result.status == "rejected":
         lines.append(("REJECTED by quality control:", None))
@@ -139,5 +163,4 @@ def render_overlay(result: Any, doc: dict[str, Any] | None = None) -> np.ndarray
         lines.append((f"{doc.get('hair_count')} hairs (uncalibrated: no classes,", UNCALIBRATED_COLOUR))
         lines.append(("no density; give --um-per-px or --device)", None))
     lines.append(("dot = exit point; dimmed = not analysed", None))
-    _legend(img, [ln for ln in lines if ln[0]], scale, np.asarray(pts, float).reshape(-1, 2))
-    return img
+    return [ln for ln in lines if ln[0]]

@@ -95,21 +95,35 @@ def _json_safe(obj: Any) -> Any:
 def render_overlay(
     m: HairMatching, base_image: np.ndarray, follow_image: np.ndarray, title: str = ""
 ) -> bytes:
-    """PNG bytes of the side-by-side overlay (see module docstring).
+    """PNG bytes of the side-by-side overlay (see module docstring and :func:`comparison_figure`)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = comparison_figure(m, base_image, follow_image, title)
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
+def comparison_figure(
+    m: HairMatching, base_image: np.ndarray, follow_image: np.ndarray, title: str = ""
+) -> Any:
+    """The side-by-side figure: both photos with every hair's fate; the legend below the photos.
 
     Args:
         m: the matching (follow-up hairs at the baseline scale, as matched).
         base_image: ``(H, W, 3)`` uint8 RGB baseline photo.
         follow_image: follow-up photo at the same scale as ``m.follow`` (``(H', W', 3)``).
         title: figure title.
-    """
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Returns:
+        a :class:`matplotlib.figure.Figure` (no pyplot state, so safe in server threads).
+    """
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.6))
+    fig = Figure(figsize=(13, 5.6))
+    axes = fig.subplots(1, 2)
     inv = sim.invert(m.registration.matrix)
     base_poly = sim.frame_polygon(m.base.width, m.base.height)
     foll_poly = sim.apply(m.registration.matrix, sim.frame_polygon(m.follow.width, m.follow.height))
@@ -155,7 +169,4 @@ def render_overlay(
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    return buf.getvalue()
+    return fig

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from trichometry.clinic.course import METRICS, headline_dict, subject_course
-from trichometry.reports.headline import headline_row
+from trichometry.clinic.course import METRICS, headline_dict, headline_row, subject_course
 from trichometry.store import Store, User
 from trichometry.utils.spreadsheet import neutralise
 from trichometry.web.auth import api_csrf, api_user, log_in

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from typing import Any
 
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from trichometry import __version__
 from trichometry.clinic.course import METRICS, SubjectCourse
-from trichometry.visits.change import Interval
 from trichometry.web.plots import timeline_figure
 
 
@@ -19,7 +19,8 @@ def _fmt(v: float | None, digits: int = 1) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 
 
-def _ci(i: Interval, digits: int = 1) -> str:
+def _ci(i: Any, digits: int = 1) -> str:
+    """``estimate [low, high]`` of an interval."""
     return f"{_fmt(_val(i.estimate), digits)} [{_fmt(_val(i.low), digits)}, {_fmt(_val(i.high), digits)}]"
 
 
