@@ -110,3 +110,36 @@ def test_plain_form_upload_without_javascript(service):
     assert r.status_code == 303
     wait_jobs(api, visit["id"])
     assert len(store.blobs.all_hashes()) == 2  # the photo and its overlay
+
+
+def test_quality_reasons_and_what_to_do_show_where_the_clinician_looks(service):
+    from trichometry.store import AnalysisRecord
+
+    client_for, store = service
+    admin = next(u for u in store.list_users(store.authenticate("admin", PASSWORD)) if u.role == "admin")
+    subject = store.create_subject(admin, "S-Q", "A")
+    visit = store.create_visit(admin, subject.id, "2026-01-01", "frontal")
+    reasons = {
+        "reject": ["reject: glare covers 40% of the image; use immersion fluid or polarised light."],
+        "warn": ["warn: slightly out of focus (edge blur 14 um); thin hairs may be missed or widened."],
+    }
+    ids = {}
+    for verdict, why in reasons.items():
+        vi, _ = store.add_image(
+            admin, visit.id, photo_png(50 + len(ids)), f"{verdict}.png", um_per_px=4.0
+        )
+        store.add_analysis(vi.id, AnalysisRecord(
+            method="classical", model_name="t", model_version="1", weights_sha256="-", code_version="t",
+            config_hash="-", quality=verdict, summary={"count": None},
+            result={"status": "rejected" if verdict == "reject" else "ok", "hairs": [],
+                    "quality": {"verdict": verdict, "reasons": why}}))  # fmt: skip
+        ids[verdict] = vi.id
+    c = client_for()
+    _page_login(c, "doc_a")
+    page = c.get(f"/visits/{visit.id}").text
+    assert "glare covers 40%" in page and "slightly out of focus" in page
+    assert "What to do:</strong> Remove glare (immersion fluid or polarised light), re-take the photo" in page
+    reject = c.get(f"/images/{ids['reject']}").text
+    assert 'id="quality-reasons"' in reject and 'id="quality-advice"' in reject
+    warn = c.get(f"/images/{ids['warn']}").text
+    assert "slightly out of focus" in warn and 'id="quality-advice"' not in warn  # a warning needs no re-take
