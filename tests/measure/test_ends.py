@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 
 from trichometry.errors import ConfigError
-from trichometry.inference.prediction import Prediction
+from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.measure import MeasureConfig, measure
 from trichometry.measure.ends import far_ends
 from trichometry.measure.trace import Trace
@@ -88,5 +89,11 @@ def test_engine_counts_a_short_hair_with_a_peak_at_each_end_once(drawn) -> None:
     both = measure(img, pred, um_per_px=UM, config=MeasureConfig(drop_far_ends=False))
     assert both.hair_count == 3 and both.summary["far_ends_dropped"] == 0
     # a detector that already picks one end per shaft (classical) says so; nothing is dropped
-    own = Prediction(pred.shaft_prob, pred.exit_prob, pred.diameter_px, {"exits": "one_per_shaft"})
+    own = Prediction(pred.shaft_prob, pred.exit_prob, pred.diameter_px,
+                     hints=DetectorHints(one_exit_per_shaft=True))  # fmt: skip
+    # the same words in the provenance steer nothing
+    assert (
+        measure(img, dataclasses.replace(pred, source={"exits": "one_per_shaft"}), um_per_px=UM).hair_count
+        == 2
+    )
     assert measure(img, own, um_per_px=UM).hair_count == 3

@@ -161,18 +161,20 @@ def test_bad_inputs_raise_clear_errors(drawn):
 def test_a_map_less_precise_than_the_tolerance_cannot_overrule_the_profile(drawn):
     import dataclasses
 
+    from trichometry.inference import DetectorHints
+
     img, pred = drawn((128, 160), [drawn.Hair((20, 64), 0, 110, 8.0)])
     wrong = dataclasses.replace(
         pred, diameter_px=np.where(pred.diameter_px > 0, 14.0, 0.0).astype(np.float32)
     )
     # a map that claims to be precise wins where the profile disagrees with it ...
     m = measure(
-        img, dataclasses.replace(wrong, source={**wrong.source, "diameter_map_rel_error": 0.05}), um_per_px=UM
+        img, dataclasses.replace(wrong, hints=DetectorHints(diameter_map_rel_error=0.05)), um_per_px=UM
     )
     assert m.hairs[0].thickness_source == "map" and m.hairs[0].thickness_px == pytest.approx(14.0, abs=0.5)
     # ... one that its calibration found 40 % off does not
     m = measure(
-        img, dataclasses.replace(wrong, source={**wrong.source, "diameter_map_rel_error": 0.4}), um_per_px=UM
+        img, dataclasses.replace(wrong, hints=DetectorHints(diameter_map_rel_error=0.4)), um_per_px=UM
     )
     assert m.hairs[0].thickness_source == "profile" and m.hairs[0].thickness_px == pytest.approx(8.0, abs=0.6)
 

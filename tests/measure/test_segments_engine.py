@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from trichometry.inference.prediction import Prediction
+from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.inference.segment_predictor import draw_maps
 from trichometry.inference.segments import SegmentHairs
 from trichometry.measure import measure
@@ -30,7 +30,8 @@ def _segments_prediction(drawn, scores):
     )  # fmt: skip
     seg = SegmentHairs(roots, tips, (roots + tips) / 2, np.asarray(scores, float), np.array([7.0, 5.0, 6.0]))
     shaft, exit_, diam = draw_maps(seg, *img.shape[:2])
-    pred = Prediction(shaft, exit_, diam, source={"method": "model", "diameter_map": "coarse"}, hairs=seg)
+    pred = Prediction(shaft, exit_, diam, source={"method": "model"}, hairs=seg,
+                      hints=DetectorHints(coarse_diameter_map=True))  # fmt: skip
     return img, pred, hairs
 
 

@@ -38,7 +38,8 @@ def test_calibration_stores_a_monotone_shift_and_keeps_weights(tmp_path: Path) -
     assert ("exit_logit_shift" in p.predict(img, 3.0).source) == (post["exit_logit_shift"] != 0)
     err = post["diameter_map_rel_error"]  # the diameter head's precision, for the engine
     assert err is None or err >= 0
-    assert p.predict(img, 3.0).source.get("diameter_map_rel_error") == err
+    got = p.predict(img, 3.0)
+    assert got.source.get("diameter_map_rel_error") == err == got.hints.diameter_map_rel_error
 
 
 def test_calibrated_separation_reaches_the_measurement_engine(tmp_path: Path) -> None:
@@ -58,12 +59,12 @@ def test_calibrated_separation_reaches_the_measurement_engine(tmp_path: Path) ->
     ckpt["postprocessing"]["exit_min_distance_um"] = 20.0
     torch.save(ckpt, tmp_path / "c.pt")
     img = np.full((48, 64, 3), 128, np.uint8)
-    src = Predictor(tmp_path / "c.pt", device="cpu", tile_px=64).predict(img, 4.0).source
-    assert src["exit_min_distance_px"] == 5.0
+    got = Predictor(tmp_path / "c.pt", device="cpu", tile_px=64).predict(img, 4.0)
+    assert got.source["exit_min_distance_px"] == got.hints.exit_min_distance_px == 5.0
     # two exit peaks 4 px apart: one hair under that separation, two with an explicit 2 px
     exit_ = np.zeros((48, 64), np.float32)
     exit_[20, 20], exit_[20, 24] = 0.9, 0.8
-    pred = Prediction(np.zeros_like(exit_), exit_, np.zeros_like(exit_), source=src)
+    pred = Prediction(np.zeros_like(exit_), exit_, np.zeros_like(exit_), source=got.source, hints=got.hints)
     m = measure(img, pred, um_per_px=4.0)
     assert m.hair_count == 1 and m.params["exit_min_distance_px"] == 5.0  # recorded as used
     assert measure(img, pred, um_per_px=4.0, config=MeasureConfig(exit_min_distance_px=2.0)).hair_count == 2

@@ -125,9 +125,7 @@ def test_quality_reasons_and_what_to_do_show_where_the_clinician_looks(service):
     }
     ids = {}
     for verdict, why in reasons.items():
-        vi, _ = store.add_image(
-            admin, visit.id, photo_png(50 + len(ids)), f"{verdict}.png", um_per_px=4.0
-        )
+        vi, _ = store.add_image(admin, visit.id, photo_png(50 + len(ids)), f"{verdict}.png", um_per_px=4.0)
         store.add_analysis(vi.id, AnalysisRecord(
             method="classical", model_name="t", model_version="1", weights_sha256="-", code_version="t",
             config_hash="-", quality=verdict, summary={"count": None},

@@ -53,7 +53,7 @@ from skimage.morphology import skeletonize
 from trichometry.classical.ridge import flatten, ridge
 from trichometry.classical.skeleton import Path, skeleton_paths
 from trichometry.errors import CalibrationError, ConfigError, ImageRejected
-from trichometry.inference.prediction import Prediction
+from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.measure.trace import sample
 
 logger = logging.getLogger(__name__)
@@ -265,6 +265,7 @@ class ClassicalDetector:
                 "exits": "one_per_shaft",
                 "params": asdict(c),
             },
+            hints=DetectorHints(coarse_diameter_map=True, one_exit_per_shaft=True),
         )
 
     def _clean(self, mask: np.ndarray, sw_min: float, c: ClassicalConfig, um_per_px, f: float) -> np.ndarray:

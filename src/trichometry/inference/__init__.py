@@ -13,9 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from trichometry.inference.peaks import find_exit_points
-from trichometry.inference.prediction import Prediction
+from trichometry.inference.prediction import DetectorHints, Prediction
 
-__all__ = ["Prediction", "Predictor", "find_exit_points", "load_default_predictor", "load_predictor"]
+__all__ = [
+    "DetectorHints",
+    "Prediction",
+    "Predictor",
+    "find_exit_points",
+    "load_default_predictor",
+    "load_predictor",
+]
 
 
 def __getattr__(name: str) -> Any:

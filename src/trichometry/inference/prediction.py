@@ -18,6 +18,27 @@ if TYPE_CHECKING:
     from trichometry.inference.segments import SegmentHairs
 
 
+@dataclass(frozen=True)
+class DetectorHints:
+    """How the measurement engine should read a detector's maps (behaviour, not provenance).
+
+    Attributes:
+        coarse_diameter_map: the diameter map holds mask widths (classical, segment
+            detectors): a valid image profile always wins over it.
+        one_exit_per_shaft: the detector already chose one end per shaft, so there are no
+            far-end exit peaks for the engine to drop.
+        exit_min_distance_px: the calibrated smallest distance between two exit peaks, in
+            this image's pixels (``None``: the engine's default).
+        diameter_map_rel_error: the diameter head's relative error from calibration; above
+            the engine's tolerance the map counts as coarse.
+    """
+
+    coarse_diameter_map: bool = False
+    one_exit_per_shaft: bool = False
+    exit_min_distance_px: float | None = None
+    diameter_map_rel_error: float | None = None
+
+
 @dataclass
 class Prediction:
     """Dense outputs for one image, all ``(H, W)`` float32 and aligned with the input.
@@ -32,6 +53,8 @@ class Prediction:
             "sha256", ...}``; copied into every result built from this prediction.
         hairs: the detector's hairs as segments (root = exit point), in input pixels,
             scores calibrated like ``exit_prob``; ``None`` for detectors of maps only.
+        hints: how the engine should read the maps (:class:`DetectorHints`); ``source``
+            only records where the prediction came from and never steers the engine.
     """
 
     shaft_prob: np.ndarray
@@ -39,6 +62,7 @@ class Prediction:
     diameter_px: np.ndarray
     source: dict[str, Any] = field(default_factory=dict)
     hairs: SegmentHairs | None = None
+    hints: DetectorHints = field(default_factory=DetectorHints)
 
     def __post_init__(self) -> None:
         shapes = {self.shaft_prob.shape, self.exit_prob.shape, self.diameter_px.shape}

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from trichometry.errors import CalibrationError, CheckpointError, ConfigError, ImageRejected
-from trichometry.inference.prediction import Prediction
+from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.inference.resample import resample_image, resize_map
 from trichometry.models.checkpoint import model_from_checkpoint, source_info
 
@@ -261,11 +261,16 @@ class Predictor:
                 source["exit_logit_shift"] = round(shift, 6)  # the one this image got
             if self.exit_min_distance_um is not None:  # in this image's pixels, for the peak finder
                 source["exit_min_distance_px"] = round(max(1.0, self.exit_min_distance_um / um), 4)
+        err = source.get("diameter_map_rel_error")
         return Prediction(
             shaft_prob=np.clip(shaft, 0, 1).astype(np.float32),
             exit_prob=np.clip(exit_, 0, 1).astype(np.float32),
             diameter_px=np.maximum(diameter, 0).astype(np.float32),
             source=source,
+            hints=DetectorHints(
+                exit_min_distance_px=source.get("exit_min_distance_px"),
+                diameter_map_rel_error=None if err is None else float(err),
+            ),
         )
 
     def _predict_flipped(self, image: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from trichometry.errors import CheckpointError, ConfigError
-from trichometry.inference.prediction import Prediction
+from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.inference.predictor import _check_image, logit, resolve_scale
 from trichometry.inference.resample import resample_image
 from trichometry.inference.segments import SegmentHairs, decode, orient_with_stream
@@ -125,7 +125,8 @@ class SegmentPredictor:
         h, w = image.shape[:2]
         shaft, exit_, diam = draw_maps(hairs, h, w)
         source = {**self.source, "um_per_px": um, "um_per_px_assumed": assumed}
-        return Prediction(shaft_prob=shaft, exit_prob=exit_, diameter_px=diam, source=source, hairs=hairs)
+        return Prediction(shaft_prob=shaft, exit_prob=exit_, diameter_px=diam, source=source, hairs=hairs,
+                          hints=DetectorHints(coarse_diameter_map=True))  # fmt: skip
 
     def _hairs(self, canon: np.ndarray, floor: float) -> SegmentHairs:
         h, w = canon.shape[:2]

@@ -17,10 +17,10 @@ Why: where one isolated shaft is cut, the profile is a direct sub-pixel measurem
 (median error 0.4-0.9 um with oracle maps on generated images); where it disagrees, the
 section usually caught a neighbour, an occluding hair or the wrong shaft, which the
 map (trained to see units and overlaps) handles better. For detectors whose map is only
-a mask width (``source["diameter_map"] == "coarse"``, the classical baseline) a valid
+a mask width (``prediction.hints.coarse_diameter_map``, the classical baseline) a valid
 profile always wins; so it does when the detector's calibration found the map's mean
 relative error (per unit of shaft length) above ``max_disagreement``
-(``source["diameter_map_rel_error"]``, see :mod:`trichometry.training.calibrate`): a map
+(``prediction.hints.diameter_map_rel_error``, see :mod:`trichometry.training.calibrate`): a map
 less precise than the tolerance cannot judge a profile by it. ``agreement``
 (``profile / map - 1``) is reported per hair.
 """
@@ -58,7 +58,7 @@ class MeasureConfig:
 
     exit_threshold: float = 0.3  # minimal exit-heatmap peak
     # closer peaks are one exit; None: the detector's calibrated value
-    # (``prediction.source["exit_min_distance_px"]``, see training.calibrate), else 2 px
+    # (``prediction.hints.exit_min_distance_px``, see training.calibrate), else 2 px
     exit_min_distance_px: float | None = None
     shaft_threshold: float = 0.5  # shaft probability that counts as shaft
     unit_link_um: float = 200.0  # exits closer than this (chained) form one follicular unit
@@ -82,7 +82,7 @@ class MeasureConfig:
     candidate_ratio: float = 0.5
     # an exit peak on another hair's traced shaft that runs back along it is that hair's
     # far end (both ends of a short clipped hair can fire), not a hair (:mod:`.ends`);
-    # skipped for detectors whose source says ``"exits": "one_per_shaft"`` (classical)
+    # skipped for detectors whose hints say ``one_exit_per_shaft`` (classical)
     drop_far_ends: bool = True
 
 
@@ -156,7 +156,7 @@ def measure(
     dmap = np.nan_to_num(np.asarray(prediction.diameter_px, dtype=np.float32))
     sep = cfg.exit_min_distance_px
     if sep is None:
-        sep = float(prediction.source.get("exit_min_distance_px", DEFAULT_EXIT_MIN_DISTANCE_PX))
+        sep = prediction.hints.exit_min_distance_px or DEFAULT_EXIT_MIN_DISTANCE_PX
     inside = lambda xy: _in_area(xy, roi, valid_mask, shape)  # noqa: E731
     if prediction.hairs is not None:  # a segment detector: one root and straight shaft per hair
         found = locate_segments(
@@ -179,7 +179,7 @@ def measure(
             max_turn_deg=cfg.max_turn_deg,
             default_diameter_px=cfg.default_diameter_px,
             # a detector that already chose one end per shaft (classical) has no far ends to drop
-            drop_far_ends=cfg.drop_far_ends and prediction.source.get("exits") != "one_per_shaft",
+            drop_far_ends=cfg.drop_far_ends and not prediction.hints.one_exit_per_shaft,
         )
         cand_xy, cand_scores = find_candidates(
             prediction.exit_prob, found.exits, cfg.exit_threshold, cfg.candidate_ratio, sep
@@ -191,8 +191,8 @@ def measure(
     # a detector may mark its diameter map as coarse (classical: distance-transform widths
     # of a binary mask), or its calibration may find it less precise than the tolerance;
     # then a valid profile always wins over it
-    map_error = prediction.source.get("diameter_map_rel_error")
-    coarse_map = prediction.source.get("diameter_map") == "coarse" or (
+    map_error = prediction.hints.diameter_map_rel_error
+    coarse_map = prediction.hints.coarse_diameter_map or (
         map_error is not None and float(map_error) > cfg.max_disagreement
     )
     if cfg.profile_method not in PROFILE_METHODS:

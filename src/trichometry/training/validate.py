@@ -33,7 +33,7 @@ VALIDATION_SEED0 = 900_000_000  # far from every training seed
 def _separation_px(pred: Any, um_per_px: float) -> float:
     """The least distance between two exit peaks, in pixels: the one the Predictor states
     from the checkpoint's calibration (as the measurement engine uses), else 6 um."""
-    return float(pred.source.get("exit_min_distance_px", max(1.0, 6.0 / um_per_px)))
+    return float(pred.hints.exit_min_distance_px or max(1.0, 6.0 / um_per_px))
 
 
 def validate_synthetic(
