@@ -76,3 +76,32 @@ def test_diameter_errors_travel_with_the_hairs():
     assert p.rescaled(2.0).diameter_se[0] == 1.5
     with pytest.raises(DataFormatError, match="diameter errors"):
         HairPoints(np.zeros((2, 2)), np.zeros(2), 2.8, 10, 10, diameter_se_um=np.zeros(3))
+
+
+def test_a_result_object_is_read_through_its_hairs_as_its_document_would_be():
+    from trichometry.analysis import analyze
+    from trichometry.synth import generate_sample
+
+    sample = generate_sample(seed=11, width=256, height=192, um_per_px=5.0)
+    result = analyze(sample.image, um_per_px=5.0, method="classical")
+    direct, parsed = HairPoints.from_analysis(result), HairPoints.from_analysis(result.to_dict())
+    assert len(direct) == len(parsed) > 0
+    # the document keeps 6 decimals; the objects carry the unrounded values
+    for a, b in (
+        (direct.xy_px, parsed.xy_px),
+        (direct.diameter_um, parsed.diameter_um),
+        (direct.diameter_se_um, parsed.diameter_se_um),
+        (direct.candidates_xy, parsed.candidates_xy),
+    ):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)  # fmt: skip
+    assert (direct.width, direct.height, direct.um_per_px) == (parsed.width, parsed.height, parsed.um_per_px)
+    assert direct.image is result.image  # the photo travels with the object
+
+
+def test_a_rejected_result_object_is_refused_with_its_reasons():
+    from trichometry.analysis import analyze
+
+    blank = analyze(np.full((96, 128, 3), 128, np.uint8), um_per_px=5.0, method="classical")
+    assert blank.status == "rejected"
+    with pytest.raises(ImageRejected, match="no visible contrast"):
+        HairPoints.from_analysis(blank)

@@ -125,11 +125,16 @@ class HairPoints:
     def from_analysis(cls, result: Any, image: np.ndarray | None = None) -> HairPoints:
         """From :func:`trichometry.analyze`'s result, or its JSON document (``to_dict()``).
 
+        A result object is read through its measurement's hair objects (no JSON round
+        trip); a document (e.g. one the clinic store kept) is parsed.
+
         Raises:
             ImageRejected: the photo was rejected by quality control (no usable numbers).
             DataFormatError: the document lacks hairs, image size or calibration fields.
         """
-        doc = result.to_dict() if hasattr(result, "to_dict") else result
+        if hasattr(result, "measurement") and hasattr(result, "status"):
+            return cls._from_result(result, image)
+        doc = result
         if not isinstance(doc, dict) or "hairs" not in doc:
             raise DataFormatError(
                 "analysis result has no 'hairs'; run `trichometry analyze` on the photo first."
@@ -170,6 +175,29 @@ class HairPoints:
             image=image,
             candidates_xy=None if cand_xy is None else np.array(cand_xy, dtype=np.float64).reshape(-1, 2),
             diameter_se_um=np.array([np.nan if v is None else float(v) for v in se], dtype=np.float64),
+        )
+
+    @classmethod
+    def _from_result(cls, result: Any, image: np.ndarray | None) -> HairPoints:
+        if result.status == "rejected" or result.measurement is None:
+            reasons = "; ".join(result.quality.reasons) or "quality control"
+            raise ImageRejected(
+                f"{result.loaded.source} has no usable image ({reasons}); "
+                "re-take the photo of the target area."
+            )
+        m = result.measurement
+        hairs = m.hairs
+        nan = lambda v: np.nan if v is None else float(v)  # noqa: E731
+        height, width = m.image_shape
+        return cls(
+            xy_px=np.array([h.exit_xy for h in hairs], dtype=np.float64).reshape(-1, 2),
+            diameter_um=np.array([nan(h.thickness_um) for h in hairs], dtype=np.float64),
+            um_per_px=float(m.um_per_px or 0.0),
+            width=int(width),
+            height=int(height),
+            image=image if image is not None else result.image,
+            candidates_xy=np.asarray(m.candidates_xy, dtype=np.float64).reshape(-1, 2),
+            diameter_se_um=np.array([nan(h.thickness_se_um) for h in hairs], dtype=np.float64),
         )
 
     def rescaled(self, factor: float) -> HairPoints:
