@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trichometry.synth.truth import HairTruth, ImageTruth, Sample, Targets
+from trichometry.truth import HairTruth, ImageTruth, Sample, Targets
 
 
 def make_sample(

@@ -4,7 +4,7 @@ The golden images are generated, not stored: a scene drawn with OpenCV primitive
 ``trichometry.synth.generate_sample`` with fixed seeds. ``golden/classical.json`` keeps each
 image's pixel SHA-256, its full analysis document (hairs, density, thickness, classes,
 quality metrics; only timings and the package version are left out), and a fingerprint of
-the source code that produced them (io, quality, classical, measure, outputs, synth,
+the source code that produced them (io, quality, classical, measure, outputs, synth, truth,
 analysis). Two checks:
 
 * always: the same image gives byte-identical numbers in this process and in a fresh one;
@@ -39,7 +39,7 @@ CASES = [
 VOLATILE = ("timings_s", "trichometry_version")
 SRC = Path(__file__).resolve().parents[2] / "src" / "trichometry"
 FINGERPRINTED = (
-    "analysis.py", "io", "quality", "classical", "measure", "outputs", "synth", "inference/peaks.py"
+    "analysis.py", "io", "quality", "classical", "measure", "outputs", "synth", "truth.py", "inference/peaks.py"
 )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -21,7 +21,9 @@ from tqdm import tqdm
 from trichometry.data.manifest import SPLITS, ManifestRow
 from trichometry.data.writer import DatasetWriter
 from trichometry.errors import ConfigError
-from trichometry.synth.longitudinal import Subject
+
+if TYPE_CHECKING:  # the data set format does not depend on the generator
+    from trichometry.synth.longitudinal import Subject
 
 
 def assign_splits(

@@ -34,7 +34,7 @@ import numpy as np
 import tifffile
 
 from trichometry.errors import DataFormatError
-from trichometry.synth.truth import Targets
+from trichometry.truth import Targets
 from trichometry.utils.encoding import encode_png as _encode_png
 
 FORMAT_NAME = "trichometry-dataset"

@@ -39,7 +39,7 @@ from trichometry.data.format import (
 from trichometry.data.manifest import SPLITS, ManifestRow, read_manifest
 from trichometry.data.writer import sha256_bytes
 from trichometry.errors import DataFormatError
-from trichometry.synth.truth import ImageTruth, Sample
+from trichometry.truth import ImageTruth, Sample
 
 
 @dataclass

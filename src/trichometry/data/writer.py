@@ -41,7 +41,7 @@ from trichometry.data.format import (
 )
 from trichometry.data.manifest import ManifestRow, manifest_text
 from trichometry.errors import DataFormatError, OutputError
-from trichometry.synth.truth import Sample
+from trichometry.truth import Sample
 from trichometry.utils.atomic import atomic_directory
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from trichometry.errors import DataFormatError
-from trichometry.synth.truth import ImageTruth, Targets
+from trichometry.truth import ImageTruth, Targets
 from trichometry.visits import similarity as sim
 
 logger = logging.getLogger(__name__)

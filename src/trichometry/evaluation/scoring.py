@@ -26,7 +26,7 @@ from trichometry.errors import RegistrationError
 from trichometry.evaluation.cohort import Photo, Subject, true_overlap_change, true_transform
 from trichometry.evaluation.detectors import Detection
 from trichometry.evaluation.metrics import cl_dice, dice, point_detection
-from trichometry.synth.truth import ImageTruth
+from trichometry.truth import ImageTruth
 from trichometry.visits import (
     MatchConfig,
     RegistrationConfig,

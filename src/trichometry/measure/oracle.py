@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from trichometry.inference.prediction import Prediction
-from trichometry.synth.truth import Sample
+from trichometry.truth import Sample
 
 
 def prediction_from_truth(sample: Sample, exit_sigma_px: float = 1.5) -> Prediction:

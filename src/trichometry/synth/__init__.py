@@ -41,8 +41,8 @@ from trichometry.synth.generate import generate_sample, patch_extent_for
 from trichometry.synth.patch import HairSpec, ScalpPatch, SkinSpec, sample_patch
 from trichometry.synth.ranges import PRESETS, STYLES, SceneRanges
 from trichometry.synth.render import render
-from trichometry.synth.truth import HairTruth, ImageTruth, Sample, Targets
 from trichometry.synth.view import View, sample_view
+from trichometry.truth import HairTruth, ImageTruth, Sample, Targets
 
 __all__ = [
     "PRESETS",

@@ -9,8 +9,8 @@ import numpy as np
 from trichometry.synth.patch import sample_patch
 from trichometry.synth.ranges import SceneRanges
 from trichometry.synth.render import render
-from trichometry.synth.truth import Sample
 from trichometry.synth.view import View, sample_view
+from trichometry.truth import Sample
 
 _MARGIN_LONG_MAX_UM = 6000.0
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from trichometry.synth.patch import HairSpec
 from trichometry.synth.raster import ShaftRaster, rasterise_shaft
-from trichometry.synth.truth import HairTruth, Targets
 from trichometry.synth.view import View
+from trichometry.truth import HairTruth, Targets
 
 # hair colour (RGB 0-1) along the pigment axis: black, dark brown, brown, blond
 _PIGMENT = np.array(

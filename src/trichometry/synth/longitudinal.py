@@ -49,8 +49,8 @@ from trichometry.synth.protocol import (
 from trichometry.synth.ranges import SceneRanges
 from trichometry.synth.render import render
 from trichometry.synth.subject_truth import FATES, FollicleState, FollicleTrack, SubjectTruth, VisitTruth
-from trichometry.synth.truth import Sample
 from trichometry.synth.view import View, sample_view
+from trichometry.truth import Sample
 
 __all__ = [
     "ARMS",

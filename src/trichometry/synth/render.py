@@ -19,8 +19,8 @@ from trichometry.synth.overlays import draw_overlays
 from trichometry.synth.patch import ScalpPatch
 from trichometry.synth.skin import draw_follicle_marks, render_skin
 from trichometry.synth.style_heldout_hairs import shade_shaft
-from trichometry.synth.truth import ImageTruth, Sample
 from trichometry.synth.view import View
+from trichometry.truth import ImageTruth, Sample
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ VAL_SEED_OFFSET = 10_000_000  # validation scenes use seeds far from the trainin
 
 def draw_scene(cfg: DataConfig, seed: int) -> Any:
     """Scene ``seed`` at a scale drawn log-uniformly from ``cfg.um_per_px_range``, sized to
-    cover ``cfg.scene_px`` canonical px (a :class:`~trichometry.synth.truth.Sample`)."""
+    cover ``cfg.scene_px`` canonical px (a :class:`~trichometry.truth.Sample`)."""
     from trichometry.synth import generate_sample
 
     rng = np.random.default_rng(seed)

@@ -66,7 +66,7 @@ def truth_segments(truth, factor: float, cap_um: float) -> Segments:
     """Directed segments of every generated hair, resampled by ``factor``.
 
     Args:
-        truth: an :class:`~trichometry.synth.truth.ImageTruth`.
+        truth: an :class:`~trichometry.truth.ImageTruth`.
         factor: image resampling factor (truth um per px / canonical um per px).
         cap_um: longest stretch from the root that makes the segment.
 

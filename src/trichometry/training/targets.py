@@ -17,7 +17,7 @@ import numpy as np
 
 from trichometry.errors import ConfigError
 from trichometry.inference.resample import resample_image
-from trichometry.synth.truth import Sample
+from trichometry.truth import Sample
 
 
 def scale_points(points: np.ndarray, factor: float) -> np.ndarray:

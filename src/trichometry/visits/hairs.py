@@ -109,7 +109,7 @@ class HairPoints:
 
     @classmethod
     def from_truth(cls, truth: Any, image: np.ndarray | None = None) -> HairPoints:
-        """Hairs whose exit point lies inside the frame of an :class:`~trichometry.synth.truth.ImageTruth`."""
+        """Hairs whose exit point lies inside the frame of an :class:`~trichometry.truth.ImageTruth`."""
         hairs = truth.inside_hairs
         return cls(
             xy_px=np.array([h.exit_xy for h in hairs], dtype=np.float64).reshape(-1, 2),
