@@ -4,9 +4,13 @@
   registration, matching and the statistics from detection error);
 * ``perturbed``: the oracle with independent misses, false detections and jitter
   (:class:`Perturbation`): what detection quality do the change measures need?
-* ``classical``: :class:`trichometry.classical.ClassicalDetector` + :func:`trichometry.measure.measure`;
-* ``model``: the learned network from ``checkpoint`` (default: the shipped model) +
-  :func:`trichometry.measure.measure`.
+* ``classical``: :class:`trichometry.classical.ClassicalDetector`;
+* ``model``: the learned network from ``checkpoint`` (default: the shipped model).
+
+``classical`` and ``model`` run the pipeline clinicians use, :func:`trichometry.analyze`:
+quality control on (its valid mask is the analysed area), detector, measurement. A photo
+that quality control rejects carries no hairs (``Detection.rejected`` says why): like the
+clinic, the scoring leaves it out of its visit and counts it.
 """
 
 from __future__ import annotations
@@ -72,36 +76,41 @@ class Detection:
 
     points: HairPoints
     shaft_mask: np.ndarray | None = None  # (H, W) bool
+    rejected: str | None = None  # quality control's reasons when the photo was rejected
 
 
 Detector = Callable[[Photo], Detection]
 
 
-def _from_measurement(photo: Photo, prediction, measurement) -> Detection:  # type: ignore[no-untyped-def]
-    xy = measurement.exit_points()
-    dia = np.array(
-        [np.nan if h.thickness_um is None else float(h.thickness_um) for h in measurement.hairs],
-        dtype=np.float64,
-    )
-    h, w = photo.image.shape[:2]
-    # sub-threshold exit peaks: matching may rescue one where the other visit has a hair
-    cand = getattr(measurement, "candidates_xy", None)
-    se = np.array(
-        [np.nan if h.thickness_se_um is None else float(h.thickness_se_um) for h in measurement.hairs]
-    )
-    pts = HairPoints(
-        xy, dia, photo.truth.um_per_px, w, h, image=photo.image, candidates_xy=cand, diameter_se_um=se
-    )
-    return Detection(pts, np.asarray(prediction.shaft_prob) >= 0.5)
+class _Recording:
+    """A detector that keeps its last prediction (for the shaft mask the scoring compares)."""
+
+    def __init__(self, detector: object) -> None:
+        self.detector = detector
+        self.source = getattr(detector, "source", {})
+        self.last = None
+
+    def predict(self, image_rgb: np.ndarray, um_per_px: float | None = None):  # type: ignore[no-untyped-def]
+        self.last = self.detector.predict(image_rgb, um_per_px=um_per_px)  # type: ignore[attr-defined]
+        return self.last
 
 
-def _predictor_detector(predict: Callable[[np.ndarray, float], object]) -> Detector:
-    from trichometry.measure import measure
+def _pipeline_detector(method: str, detector: object) -> Detector:
+    from trichometry.analysis import analyze
+
+    rec = _Recording(detector)
 
     def detect(photo: Photo) -> Detection:
         upp = photo.truth.um_per_px
-        pred = predict(photo.image, upp)
-        return _from_measurement(photo, pred, measure(photo.image, pred, um_per_px=upp))
+        rec.last = None
+        result = analyze(photo.image, um_per_px=upp, method=method, model=rec)
+        if result.status == "rejected":
+            h, w = photo.image.shape[:2]
+            empty = HairPoints(np.zeros((0, 2)), np.zeros(0), upp, w, h, image=photo.image)
+            return Detection(empty, None, "; ".join(result.quality.reasons) or "rejected")
+        points = HairPoints.from_analysis(result)
+        mask = None if rec.last is None else np.asarray(rec.last.shaft_prob) >= 0.5
+        return Detection(points, mask)
 
     return detect
 
@@ -128,6 +137,5 @@ def get_detector(
     if name in ("classical", "model"):
         from trichometry.analysis import get_detector as analysis_detector
 
-        det = analysis_detector(name, checkpoint if name == "model" else None)
-        return _predictor_detector(lambda image, upp: det.predict(image, um_per_px=upp))
+        return _pipeline_detector(name, analysis_detector(name, checkpoint if name == "model" else None))
     raise ConfigError(f"unknown evaluation method {name!r}; use one of: {', '.join(METHODS)}.")

@@ -27,13 +27,20 @@ logger = logging.getLogger(__name__)
 
 
 def summarise_photos(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pooled detection, count, thickness and segmentation figures of one method."""
+    """Pooled detection, count, thickness and segmentation figures of one method.
+
+    Photos rejected by quality control carry no hairs; they are counted
+    (``n_rejected``) and left out of the figures, as the clinic leaves them out.
+    """
+    n_all = len(rows)
+    rows = [r for r in rows if not r.get("rejected")]
     pooled = sum_scores([PointScores(r["tp"], r["fp"], r["fn"], np.zeros((0, 2)), np.zeros(0)) for r in rows])
     thick = [e for r in rows for e in r["thickness_errors_um"]]
     dice = [r["dice"] for r in rows if r["dice"] is not None]
     cld = [r["cl_dice"] for r in rows if r["cl_dice"] is not None]
     return {
         "n_photos": len(rows),
+        "n_rejected": n_all - len(rows),
         "detection": pooled.to_dict(),
         "count": count_errors([r["pred_count"] for r in rows], [r["true_count"] for r in rows]),
         "thickness_error_um": error_summary(thick),

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from trichometry.errors import RegistrationError
+from trichometry.errors import ImageRejected, RegistrationError
 from trichometry.evaluation.cohort import Photo, Subject, true_overlap_change, true_transform
 from trichometry.evaluation.detectors import Detection
 from trichometry.evaluation.metrics import cl_dice, dice, point_detection
@@ -62,12 +62,18 @@ def score_photo(photo: Photo, det: Detection, radius_um: float) -> dict[str, Any
         "thickness_errors_um": [round(float(v), 3) for v in thick if math.isfinite(v)],
         "dice": None,
         "cl_dice": None,
+        "rejected": det.rejected,
     }
     if det.shaft_mask is not None and photo.targets is not None:
         target = photo.targets.shaft_mask.astype(bool)
         row["dice"] = dice(det.shaft_mask, target)
         row["cl_dice"] = cl_dice(det.shaft_mask, target)
     return row
+
+
+def _usable(photos: Sequence[Photo], detections: dict[str, Detection]) -> list[HairPoints]:
+    """The hairs of the photos quality control kept (as the clinic uses them)."""
+    return [detections[p.image_id].points for p in photos if detections[p.image_id].rejected is None]
 
 
 def _true_thickness_change(base: HairPoints, follow: HairPoints) -> float:
@@ -125,7 +131,7 @@ def score_subject(
     """
     matching = roi_for(subject, matching, roi_fraction)
     base = subject.visits[0]
-    base_photos = [detections[p.image_id].points for p in base.photos]
+    base_photos = _usable(base.photos, detections)
     ref_truth = base.photos[0].truth
     # where the target circle lies in each baseline photo (its centre is the first's)
     roi = matching.roi_radius_um is not None
@@ -154,13 +160,13 @@ def score_subject(
             "true_thickness_change_um": float(np.nanmean(thick)) if thick else math.nan,
             "target_change_pct": _target_change(subject, visit.name),
         }
-        follow = VisitPhotos(visit.name, visit.date, [detections[p.image_id].points for p in visit.photos])
+        follow = VisitPhotos(visit.name, visit.date, _usable(visit.photos, detections))
         both = (VisitPhotos(base.name, base.date, base_photos), follow)
         how = {"windows": windows, "registration": registration, "matching": matching}
         try:
             comp = compare_visit(*both, **how, combine=combine)
-        except RegistrationError as exc:
-            logger.warning("%s %s: registration failed: %s", subject.subject_id, visit.name, exc)
+        except (RegistrationError, ImageRejected) as exc:  # ImageRejected: every photo of a visit rejected
+            logger.warning("%s %s: not compared: %s", subject.subject_id, visit.name, exc)
             row.update(registered=False, matched_change_pct=math.nan, independent_change_pct=math.nan)
             rows.append(row)
             continue
@@ -202,7 +208,7 @@ def repeat_groups(
     independent: list[list[float]] = []
     matched: list[list[float]] = []
     for visit in subject.visits:
-        pts = [detections[p.image_id].points for p in visit.photos]
+        pts = _usable(visit.photos, detections)
         if len(pts) < 2:
             continue
         independent.append([photo_density(p, matching.roi_radius_um) for p in pts])
