@@ -179,6 +179,9 @@ def test_clinic_workflow_in_a_real_browser(live_server, tmp_path):
         shot("04-subject")
         page_change = {k: float(head.get_attribute(f"data-{k}")) for k in ("change", "low", "high")}
         window, visit = head.get_attribute("data-window"), head.get_attribute("data-visit")
+        # the follow-up is the first baseline photo shifted: the true change is none, and the
+        # interval says so
+        assert page_change["low"] <= 0.0 <= page_change["high"]
 
         # the same figure in the trial report and in /api/export.csv
         trial = list(csv.DictReader(io.StringIO(page.request.get(f"{base}/api/reports/trial.csv").text())))
