@@ -34,7 +34,8 @@ router = APIRouter(prefix="/api", tags=["reports"])
 
 
 class _ReadOnce:
-    """A report source that reads the store once (the records are checked before the report)."""
+    """A report source that reads the store once (the records are checked before the report);
+    everything else (warnings, matched changes, description) is the wrapped source's."""
 
     def __init__(self, source: Any) -> None:
         self._source = source
@@ -43,14 +44,11 @@ class _ReadOnce:
     def records(self) -> list[Any]:
         return self._records
 
-    def warnings(self) -> list[str]:
-        return self._source.warnings()
-
-    def matched_changes(self, obs: Any) -> Any:
-        return self._source.matched_changes(obs)
-
     def describe(self) -> str:
         return self._source.describe()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
 
 
 def trial_report_bytes(
