@@ -42,8 +42,7 @@ from trichometry.measure.optics_width import estimate_blur
 from trichometry.measure.roi import Roi
 from trichometry.measure.summary import summarise
 from trichometry.measure.thickness import darkness
-from trichometry.measure.trace import sample
-from trichometry.measure.widths import hair_sections, hair_width
+from trichometry.measure.widths import hair_sections, hair_width, map_diameter
 
 logger = logging.getLogger(__name__)
 
@@ -208,7 +207,7 @@ def measure(
         p_px, p_se, spread, pw, ow = hair_width(
             dark, tr.points, float(hints[i]), sections[int(i)], shaft, blur_px, cfg
         )
-        d_map = _map_diameter(dmap, tr.points, hints[i], cfg)
+        d_map = map_diameter(dmap, tr.points, hints[i], cfg)
         agree = (p_px / d_map - 1.0) if (p_px is not None and d_map) else None
         trust_profile = coarse_map or agree is None or abs(agree) <= cfg.max_disagreement
         noisy = spread is not None and p_px is not None and spread > cfg.max_section_spread * p_px
@@ -296,21 +295,3 @@ def _in_area(xy: np.ndarray, roi: Roi, valid_mask: np.ndarray | None, shape: tup
         ij = np.clip(np.round(xy[:, ::-1]).astype(int), 0, np.array(shape) - 1)
         keep &= np.asarray(valid_mask, dtype=bool)[ij[:, 0], ij[:, 1]]
     return keep
-
-
-def _map_diameter(dmap: np.ndarray, points: np.ndarray, hint: float, cfg: MeasureConfig) -> float | None:
-    """The diameter map along the first stretch of the traced shaft, near the exit.
-
-    Only values within 25 % of the value at the exit count: further out the trace may run
-    beside or over another shaft (units, crossings) whose diameter the map holds there.
-    """
-    if len(points) < 2:
-        return hint if hint > 0 else None
-    seg = np.diff(points, axis=0)
-    s = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
-    s0 = min(0.5 * hint, 0.3 * s[-1])
-    s1 = min(s0 + cfg.profile_search_d * hint, 0.85 * s[-1])
-    q = np.linspace(s0, max(s1, s0), 25)
-    vals = sample(dmap, np.interp(q, s, points[:, 0]), np.interp(q, s, points[:, 1]))
-    close = vals[(vals > 0) & (np.abs(vals / max(hint, 1e-6) - 1.0) <= 0.25)]
-    return float(np.median(close)) if len(close) >= 3 else (hint if hint > 0 else None)

@@ -4,7 +4,8 @@ The engine (:mod:`.engine`) asks this module for each traced hair's sections nea
 root (:func:`hair_sections`), reads the image's blur from all of them
 (:func:`~.optics_width.estimate_blur`), then each hair's width (:func:`hair_width`):
 the optics fit (:mod:`.optics_width`, the default), or the steepest-edge / half-depth
-widths of :mod:`.thickness` on the sections with no other shaft beside them.
+widths of :mod:`.thickness` on the sections with no other shaft beside them; and the
+detector's diameter map along the same stretch (:func:`map_diameter`), to compare with.
 
 With the optics fit a section beside a neighbouring shaft is kept, cut short where the
 neighbour begins (``section_profiles(masked=True)``); where the width it finds differs
@@ -20,6 +21,7 @@ import numpy as np
 
 from trichometry.measure.optics_width import OpticsWidth, optics_width
 from trichometry.measure.thickness import ProfileWidth, section_profiles, widths_from_sections
+from trichometry.measure.trace import sample
 
 if TYPE_CHECKING:
     from trichometry.measure.engine import MeasureConfig
@@ -82,3 +84,21 @@ def _fit(sec, d: float, blur_px: float, cfg: MeasureConfig) -> OpticsWidth:  # t
     return optics_width(
         profiles, t, d, blur_px, min_contrast=cfg.min_contrast, max_sections=cfg.profile_sections, masks=masks
     )
+
+
+def map_diameter(dmap: np.ndarray, points: np.ndarray, hint: float, cfg: MeasureConfig) -> float | None:
+    """The diameter map along the first stretch of the traced shaft, near the exit.
+
+    Only values within 25 % of the value at the exit count: further out the trace may run
+    beside or over another shaft (units, crossings) whose diameter the map holds there.
+    """
+    if len(points) < 2:
+        return hint if hint > 0 else None
+    seg = np.diff(points, axis=0)
+    s = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
+    s0 = min(0.5 * hint, 0.3 * s[-1])
+    s1 = min(s0 + cfg.profile_search_d * hint, 0.85 * s[-1])
+    q = np.linspace(s0, max(s1, s0), 25)
+    vals = sample(dmap, np.interp(q, s, points[:, 0]), np.interp(q, s, points[:, 1]))
+    close = vals[(vals > 0) & (np.abs(vals / max(hint, 1e-6) - 1.0) <= 0.25)]
+    return float(np.median(close)) if len(close) >= 3 else (hint if hint > 0 else None)
