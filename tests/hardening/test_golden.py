@@ -39,7 +39,8 @@ CASES = [
 VOLATILE = ("timings_s", "trichometry_version")
 SRC = Path(__file__).resolve().parents[2] / "src" / "trichometry"
 FINGERPRINTED = (
-    "analysis.py", "io", "quality", "classical", "measure", "outputs", "synth", "truth.py", "inference/peaks.py"
+    "analysis.py", "io", "quality", "classical", "measure", "outputs", "synth", "truth.py",
+    "inference/peaks.py",
 )  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from trichometry.reports.engine import VisitObservation
@@ -46,7 +46,6 @@ class MatchedChange:
         matched, lost, new: follicles with a hair at both visits, at baseline only, at
             follow-up only.
         n_photos: photos (or photo pairs) the comparison combines.
-        comparison: the library's full comparison (JSON-ready), for pictures and tables.
     """
 
     density: Interval
@@ -55,7 +54,6 @@ class MatchedChange:
     lost: float
     new: float
     n_photos: int
-    comparison: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ sources that can load them (``load_image(record)``); the result feeds
 :func:`trichometry.reports.headline.headline_changes`.
 
 Comparisons are cached by the content of their inputs (image hashes and analysis
-documents), so a page, an export and a report asking for the same visit pay once.
+documents), so a page, an export and a report asking for the same visit pay once: the
+figures of many (small), the full comparison with its photos of a few (a picture of it
+holds the photos, several MB each).
 """
 
 from __future__ import annotations
@@ -48,23 +50,24 @@ class Compared:
 class _Cache:
     """A small thread-safe least-recently-stored cache (inputs are content-addressed)."""
 
-    def __init__(self, size: int = 128) -> None:
+    def __init__(self, size: int) -> None:
         self.size = size
-        self.items: dict[str, Compared | str] = {}
+        self.items: dict[str, Any] = {}
         self.lock = threading.Lock()
 
-    def get(self, key: str) -> Compared | str | None:
+    def get(self, key: str) -> Any:
         with self.lock:
             return self.items.get(key)
 
-    def put(self, key: str, value: Compared | str) -> None:
+    def put(self, key: str, value: Any) -> None:
         with self.lock:
             if len(self.items) >= self.size:
                 self.items.pop(next(iter(self.items)))
             self.items[key] = value
 
 
-_CACHE = _Cache()
+_FIGURES = _Cache(4096)  # MatchedChange | reason: a few hundred bytes each
+_FULL = _Cache(4)  # Compared: holds both visits' photos
 
 
 def _usable(o: VisitObservation) -> list[ImageRecord]:
@@ -116,7 +119,9 @@ def compare_with_baseline(
     from trichometry.visits import compare_visit
 
     key = _key(base, o)
-    cached = _CACHE.get(key)
+    cached = _FULL.get(key)
+    if cached is None and isinstance(_FIGURES.get(key), str):
+        cached = _FIGURES.get(key)  # it failed before: it would fail again
     if cached is not None:
         return cached
     try:
@@ -124,7 +129,7 @@ def compare_with_baseline(
         comp = compare_visit(b, f, rescale=True)
     except TrichometryError as exc:
         log.info("no hair-to-hair comparison for %s %s %s: %s", o.subject, o.site, o.visit, exc)
-        _CACHE.put(key, str(exc))
+        _FIGURES.put(key, str(exc))
         return str(exc)
     ch = comp.change
     dens, thick = ch.density_change_per_cm2, ch.mean_thickness_change_um
@@ -136,14 +141,25 @@ def compare_with_baseline(
             lost=float(ch.lost),
             new=float(ch.new),
             n_photos=int(ch.n_photos),
-            comparison=comp.to_dict(),
         ),
         comparison=comp,
         baseline=b,
         followup=f,
     )
-    _CACHE.put(key, out)
+    _FULL.put(key, out)
+    _FIGURES.put(key, out.change)
     return out
+
+
+def matched_change(
+    base: VisitObservation, o: VisitObservation, load_image: ImageLoader
+) -> MatchedChange | str:
+    """Only the figures of :func:`compare_with_baseline` (cached for many visits)."""
+    cached = _FIGURES.get(_key(base, o))
+    if cached is not None:
+        return cached
+    got = compare_with_baseline(base, o, load_image)
+    return got if isinstance(got, str) else got.change
 
 
 def matched_changes(
@@ -155,6 +171,5 @@ def matched_changes(
     for o in obs:
         if o.is_baseline or not o.analysed or o.window is None:
             continue
-        got = compare_with_baseline(bases[(o.subject, o.site)], o, load_image)
-        out[(o.subject, o.site, o.visit)] = got if isinstance(got, str) else got.change
+        out[(o.subject, o.site, o.visit)] = matched_change(bases[(o.subject, o.site)], o, load_image)
     return out
