@@ -137,6 +137,8 @@ def render_markdown(results: dict[str, Any], title: str) -> str:
     ]
     lines += ["| measure | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     rows = [
+        ("photos scored", lambda r: r["photos"]["n_photos"]),
+        ("photos rejected by quality control (left out)", lambda r: r["photos"].get("n_rejected", 0)),
         ("exit-point F1", lambda r: r["photos"]["detection"]["f1"]),
         ("precision", lambda r: r["photos"]["detection"]["precision"]),
         ("recall", lambda r: r["photos"]["detection"]["recall"]),
