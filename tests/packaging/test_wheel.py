@@ -31,7 +31,12 @@ def test_wheel_installed_elsewhere_analyses_with_the_shipped_model(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     (wheel,) = dist.glob("trichometry-*.whl")
     with zipfile.ZipFile(wheel) as z:
-        assert f"trichometry/resources/models/{DEFAULT_MODEL_NAME}" in z.namelist()
+        names = z.namelist()
+    assert f"trichometry/resources/models/{DEFAULT_MODEL_NAME}" in names
+    # every module in the wheel is in the source tree: none left over from an earlier build
+    # (setuptools reuses ./build/lib; `make clean` removes it)
+    stale = [n for n in names if n.endswith(".py") and not (ROOT / "src" / n).is_file()]
+    assert stale == [], f"modules not in src/ (stale build/ folder?): {stale}"
     site = tmp_path / "site"
     r = _run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)])
     assert r.returncode == 0, r.stderr[-2000:]
