@@ -170,11 +170,12 @@ def photo_quality(analysis: Analysis) -> PhotoQuality:
     return PhotoQuality(analysis.visit_image_id, analysis.quality, reasons, advice)
 
 
-def _row(store: Store, actor: User, visit: Visit) -> VisitRow:
+def _row(source: StoreSource, visit: Visit) -> VisitRow:
+    """A visit's row from what the source read (no second trip to the store)."""
     row = VisitRow(visit=visit)
-    for vi in store.list_visit_images(actor, visit.id):
+    for vi in source.photos[visit.id]:
         row.photos += 1
-        latest = store.latest_analysis(vi.id)
+        latest = source.latest[vi.id]
         if latest is not None:
             row.analyses.append(latest)
             row.quality.append(photo_quality(latest))
@@ -204,10 +205,10 @@ def subject_course(
     """
     config = config or ReportConfig()
     subject = store.get_subject(actor, subject_id)
-    rows = [_row(store, actor, v) for v in store.list_visits(actor, subject.id)]
-    course = SubjectCourse(subject, rows, [], store.list_treatment_sessions(actor, subject.id))
     source = StoreSource(store, actor, subject_ids=[subject.id])
     records = list(source.records())
+    rows = [_row(source, v) for v in source.visits]
+    course = SubjectCourse(subject, rows, [], store.list_treatment_sessions(actor, subject.id))
     if not records:
         course.note = "No analysed photo yet: values appear once the first analysis finishes."
         return course

@@ -122,6 +122,16 @@ def independent_change(base: VisitObservation, o: VisitObservation) -> Interval:
     return Interval(est, est - half, est + half)
 
 
+def analysed_followups(obs: Sequence[VisitObservation]) -> list[tuple[VisitObservation, VisitObservation]]:
+    """``(baseline, follow-up)`` for every analysed follow-up visit in a window (``ANL01FL``)."""
+    bases = {(o.subject, o.site): o for o in obs if o.is_baseline}
+    return [
+        (bases[(o.subject, o.site)], o)
+        for o in obs
+        if not o.is_baseline and o.analysed and o.window is not None
+    ]
+
+
 def headline_changes(
     obs: Sequence[VisitObservation], matched: Mapping[VisitKey, MatchedChange | str] | None = None
 ) -> list[HeadlineChange]:
@@ -133,12 +143,9 @@ def headline_changes(
             the reason there is none; missing keys read as "not compared".
     """
     matched = matched or {}
-    bases = {(o.subject, o.site): o for o in obs if o.is_baseline}
     out: list[HeadlineChange] = []
-    for o in obs:
-        if o.is_baseline or not o.analysed or o.window is None:
-            continue
-        base = bases[(o.subject, o.site)]
+    for base, o in analysed_followups(obs):
+        assert o.window is not None
         m = matched.get((o.subject, o.site, o.visit), "no hair-to-hair comparison was made")
         out.append(
             HeadlineChange(

@@ -27,7 +27,7 @@ import numpy as np
 
 from trichometry.errors import TrichometryError
 from trichometry.reports.engine import VisitObservation
-from trichometry.reports.headline import MatchedChange, VisitKey
+from trichometry.reports.headline import MatchedChange, VisitKey, analysed_followups
 from trichometry.reports.records import ImageRecord
 from trichometry.visits.change import Interval
 
@@ -116,9 +116,14 @@ def compare_with_baseline(
     base: VisitObservation, o: VisitObservation, load_image: ImageLoader
 ) -> Compared | str:
     """The hair-to-hair comparison of follow-up ``o`` with ``base``, or why there is none."""
+    return _compare(_key(base, o), base, o, load_image)
+
+
+def _compare(
+    key: str, base: VisitObservation, o: VisitObservation, load_image: ImageLoader
+) -> Compared | str:
     from trichometry.visits import compare_visit
 
-    key = _key(base, o)
     cached = _FULL.get(key)
     if cached is None and isinstance(_FIGURES.get(key), str):
         cached = _FIGURES.get(key)  # it failed before: it would fail again
@@ -155,10 +160,11 @@ def matched_change(
     base: VisitObservation, o: VisitObservation, load_image: ImageLoader
 ) -> MatchedChange | str:
     """Only the figures of :func:`compare_with_baseline` (cached for many visits)."""
-    cached = _FIGURES.get(_key(base, o))
+    key = _key(base, o)
+    cached = _FIGURES.get(key)
     if cached is not None:
         return cached
-    got = compare_with_baseline(base, o, load_image)
+    got = _compare(key, base, o, load_image)
     return got if isinstance(got, str) else got.change
 
 
@@ -166,10 +172,7 @@ def matched_changes(
     obs: Sequence[VisitObservation], load_image: ImageLoader
 ) -> dict[VisitKey, MatchedChange | str]:
     """Per analysed follow-up visit in a window: its hair-to-hair change, or why there is none."""
-    bases = {(o.subject, o.site): o for o in obs if o.is_baseline}
-    out: dict[VisitKey, MatchedChange | str] = {}
-    for o in obs:
-        if o.is_baseline or not o.analysed or o.window is None:
-            continue
-        out[(o.subject, o.site, o.visit)] = matched_change(bases[(o.subject, o.site)], o, load_image)
-    return out
+    return {
+        (o.subject, o.site, o.visit): matched_change(base, o, load_image)
+        for base, o in analysed_followups(obs)
+    }

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
+from trichometry.reports.parameters import CORRECTION_KEYS
 from trichometry.reports.records import ImageRecord, ModelInfo
 from trichometry.reports.sources import convention_label
 
@@ -45,6 +46,8 @@ class StoreSource:
         store: an open :class:`trichometry.store.Store`.
         actor: the user the report is made for (their role and site limit what is read);
             ``None`` reads everything (trusted use, e.g. ``trichometry report --db``).
+        subject_ids: read only these subjects (each must be readable by ``actor``, else
+            the store's ``AccessDenied`` / ``NotFound``); ``None``: every readable subject.
     """
 
     def __init__(
@@ -54,6 +57,10 @@ class StoreSource:
         self.actor = actor
         self.subject_ids = None if subject_ids is None else frozenset(subject_ids)
         self._warnings: list[str] = []
+        # what the last records() read, for callers that show the same visits (clinic.course)
+        self.visits: list[Any] = []
+        self.photos: dict[int, list[Any]] = {}
+        self.latest: dict[int, Any] = {}  # visit photo id -> its newest analysis (None: none yet)
 
     def warnings(self) -> list[str]:
         """What the last :meth:`records` left out (photos without an analysis)."""
@@ -69,9 +76,10 @@ class StoreSource:
         from trichometry.store.models import Subject, Visit
 
         if self.actor is not None:
-            subjects = self.store.list_subjects(self.actor)
-            if self.subject_ids is not None:
-                subjects = [subj for subj in subjects if subj.id in self.subject_ids]
+            if self.subject_ids is None:
+                subjects = self.store.list_subjects(self.actor)
+            else:  # each checked for the actor; listing all would cost O(subjects) per subject read
+                subjects = [self.store.get_subject(self.actor, i) for i in sorted(self.subject_ids)]
             return [v for subj in subjects for v in self.store.list_visits(self.actor, subj.id)]
         with self.store.session() as s:
             q = select(Visit).join(Subject).order_by(Subject.code, Visit.visit_date, Visit.id)
@@ -92,8 +100,9 @@ class StoreSource:
 
     def records(self) -> Iterable[ImageRecord]:
         """One record per analysed visit photo (photos without an analysis are logged)."""
-        every = self._visits()
-        photos = {v.id: self._photos(v.id) for v in every}
+        self.visits = every = self._visits()
+        self.photos = photos = {v.id: self._photos(v.id) for v in every}
+        self.latest = {vi.id: self.store.latest_analysis(vi.id) for vis in photos.values() for vi in vis}
         visits = [v for v in every if photos[v.id]]
         first: dict[tuple[str, str], Any] = {}
         arms: dict[str, set[str]] = defaultdict(set)
@@ -109,14 +118,12 @@ class StoreSource:
             subject = v.subject.code
             day = (v.visit_date - first[(subject, v.target_site)]).days
             for vi in photos[v.id]:
-                analysis = self.store.latest_analysis(vi.id)
+                analysis = self.latest[vi.id]
                 if analysis is None:
                     unanalysed[subject] += 1
                     continue
                 summary = self.store.effective_summary(analysis)
-                measurement = _with_summary(analysis.result, analysis.summary)
-                if summary.get("quality") == "reject":  # the verdict as corrected, if it was
-                    measurement = {**analysis.result, "status": "rejected"}
+                measurement = _measurement(analysis, summary)
                 corrected = bool(summary.get("corrected"))
                 if corrected:
                     corr = self.store.corrections_of(analysis.id)
@@ -160,23 +167,20 @@ class StoreSource:
 
 
 #: stored summary key -> analysis document key, for documents that lack the number
-_SUMMARY_KEYS = {
-    "count": "hair_count",
-    "density_per_cm2": "density_per_cm2",
-    "mean_thickness_um": "mean_thickness_um",
-    "area_cm2": "area_cm2",
-    "nonvellus_density_per_cm2": "nonvellus_density_per_cm2",
-    "vellus_share": "vellus_share",
-}
+_SUMMARY_KEYS = {**CORRECTION_KEYS, "area_cm2": "area_cm2"}
 
 
-def _with_summary(result: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
-    out = dict(result)
+def _measurement(analysis: Any, summary: dict[str, Any]) -> dict[str, Any]:
+    """The analysis document, marked rejected when its verdict (as corrected) is ``reject``,
+    else with the stored summary's numbers where the document lacks them."""
+    out = dict(analysis.result)
+    if summary.get("quality") == "reject":
+        out["status"] = "rejected"
     if out.get("status") == "rejected":
         return out
     for src, dst in _SUMMARY_KEYS.items():
-        if out.get(dst) is None and summary.get(src) is not None:
-            out[dst] = summary[src]
+        if out.get(dst) is None and analysis.summary.get(src) is not None:
+            out[dst] = analysis.summary[src]
     return out
 
 
