@@ -30,13 +30,13 @@ def visit_comparison(store: Store, actor: User, visit_id: int) -> Compared:
     visit = store.get_visit(actor, visit_id)
     course = subject_course(store, actor, visit.subject_id)
     row = next(r for r in course.rows if r.visit.id == visit.id)
-    if row.observation is None or row.is_baseline or row.headline is None:
+    if row.headline is None:  # the baseline, unanalysed, or not the visit analysed for its window
         raise NotFound(
             "no hair-to-hair comparison for this visit: it is the baseline, has no analysed photo, "
             "or is not the visit analysed for its window." + (f" {course.note}" if course.note else "")
         )
     base = next(r for r in course.rows if r.is_baseline and r.visit.target_site == visit.target_site)
-    assert base.observation is not None
+    assert base.observation is not None and row.observation is not None
     source = StoreSource(store, actor, subject_ids=[visit.subject_id])
     got = compare_with_baseline(base.observation, row.observation, source.load_image)
     if isinstance(got, str):
