@@ -37,7 +37,7 @@ def test_calibrate_through_the_group_records_its_command_and_info_shows_it(tmp_p
 def test_the_group_lists_every_tool_and_refuses_a_missing_checkpoint(tmp_path: Path) -> None:
     runner = CliRunner()
     r = runner.invoke(cli, ["model", "--help"])
-    for tool in ("calibrate", "calibrate-segments", "validate", "export", "pseudolabel", "info"):
+    for tool in ("calibrate", "calibrate-candidates", "validate", "export", "pseudolabel", "info"):
         assert tool in r.output
     r = runner.invoke(cli, ["model", "info", str(tmp_path / "none.pt")])
     assert r.exit_code != 0 and "does not exist" in r.output

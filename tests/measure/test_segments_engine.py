@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
+from trichometry.inference.candidates import draw_maps
 from trichometry.inference.prediction import DetectorHints, Prediction
-from trichometry.inference.segment_predictor import draw_maps
 from trichometry.inference.segments import SegmentHairs
 from trichometry.measure import measure
 from trichometry.measure.detect import straight_trace

@@ -5,7 +5,7 @@ import torch
 
 from trichometry.errors import ConfigError
 from trichometry.models import HEADS, create_model, model_kwargs, variant_names
-from trichometry.models.factory import SEGMENTS, arch_of
+from trichometry.models.registry import family_of_variant
 
 
 def test_tiny_keeps_full_resolution_and_odd_sizes() -> None:
@@ -31,8 +31,10 @@ def test_gradients_reach_backbone_and_stem() -> None:
 @pytest.mark.parametrize("name", variant_names())
 def test_every_variant_builds(name: str) -> None:
     model = create_model(name).eval()
-    # dense variants give three full-resolution maps, segment variants six channels at stride 4
-    want = (1, 6, 16, 16) if arch_of(name) == SEGMENTS else (1, 3, 64, 64)
+    # every output channel the family names; candidate families answer at their stride
+    fam = family_of_variant(name)
+    side = 64 // model.stride if fam.candidates else 64
+    want = (1, len(fam.heads), side, side)
     with torch.no_grad():
         assert model(torch.rand(1, 3, 64, 64)).shape == want
 

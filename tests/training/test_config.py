@@ -10,7 +10,7 @@ from omegaconf import OmegaConf, open_dict
 
 from trichometry.errors import ConfigError
 from trichometry.models import create_model
-from trichometry.models.factory import SEGMENTS, arch_of
+from trichometry.models.registry import family_of_variant
 from trichometry.training.config import TrainConfig, register_configs
 from trichometry.training.loop import build_optimizer
 from trichometry.training.run import _as_config
@@ -46,10 +46,8 @@ def test_every_option_composes_and_builds(group: str, option: str) -> None:
         cfg.trainer.max_steps = 2
     tc, plain = _as_config(cfg)
     assert isinstance(tc, TrainConfig) and plain["trainer"]["max_steps"] == 2
-    if arch_of(tc.model.name) == SEGMENTS:
-        model = create_model(tc.model.name, vector_scale=tc.model.vector_scale)
-    else:
-        model = create_model(tc.model.name, diameter_scale=tc.model.diameter_scale)
+    hooks = family_of_variant(tc.model.name).hooks()
+    model = create_model(tc.model.name, **hooks.model_overrides(tc))
     build_optimizer(tc, model)
     build_transform(tc.augmentation, tc.data.crop_px, train=True)
 

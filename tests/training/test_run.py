@@ -36,7 +36,7 @@ def test_two_steps_write_a_self_describing_checkpoint(tmp_path: Path) -> None:
     assert ckpt["step"] == 2 and ckpt["model"]["name"] == "tiny"
     assert ckpt["config"]["trainer"]["max_steps"] == 2
     assert ckpt["data"]["synthetic"]["train_scenes"] == 8
-    assert "f1" in ckpt["metrics"] and "optimizer" in ckpt
+    assert {"f1", "score", "best_score"} <= set(ckpt["metrics"]) and "optimizer" in ckpt
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [int(r["step"]) for r in rows] == [1, 2] and float(rows[0]["loss"]) > 0
     model, _ = model_from_checkpoint(out / "checkpoints" / "best.pt")
@@ -127,16 +127,22 @@ def test_training_on_the_held_out_style_is_refused(tmp_path: Path) -> None:
         train(cfg)
 
 
-def test_segment_network_trains_and_resumes(tmp_path: Path) -> None:
-    """Two steps of the segment network on generated scenes only, then two more resumed."""
-    seg = ("model=seg_s", "data=segments_fdu", "data.fdu_fraction=0", "data.train_size=4", "data.val_size=1",
-           "data.scene_px=96", "data.crop_px=64", "data.um_per_px_range=[4.0,6.0]")  # fmt: skip
+FRAMES = ("model=frame_s", "data=frames_fdu", "data.fdu_root=null", "data.synth_frames=4", "data.val_size=2",
+          "data.frame_px=[64,96]", "data.um_per_px_range=[6.0,9.0]")  # fmt: skip
+
+
+def test_frame_network_trains_and_resumes(tmp_path: Path) -> None:
+    """Two steps of detector v3 on generated frames only, then two more resumed."""
     first = tmp_path / "a"
-    metrics = train(_cfg(first, *seg))
-    assert metrics["step"] == 2 and {"synth_f1", "f1"} <= set(metrics)
+    metrics = train(_cfg(first, *FRAMES))
+    assert metrics["step"] == 2 and {"score", "count_mape"} <= set(metrics)
     ckpt = load_checkpoint(first / "checkpoints" / "last.pt")
-    assert ckpt["model"]["arch"] == "segments" and ckpt["model"]["name"] == "seg_s"
+    assert ckpt["model"]["arch"] == "frames" and ckpt["model"]["name"] == "frame_s"
+    assert ckpt["data"]["synthetic"]["frames"] == 4 and "boxes" not in ckpt["data"]
+    assert ckpt["preprocessing"]["canonical_um_per_px"] == 8.0
     model, _ = model_from_checkpoint(first / "checkpoints" / "best.pt")
-    assert model(torch.rand(1, 3, 64, 64)).shape == (1, 6, 16, 16)
+    assert model(torch.rand(1, 3, 64, 64)).shape == (1, 7, 16, 16)
     resume = str(first / "checkpoints" / "last.pt")
-    assert train(_cfg(tmp_path / "b", *seg, f"trainer.resume={resume}", "trainer.max_steps=4"))["step"] == 4
+    assert (
+        train(_cfg(tmp_path / "b", *FRAMES, f"trainer.resume={resume}", "trainer.max_steps=4"))["step"] == 4
+    )

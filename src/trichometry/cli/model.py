@@ -1,6 +1,6 @@
 """``trichometry model``: the tools that make and inspect a checkpoint, in one place.
 
-``calibrate`` and ``calibrate-segments`` (post-processing of a trained network, stored
+``calibrate`` and ``calibrate-candidates`` (post-processing of a trained network, stored
 in the checkpoint with what they were run with), ``validate`` (figures on held-out
 data), ``export`` (ONNX), ``pseudolabel`` (root ends for box data) and ``info`` (what a
 checkpoint says about itself). Training itself is ``python train.py`` (Hydra).
@@ -17,7 +17,10 @@ import click
 # tool -> module whose ``main(argv)`` runs it
 TOOLS: dict[str, tuple[str, str]] = {
     "calibrate": ("trichometry.training.calibrate", "Calibrate a dense network's exit threshold."),
-    "calibrate-segments": ("trichometry.training.calibrate_segments", "Calibrate a segment network."),
+    "calibrate-candidates": (
+        "trichometry.training.calibrate_candidates",
+        "Calibrate a candidate-family network (detector v3).",
+    ),
     "validate": ("trichometry.training.validate", "Score a checkpoint on held-out data."),
     "export": ("trichometry.models.onnx_export", "Export a checkpoint to ONNX."),
     "pseudolabel": ("trichometry.training.pseudolabel", "Root ends for box-labelled photos."),

@@ -1,7 +1,8 @@
-"""Open any checkpoint as the right predictor: the architecture is read from the file.
+"""Open any checkpoint as the right predictor: the family is read from the file.
 
-* dense maps (``HairNet``, the earlier detector): :class:`~.predictor.Predictor`;
-* segments (``SegmentNet``, one centre peak per hair): :class:`~.segment_predictor.SegmentPredictor`.
+* a candidate family (:class:`~trichometry.models.framenet.FrameNet`, detector v3, and
+  any family registered with a ``decode``): :class:`~.candidates.CandidatePredictor`;
+* the dense-map family (``HairNet``): :class:`~.predictor.Predictor`.
 
 Both answer ``predict(image_rgb, um_per_px) -> Prediction``, so the rest of the pipeline
 does not care which one it is given.
@@ -14,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from trichometry.models.checkpoint import checkpoint_arch, load_checkpoint
-from trichometry.models.factory import SEGMENTS
+from trichometry.models.registry import family
 
 
 def predictor_class(checkpoint: str | os.PathLike[str]) -> type:
@@ -22,12 +23,12 @@ def predictor_class(checkpoint: str | os.PathLike[str]) -> type:
 
     Raises:
         CheckpointError: the file is missing or not a trichometry checkpoint.
+        ConfigError: its family is not registered.
     """
-    arch = checkpoint_arch(load_checkpoint(checkpoint, map_location="cpu"))
-    if arch == SEGMENTS:
-        from trichometry.inference.segment_predictor import SegmentPredictor
+    if family(checkpoint_arch(load_checkpoint(checkpoint, map_location="cpu"))).candidates:
+        from trichometry.inference.candidates import CandidatePredictor
 
-        return SegmentPredictor
+        return CandidatePredictor
     from trichometry.inference.predictor import Predictor
 
     return Predictor

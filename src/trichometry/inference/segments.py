@@ -1,10 +1,7 @@
-"""Decoding the segment network's grid into hairs: one segment, one root, per centre peak.
+"""Hair candidates as segments (:class:`SegmentHairs`), and choosing their root ends.
 
-A centre peak is a cell of the centre heatmap that is the maximum of its neighbourhood
-(``window`` x ``window`` cells, calibrated per checkpoint) and reaches the threshold; the
-hair's centre is that cell plus its predicted offset, its root end the centre plus the
-predicted root vector, and its tip the centre minus it (the segment is straight). The
-root end is the hair's exit point.
+Every candidate family's ``decode`` hands over one straight segment per hair: its
+centre, root end (the exit point), tip end, score and width.
 
 Where the network is unsure which end is the root, the image's shared hair direction
 settles it (:func:`orient_with_stream`): the hairs of one small patch of scalp grow in
@@ -17,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 
 @dataclass
@@ -61,38 +57,6 @@ class SegmentHairs:
     def empty(cls) -> SegmentHairs:
         z = np.zeros((0, 2))
         return cls(z, z.copy(), z.copy(), np.zeros(0), np.zeros(0))
-
-
-def decode(
-    maps: np.ndarray, stride: int, threshold: float, max_hairs: int = 5000, window: int = 3
-) -> SegmentHairs:
-    """Hairs from one image's activated grid (canonical px).
-
-    Args:
-        maps: ``(6, Hc, Wc)``: centre probability, offset x, y, root vector x, y (cells),
-            diameter (px), as :meth:`SegmentNet.activate` gives them.
-        stride: canonical px per cell.
-        threshold: least centre value.
-        max_hairs: keep at most this many (strongest).
-        window: a peak is the maximum of its ``window`` x ``window`` cells (odd, >= 3);
-            wider windows merge the several peaks a flat centre ridge can have.
-    """
-    heat = np.nan_to_num(np.asarray(maps[0], np.float32))
-    peak = (heat == ndimage.maximum_filter(heat, size=int(window), mode="constant", cval=0.0)) & (
-        heat >= threshold
-    )
-    iy, ix = np.nonzero(peak)
-    if len(iy) == 0:
-        return SegmentHairs.empty()
-    scores = heat[iy, ix]
-    order = np.argsort(-scores, kind="stable")[:max_hairs]
-    iy, ix, scores = iy[order], ix[order], scores[order]
-    off = np.clip(maps[1:3, iy, ix], 0.0, 1.0)
-    centres = np.stack([(ix + off[0]) * stride - 0.5, (iy + off[1]) * stride - 0.5], axis=1)
-    vec = maps[3:5, iy, ix].T * stride
-    return SegmentHairs(
-        centres + vec, centres - vec, centres, scores.astype(float), maps[5, iy, ix].astype(float)
-    )
 
 
 def orient_with_stream(hairs: SegmentHairs, min_agreement: float = 0.6, min_hairs: int = 3) -> SegmentHairs:

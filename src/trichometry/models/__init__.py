@@ -1,4 +1,8 @@
-"""The hair network, its named variants, self-describing checkpoints and ONNX export."""
+"""The hair networks, their registry, self-describing checkpoints and ONNX export.
+
+Families (:mod:`.registry`): ``frames`` (:class:`FrameNet`, detector v3, the default)
+and ``dense`` (:class:`HairNet`, per-pixel maps).
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,25 @@ from trichometry.models.checkpoint import (
     weights_sha256,
 )
 from trichometry.models.factory import VARIANTS, create_model, model_kwargs, variant_names
+from trichometry.models.framenet import FRAME_HEADS, FrameNet
 from trichometry.models.net import HEADS, HairNet
-from trichometry.models.segnet import SEGMENT_HEADS, SegmentNet
+from trichometry.models.registry import FAMILIES, Family, TrainingHooks, register
 
 __all__ = [
+    "FAMILIES",
+    "FRAME_HEADS",
     "HEADS",
-    "SEGMENT_HEADS",
     "VARIANTS",
+    "Family",
+    "FrameNet",
     "HairNet",
-    "SegmentNet",
+    "TrainingHooks",
     "create_model",
     "load_checkpoint",
     "load_weights",
     "model_from_checkpoint",
     "model_kwargs",
+    "register",
     "save_checkpoint",
     "source_info",
     "variant_names",

@@ -5,9 +5,9 @@ A checkpoint is a ``torch.save`` dict of plain types and tensors, loaded with
 
 * ``format`` / ``format_version``: ``"trichometry-checkpoint"`` / :data:`FORMAT_VERSION`.
 * ``model``: ``{"name", "kwargs", "heads", "arch"}``: variant name, exact network arguments,
-  meaning of each output channel, and the architecture (``"dense"``: :class:`HairNet`
-  maps at full resolution; ``"segments"``: :class:`~trichometry.models.segnet.SegmentNet`,
-  one centre peak and root vector per hair). Checkpoints without ``arch`` are dense.
+  meaning of each output channel, and the architecture: the registry key of its family
+  (:mod:`trichometry.models.registry`: ``"frames"``, detector v3, one box-centre peak
+  per hair; ``"dense"``, per-pixel maps). Checkpoints without ``arch`` are dense.
 * ``preprocessing``: input layout, normalisation, ``canonical_um_per_px`` (images are
   resampled to it before inference).
 * ``state_dict`` and ``weights_sha256`` (SHA-256 over names, dtypes, shapes and bytes of
@@ -32,9 +32,9 @@ from torch import nn
 
 from trichometry import __version__
 from trichometry.errors import CheckpointError
-from trichometry.models.factory import DENSE, SEGMENTS, arch_of, build_model
-from trichometry.models.net import HEADS, IMAGENET_MEAN, IMAGENET_STD, HairNet
-from trichometry.models.segnet import SEGMENT_HEADS, SegmentNet
+from trichometry.models.factory import arch_of, build_model
+from trichometry.models.net import IMAGENET_MEAN, IMAGENET_STD
+from trichometry.models.registry import family_of_model
 from trichometry.utils.atomic import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -98,8 +98,8 @@ def save_checkpoint(
     """
     state = {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
     sha = weights_sha256(state)
-    arch = SEGMENTS if isinstance(unwrap(model), SegmentNet) else DENSE
-    heads = SEGMENT_HEADS if arch == SEGMENTS else HEADS
+    fam = family_of_model(unwrap(model))
+    arch, heads = fam.arch, fam.heads
     ckpt: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -195,12 +195,14 @@ def load_weights(model: nn.Module, ckpt: dict[str, Any], *, expected_name: str |
 def checkpoint_arch(ckpt: dict[str, Any]) -> str:
     """The architecture a checkpoint was written for (``"dense"`` when it does not say)."""
     model = ckpt.get("model", {}) or {}
-    return str(model.get("arch") or arch_of(str(model.get("name", ""))))
+    if model.get("arch"):
+        return str(model["arch"])
+    return arch_of(str(model.get("name", "")))  # early checkpoints: dense variants only
 
 
 def model_from_checkpoint(
     source: str | os.PathLike[str] | dict[str, Any], map_location: str | torch.device = "cpu"
-) -> tuple[HairNet | SegmentNet, dict[str, Any]]:
+) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the network a checkpoint describes, load its weights, and set eval mode.
 
     Returns:

@@ -20,6 +20,8 @@ from torch import nn
 from torchvision.models import mobilenet_v3_large, mobilenet_v3_small, resnet18, resnet34
 from torchvision.models.feature_extraction import create_feature_extractor
 
+from trichometry.models.registry import Family, register
+
 # Output channel -> meaning (stored in every checkpoint).
 HEADS: dict[str, str] = {
     "shaft": "channel 0: logit that the pixel lies on a hair shaft (sigmoid -> probability)",
@@ -202,3 +204,45 @@ def count_parameters(model: nn.Module) -> int:
 def describe(model: HairNet) -> dict[str, Any]:
     """A short summary for logs and checkpoints."""
     return {"parameters": count_parameters(model), "stride": model.stride, "heads": dict(HEADS)}
+
+
+# Named variants (a checkpoint stores the name *and* the arguments, so it can be rebuilt
+# even if a variant changes later).
+VARIANTS: dict[str, dict[str, Any]] = {
+    # about 0.3 M parameters; trains on a laptop CPU. The stride-1 stages are kept slim
+    # (8-12 channels): at full resolution they dominate the cost.
+    "tiny": {
+        "backbone": "mobilenet_v3_small",
+        "return_nodes": ["features.0", "features.1", "features.3", "features.8"],  # strides 2..16
+        "decoder_channels": [48, 32, 24, 12],
+        "stem_channels": 8,
+        "head_channels": 12,
+    },
+    # about 2 M parameters; CPU inference, GPU training
+    "small": {
+        "backbone": "mobilenet_v3_large",
+        "return_nodes": ["features.1", "features.3", "features.6", "features.12"],  # strides 2..16
+        "decoder_channels": [96, 64, 40, 24],
+        "stem_channels": 24,
+        "head_channels": 24,
+    },
+    # about 25 M parameters; GPU
+    "base": {
+        "backbone": "resnet34",
+        "return_nodes": ["relu", "layer1", "layer2", "layer3", "layer4"],  # strides 2..32
+        "decoder_channels": [256, 128, 64, 48, 32],
+        "stem_channels": 32,
+        "head_channels": 32,
+    },
+}
+FAMILY = register(
+    Family(
+        arch="dense",
+        network=HairNet,
+        variants=VARIANTS,
+        heads=HEADS,
+        overridable=frozenset({"diameter_scale", "exit_branch", "diameter_branch"}),
+        decode=None,  # dense maps: read by inference.predictor.Predictor
+        training="trichometry.training.dense_hooks:HOOKS",
+    )
+)

@@ -42,13 +42,14 @@ class DataConfig:
     heatmap_sigma_px: float = 2.0  # exit-point Gaussian sigma (canonical px); the minimum when scaled
     heatmap_sigma_per_diameter: float = 0.0  # > 0: sigma = this x the hair's diameter (canonical px)
     heatmap_sigma_max_px: float = 6.0  # upper limit of the scaled sigma
-    # segment network (model variants seg_*): see trichometry.training.seg_targets
+    # frame family (variants frame_*): see trichometry.training.frame_hooks
     fdu_holdout_every: int = 10  # every n-th train id (sorted) is a tune image: never fitted
-    segment_cap_um: float = 600.0  # a generated hair's segment: at most this far from its root
-    scale_jitter: float = 0.0  # items rescaled by up to 1 +- this (calibration error)
-    centre_sigma_per_length: float = 0.05  # centre Gaussian sigma / segment length (cells)
+    frame_px: tuple[int, int] = (352, 448)  # (H, W) of each training view, canonical px
+    frame_scale: tuple[float, float] = (0.8, 1.25)  # views rescaled log-uniformly within this
+    synth_frames: int = 0  # generated scenes added to the real frames (roots known)
+    centre_sigma_per_length: float = 0.08  # centre Gaussian sigma / segment length (cells)
     centre_sigma_min: float = 0.7  # ... at least (cells)
-    centre_sigma_max: float = 1.5  # ... at most (cells): a unit's centres stay separate peaks
+    centre_sigma_max: float = 1.6  # ... at most (cells): a unit's centres stay separate peaks
     num_workers: int = 0
     seed: int = 0
 
@@ -63,7 +64,6 @@ class ModelConfig:
     # channels (models.net.RefineBranch); train it alone with trainer.train_only
     exit_branch: int = 0
     diameter_branch: int = 0
-    vector_scale: float = 8.0  # segment variants: the root vector is predicted in cells / this
 
 
 @dataclass
@@ -89,13 +89,12 @@ class LossConfig:
     exit_pos_weight: float = 50.0  # weighted_bce: extra weight per unit of target near each peak
     diameter: float = 0.1  # L1 on shaft pixels (canonical px)
     box_mil: float = 0.5  # weak boxes: one exit peak near a diagonal end of each box
-    # segment variants (seg_*): see trichometry.training.seg_loss
-    centre: float = 1.0  # centre heatmap loss (see centre_kind)
-    centre_kind: str = "weighted_bce"  # weighted_bce (every Gaussian cell pulls: fast start) | focal
-    centre_pos_weight: float = 50.0  # weighted_bce: extra weight per unit of target near each centre
+    # frame family (frame_*): see trichometry.training.frame_loss
+    centre: float = 1.0  # CenterNet focal loss of the box-centre heatmap
     offset: float = 1.0  # L1 of the sub-cell centre offset
-    root_vector: float = 1.0  # L1 of the centre -> root vector (either end where unknown)
-    log_diameter: float = 0.2  # L1 of the log diameter where known
+    size: float = 0.5  # L1 of the log box size
+    diagonal: float = 0.5  # BCE of which diagonal the shaft follows
+    root: float = 0.5  # BCE of which end is the root, where known (generated scenes)
 
 
 @dataclass

@@ -18,7 +18,6 @@ from trichometry.models.checkpoint import unwrap
 from trichometry.training.config import TrainConfig
 from trichometry.training.datasets import BoxDataset, DiskDataset, MixedDataset, SynthDataset
 from trichometry.training.freeze import set_train_mode, trainable
-from trichometry.training.losses import total_loss
 from trichometry.training.metrics import VAL_MATCH_UM, MetricAccumulator
 from trichometry.training.transforms import build_transform
 
@@ -123,8 +122,10 @@ def train_steps(
     cfg: TrainConfig,
     device: torch.device,
     n: int,
+    loss_fn: Any,
 ) -> dict[str, float]:
-    """Run ``n`` optimisation steps from the ``batches`` iterator; returns mean loss parts."""
+    """Run ``n`` optimisation steps from the ``batches`` iterator with the family's
+    ``loss_fn(raw, batch, cfg, network)``; returns mean loss parts."""
     set_train_mode(model, cfg.trainer.train_only)
     sums: dict[str, float] = {}
     use_amp = cfg.trainer.amp and device.type == "cuda"
@@ -132,7 +133,7 @@ def train_steps(
         batch = {k: v.to(device, non_blocking=True) for k, v in next(batches).items()}
         with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
             raw = model(batch["image"])
-        loss, parts = total_loss(raw, batch, cfg.loss, unwrap(model).diameter_scale)
+        loss, parts = loss_fn(raw.float(), batch, cfg, unwrap(model))
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if cfg.optim.grad_clip > 0:

@@ -16,8 +16,9 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from trichometry.errors import CheckpointError, ConfigError
-from trichometry.models.checkpoint import load_checkpoint, load_weights, save_checkpoint
-from trichometry.models.factory import SEGMENTS, arch_of, build_model, model_kwargs
+from trichometry.models.checkpoint import load_checkpoint, load_weights, save_checkpoint, unwrap
+from trichometry.models.factory import build_model, model_kwargs
+from trichometry.models.registry import family_of_variant
 from trichometry.training import distributed
 from trichometry.training.config import TrainConfig
 from trichometry.training.freeze import BRANCHES, freeze, init_from
@@ -25,13 +26,10 @@ from trichometry.training.loop import (
     _infinite,
     _output_dir,
     _worker_init,
-    build_datasets,
     build_optimizer,
-    evaluate,
     seed_everything,
     train_steps,
 )
-from trichometry.training.seg_loop import build_segment_datasets, evaluate_segments, segment_train_steps
 
 logger = logging.getLogger(__name__)
 
@@ -42,50 +40,6 @@ def _as_config(cfg: DictConfig | TrainConfig) -> tuple[TrainConfig, dict[str, An
     merged = OmegaConf.merge(schema, cfg)  # a misspelt or mistyped key fails here
     plain = OmegaConf.to_container(merged, resolve=True)
     return OmegaConf.to_object(merged), plain  # type: ignore[return-value]
-
-
-def _provenance(cfg: TrainConfig, train_ds: Any) -> dict[str, Any]:
-    d = cfg.data
-    prov: dict[str, Any] = {
-        "synthetic": {
-            "generator": "trichometry.synth.generate_sample",
-            "train_scenes": d.train_size,
-            "val_scenes": d.val_size,
-            "seed": d.seed,
-            "scene_px": d.scene_px,
-            "um_per_px_range": list(d.um_per_px_range),
-            "density_per_cm2": list(d.density_per_cm2),
-            "overrides": dict(d.synth_overrides),
-        }
-    }
-    if d.fdu_root and d.fdu_fraction > 0 and arch_of(cfg.model.name) == SEGMENTS:
-        prov["boxes"] = {
-            "root": str(d.fdu_root),
-            "split": f"train minus every {d.fdu_holdout_every}th id (sorted), which are the tune images",
-            "fraction": d.fdu_fraction,
-            "um_per_px": d.fdu_um_per_px,
-            "supervision": "one undirected segment per box (the darker diagonal): centre, axis, length",
-        }
-    elif d.fdu_root and d.fdu_fraction > 0:
-        prov["boxes"] = {
-            "root": str(d.fdu_root),
-            "split": "train",
-            "fraction": d.fdu_fraction,
-            "um_per_px": d.fdu_um_per_px,
-            "supervision": "weak: background outside boxes"
-            + (", one exit peak at a box corner (MIL)" if cfg.loss.box_mil > 0 else "")
-            + (
-                ", pseudo-labelled roots (exit) with their shafts and tips (no exit), nothing else inside"
-                if d.fdu_roots
-                else ", nothing inside"
-            ),
-        }
-        if d.fdu_roots:
-            from trichometry.training.pseudolabel import describe
-
-            prov["boxes"]["roots"] = describe(d.fdu_roots)
-    prov["train_items"] = len(train_ds)
-    return prov
 
 
 def train(cfg: DictConfig | TrainConfig) -> dict[str, Any]:
@@ -120,20 +74,11 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
         torch.set_num_threads(tc.trainer.num_threads)
     seed_everything(tc.seed + info.rank)
     progress = tc.trainer.progress and info.is_main
-    arch = arch_of(tc.model.name)
-    if arch == SEGMENTS:
-        train_ds, val_sets = build_segment_datasets(tc, out, progress)
-        val_ds = None
-        kwargs = model_kwargs(tc.model.name, vector_scale=tc.model.vector_scale)
-    else:
-        train_ds, val_ds = build_datasets(tc, out, progress)
-        kwargs = model_kwargs(
-            tc.model.name,
-            diameter_scale=tc.model.diameter_scale,
-            exit_branch=tc.model.exit_branch,
-            diameter_branch=tc.model.diameter_branch,
-        )
-    model = build_model(kwargs, arch).to(info.device)
+    fam = family_of_variant(tc.model.name)
+    hooks = fam.hooks()
+    train_ds, val_data = hooks.datasets(tc, out, progress)
+    kwargs = model_kwargs(tc.model.name, **hooks.model_overrides(tc))
+    model = build_model(kwargs, fam.arch).to(info.device)
     if tc.trainer.init_from:
         if tc.trainer.resume:
             raise ConfigError("set trainer.init_from or trainer.resume, not both.")
@@ -145,7 +90,7 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
         logger.info("training only %s: %d parameters", tc.trainer.train_only, n)
     opt, sched = build_optimizer(tc, model)
     scaler = torch.amp.GradScaler(info.device.type, enabled=tc.trainer.amp and info.device.type == "cuda")
-    step, best_f1 = 0, -1.0
+    step, best_score = 0, float("-inf")
     if tc.trainer.resume:
         ckpt = load_checkpoint(tc.trainer.resume, map_location=info.device)
         load_weights(model, ckpt, expected_name=tc.model.name)
@@ -156,7 +101,7 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
         except (ValueError, KeyError, RuntimeError) as exc:
             raise CheckpointError(f"cannot resume optimiser state from {tc.trainer.resume}: {exc}.") from exc
         step = int(ckpt.get("step", 0))
-        best_f1 = float(ckpt.get("metrics", {}).get("best_f1", -1.0))
+        best_score = float(ckpt.get("metrics", {}).get("best_score", float("-inf")))
         logger.info("resumed from %s at step %d", tc.trainer.resume, step)
     if step >= tc.trainer.max_steps:
         raise ConfigError(
@@ -186,13 +131,12 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
         raise ConfigError(
             f"data.train_size ({len(train_ds)}) is smaller than trainer.batch_size ({tc.trainer.batch_size})."
         )
-    val_loader = DataLoader(val_ds, batch_size=tc.trainer.batch_size, shuffle=False) if val_ds else None
     batches = _infinite(loader, start_epoch=step // len(loader))
 
     ckpt_dir = out / "checkpoints"
     log_path = out / "metrics.csv"
     writer = _tensorboard(tc, out) if info.is_main else None
-    data_prov = _provenance(tc, train_ds)
+    data_prov = {**hooks.provenance(tc, train_ds), "train_items": len(train_ds)}
     metrics: dict[str, Any] = {}
     bar = tqdm(total=tc.trainer.max_steps, initial=step, desc="train", disable=not progress)
     t0, seen = time.time(), 0
@@ -202,10 +146,7 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
             tc.trainer.max_steps - step,
             tc.trainer.val_every - step % tc.trainer.val_every,
         )
-        if arch == SEGMENTS:
-            parts = segment_train_steps(model, batches, opt, sched, tc, info.device, n)
-        else:
-            parts = train_steps(model, batches, opt, sched, scaler, tc, info.device, n)
+        parts = train_steps(model, batches, opt, sched, scaler, tc, info.device, n, hooks.loss)
         step += n
         seen += n * tc.trainer.batch_size * info.world
         bar.update(n)
@@ -214,18 +155,15 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
         out_of_time = tc.trainer.max_minutes is not None and (time.time() - t0) / 60 >= tc.trainer.max_minutes
         is_val = step % tc.trainer.val_every == 0 or step >= tc.trainer.max_steps or out_of_time
         if is_val:
-            if arch == SEGMENTS:
-                val = evaluate_segments(model, val_sets, info.device, tc)
-            else:
-                val = evaluate(model, val_loader, info.device, tc.data.canonical_um_per_px)
+            val = hooks.validate(unwrap(model), val_data, info.device, tc)
             row.update({f"val_{k}": v for k, v in val.items()})
             metrics = {**val, "step": step}
         if info.is_main:
             _log_row(log_path, row, writer, step)
             if is_val:
-                best = val["f1"] > best_f1
-                best_f1 = max(best_f1, val["f1"])
-                metrics["best_f1"] = best_f1
+                best = val["score"] > best_score
+                best_score = max(best_score, val["score"])
+                metrics["best_score"] = best_score
                 save = dict(
                     model_name=tc.model.name,
                     model_kwargs=kwargs,

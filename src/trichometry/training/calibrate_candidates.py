@@ -1,4 +1,4 @@
-"""Calibrate a segment-network checkpoint on tune data only, and write it for shipping.
+"""Calibrate a checkpoint of any candidate family on tune data only, and write it for shipping.
 
 Chosen here, never on the data a model is reported on:
 
@@ -6,7 +6,7 @@ Chosen here, never on the data a model is reported on:
   segment counts as a hair, picked from :data:`GRID` for the least count error. The error
   is the mean absolute percentage error per image, averaged over two sets that weigh the
   same: the **tune** photos of a real box folder (every ``holdout_every``-th id of its
-  ``train`` split, which training never fitted; :func:`~.seg_datasets.box_ids`) and
+  ``train`` split, which training never fitted; :func:`~.frame_hooks.box_ids`) and
   generated calibration scenes (seeds from :data:`CALIBRATION_SEED0`, apart from training
   and from the benchmarks' held-out seeds). Hairs are counted as the engine counts them:
   roots in the analysable area (burned-in overlays masked as ``analyze`` masks them).
@@ -22,7 +22,7 @@ The weights (and their SHA-256) are unchanged; optimiser state is dropped.
 
 Run::
 
-    python -m trichometry.training.calibrate_segments run/checkpoints/best.pt models/segnet_s.pt \\
+    trichometry model calibrate-candidates run/checkpoints/last.pt models/framenet_s.pt \\
         --boxes ../shared/data/fdu --scenes 40
 """
 
@@ -41,7 +41,7 @@ import torch
 from tqdm import tqdm
 
 from trichometry.evaluation.metrics import point_detection
-from trichometry.inference.segment_predictor import SegmentPredictor
+from trichometry.inference.candidates import CandidatePredictor
 from trichometry.models.checkpoint import load_checkpoint
 from trichometry.training.calibrate import run_record
 from trichometry.utils.atomic import atomic_write_bytes
@@ -96,7 +96,7 @@ def _image(image: np.ndarray, um: float, n_true: int, truth_xy: np.ndarray | Non
     return Image(image, um, n_true, ~overlay, truth_xy)
 
 
-def _item(p: SegmentPredictor, im: Image) -> Item:
+def _item(p: CandidatePredictor, im: Image) -> Item:
     hairs = p.predict(im.image, im.um, calibrated=False).hairs
     keep = _in_area(hairs.roots, im.valid)
     return Item(hairs.scores[keep], im.n_true, hairs.roots[keep], hairs.scores[keep], im.truth_xy, im.um)
@@ -106,7 +106,7 @@ def tune_photos(root: str | Path, holdout_every: int, um: float = 2.8) -> list[I
     """The tune photos of a box folder (never its ``val`` split)."""
     from trichometry.data.format import decode_image, read_bytes
     from trichometry.data.voc import find_voc_layout, read_voc_annotation
-    from trichometry.training.seg_datasets import box_ids
+    from trichometry.training.frame_hooks import box_ids
 
     layout = find_voc_layout(root)
     out = []
@@ -146,7 +146,7 @@ def objective(sets: list[list[Item]], t: float) -> float:
     return float(np.mean([mape(s, t) for s in sets if s]))
 
 
-def calibrate_segments(
+def calibrate_candidates(
     src: str | Path,
     dst: str | Path,
     boxes: str | Path | None,
@@ -162,7 +162,7 @@ def calibrate_segments(
     holdout = int(((ckpt.get("config") or {}).get("data") or {}).get("fdu_holdout_every", 10))
     photos = tune_photos(boxes, holdout) if boxes else []
     generated = tune_scenes(scenes, size) if scenes else []
-    p = SegmentPredictor(src, device=device, tta="none")
+    p = CandidatePredictor(src, device=device, tta="none")
     p.orient = "network"  # counts do not depend on it; exits are judged below
 
     def trial(window: int, tta: str) -> dict[str, Any]:
@@ -202,7 +202,7 @@ def calibrate_segments(
     for key in ("optimizer", "scheduler", "scaler"):
         ckpt.pop(key, None)
     post["run_with"] = run_with or run_record(
-        "calibrate-segments", {"src": str(src), "dst": str(dst), "boxes": str(boxes), "scenes": scenes}
+        "calibrate-candidates", {"src": str(src), "dst": str(dst), "boxes": str(boxes), "scenes": scenes}
     )
     ckpt["postprocessing"] = post
     buf = io.BytesIO()
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-flips", action="store_true", help="do not try test-time flips")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    post = calibrate_segments(
+    post = calibrate_candidates(
         args.src,
         args.dst,
         args.boxes,
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         tuple(args.scene_size),
         args.device,
         not args.no_flips,
-        run_with=run_record("calibrate-segments", vars(args)),
+        run_with=run_record("calibrate-candidates", vars(args)),
     )
     print(json.dumps(post, indent=2))
 

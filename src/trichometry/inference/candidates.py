@@ -1,10 +1,11 @@
-"""Run the segment network on an image of any size and scale: hairs as segments.
+"""The one predictor of every candidate family: an image of any size and scale -> hairs.
 
 The image is resampled to the model's canonical um per pixel and read in one pass, or in
 overlapping tiles when large (each tile keeps the hairs whose centre lies in its own
-core, so none is found twice). The centre peaks are decoded into segments
-(:mod:`.segments`), turned to the image's hair stream where the checkpoint says so, and
-mapped back to the input's pixels. The :class:`~.prediction.Prediction` carries them in
+core, so none is found twice). The family's ``decode`` (:mod:`trichometry.models.registry`)
+turns each activated grid into hair candidates (centre, root, tip, score, width), which
+are turned to the image's hair stream where the checkpoint says so, and mapped back to
+the input's pixels. The :class:`~.prediction.Prediction` carries them in
 ``hairs``, scores calibrated so that the engine's 0.3 means the checkpoint's raw
 threshold, plus maps drawn from them (shaft lines of the predicted width, a small peak at
 each root, the diameter along each line) for the consumers of maps.
@@ -30,9 +31,9 @@ from trichometry.errors import CheckpointError, ConfigError
 from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.inference.predictor import _check_image, logit, resolve_scale
 from trichometry.inference.resample import resample_image
-from trichometry.inference.segments import SegmentHairs, decode, orient_with_stream
+from trichometry.inference.segments import SegmentHairs, orient_with_stream
 from trichometry.models.checkpoint import checkpoint_arch, load_checkpoint, model_from_checkpoint, source_info
-from trichometry.models.factory import SEGMENTS
+from trichometry.models.registry import family
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +43,11 @@ ORIENTATIONS = ("network", "stream")
 TTA = ("none", "flips")
 
 
-class SegmentPredictor:
-    """A trained :class:`~trichometry.models.segnet.SegmentNet` ready to find hairs.
+class CandidatePredictor:
+    """A trained network of a candidate family ready to find hairs.
 
     Args:
-        checkpoint: path of a segment-network checkpoint.
+        checkpoint: path of a checkpoint of a candidate family.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         tile_px: tile side in canonical px for large images (rounded to 32).
         overlap_px: overlap of neighbouring tiles (longer than half the longest segment).
@@ -67,9 +68,11 @@ class SegmentPredictor:
             raise CheckpointError("device='cuda' was asked for but no CUDA GPU is visible; use device='cpu'.")
         self.device = torch.device(device)
         ckpt = load_checkpoint(checkpoint, map_location=self.device)
-        if checkpoint_arch(ckpt) != SEGMENTS:
+        self.family = family(checkpoint_arch(ckpt))
+        if not self.family.candidates:
             raise CheckpointError(
-                f"{checkpoint} is not a segment-network checkpoint; load it with Predictor."
+                f"{checkpoint} holds a dense-map network ({self.family.arch}); load it with "
+                "trichometry.inference.load_predictor."
             )
         self.model, self.checkpoint = model_from_checkpoint(ckpt, map_location=self.device)
         self.path = Path(checkpoint)
@@ -131,18 +134,14 @@ class SegmentPredictor:
     def _hairs(self, canon: np.ndarray, floor: float) -> SegmentHairs:
         h, w = canon.shape[:2]
         t, ov = self.tile_px, self.overlap_px
+        decode = self.family.decode
         if h <= t and w <= t:
-            return decode(self._maps(canon), self.model.stride, floor, window=self.peak_window)
+            return decode(self._maps(canon), floor, window=self.peak_window)
         step = t - ov
         found: list[SegmentHairs] = []
         for y0, ylo, yhi in _cores(h, t, step):
             for x0, xlo, xhi in _cores(w, t, step):
-                part = decode(
-                    self._maps(canon[y0 : y0 + t, x0 : x0 + t]),
-                    self.model.stride,
-                    floor,
-                    window=self.peak_window,
-                )
+                part = decode(self._maps(canon[y0 : y0 + t, x0 : x0 + t]), floor, window=self.peak_window)
                 off = np.array([x0, y0], float)
                 part = SegmentHairs(
                     part.roots + off, part.tips + off, part.centres + off, part.scores, part.diameters_px
@@ -155,7 +154,7 @@ class SegmentPredictor:
 
     @torch.inference_mode()
     def _maps(self, image: np.ndarray) -> np.ndarray:
-        """``(6, Hc, Wc)`` activated grid of one tile (padded to a multiple of 32 first)."""
+        """``(C, Hc, Wc)`` activated grid of one tile (padded to a multiple of 32 first)."""
         h, w = image.shape[:2]
         x = (
             torch.from_numpy(np.ascontiguousarray(image)).to(self.device).permute(2, 0, 1)[None].float()

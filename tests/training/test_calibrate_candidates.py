@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from trichometry.inference.segment_predictor import SegmentPredictor
+from trichometry.inference.candidates import CandidatePredictor
 from trichometry.models import create_model, load_checkpoint, model_kwargs, save_checkpoint
-from trichometry.training.calibrate_segments import GRID, Item, calibrate_segments, mape, objective
+from trichometry.training.calibrate_candidates import GRID, Item, calibrate_candidates, mape, objective
 
 TINY = {"widths": [8, 8, 16, 16], "blocks": [1, 1, 1, 1], "decoder_channels": 8}
 
@@ -44,19 +44,19 @@ def _voc(root: Path, n: int) -> Path:
 
 def test_calibration_writes_a_shippable_checkpoint(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    model = create_model("seg_s", **TINY).eval()
+    model = create_model("frame_s", **TINY).eval()
     src = tmp_path / "src.pt"
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sha = save_checkpoint(
-        src, model, model_name="seg_s", model_kwargs=model_kwargs("seg_s", **TINY), optimizer=opt
+        src, model, model_name="frame_s", model_kwargs=model_kwargs("frame_s", **TINY), optimizer=opt
     )
     dst = tmp_path / "dst.pt"
-    post = calibrate_segments(src, dst, _voc(tmp_path / "voc", 20), scenes=2, size=(96, 96), device="cpu")
+    post = calibrate_candidates(src, dst, _voc(tmp_path / "voc", 20), scenes=2, size=(96, 96), device="cpu")
     ckpt = load_checkpoint(dst)
     assert ckpt["weights_sha256"] == sha and "optimizer" not in ckpt
     assert ckpt["postprocessing"] == post
     assert post["centre_threshold_raw"] in GRID and post["orient"] in ("network", "stream")
     assert post["tta"] in ("none", "flips")
     assert post["calibration"]["tune_photos"]["images"] == 2  # ids 0 and 10 of 20: never the fitted ones
-    p = SegmentPredictor(dst, device="cpu")
+    p = CandidatePredictor(dst, device="cpu")
     assert p.threshold_raw == post["centre_threshold_raw"] and p.tta == post["tta"]

@@ -1,24 +1,24 @@
-"""The segment network: every hair as one centre peak with the vector to its root.
+"""Detector v3: whole frames at a coarse scale, one box-centre peak per hair.
 
-Why not a peak where each hair leaves the skin (the dense :class:`~.net.HairNet`): the
-roots of a follicular unit's hairs touch and merge into one low ridge, while their shafts
-diverge, so the middles of the visible shafts stay apart where the roots do not. Real box
-labels (one box per visible shaft) supervise exactly this: a box and the diagonal its
-shaft follows are a segment whose centre, length and axis are known, only the end that is
-the root is not.
+Why: a clipped shaft at 70x is 300-1,000 px long at the camera's 2.8 um/px, so a crop
+the size earlier detectors read cut most shafts, and their centres or roots lay outside
+what the network saw. This network reads the **whole** frame resampled to a coarse
+canonical scale (default 8 um/px: a 1280x1024 FDU photo becomes 448x358 and a terminal
+shaft is still 7-12 px wide) and answers on a grid of stride :attr:`FrameNet.stride` (4)
+with the channels of :data:`FRAME_HEADS`:
 
-The network (CenterNet-like) reads the image at the canonical um per pixel and answers on
-a grid of stride :attr:`SegmentNet.stride` (4) with the channels of :data:`SEGMENT_HEADS`:
-
-* ``centre``: logit of a heatmap with one Gaussian peak at each hair's shaft centre;
+* ``centre``: logit of a heatmap with one Gaussian peak at each hair's box centre;
 * ``offset_x``, ``offset_y``: where in its cell the centre lies (0..1);
-* ``root_x``, ``root_y``: the vector from the centre to the hair's root end, in cells
-  divided by :attr:`SegmentNet.vector_scale` (the tip is the other end of the segment);
-* ``log_diameter``: log of the shaft diameter near the root, in canonical px.
+* ``log_w``, ``log_h``: log of the box's width and height in canonical px;
+* ``diagonal``: logit that the shaft runs along the box's "/" diagonal (else "\\");
+* ``root``: logit that the root is the diagonal's left end (the lower x; on a vertical
+  shaft the upper one).
 
-Encoder: residual stages (torchvision's ``BasicBlock``) at strides 4, 8, 16, 32 after a
-two-convolution stem; decoder: a feature pyramid summed back to stride 4. No weights are
-downloaded: everything trains from scratch. Normalisation (ImageNet mean/std) happens
+A box with its diagonal is the straight segment the visible shaft follows; the root end
+is the exit point visits are matched by. Real box labels supervise the first six
+channels (the diagonal is read from the photo: the darker one), generated scenes the
+root. Encoder: residual stages (torchvision's ``BasicBlock``) at strides 4..32 after a
+two-convolution stem, decoder a feature pyramid back to stride 4. Normalisation is done
 inside, so ONNX and PyTorch take the same ``(B, 3, H, W)`` RGB input in ``[0, 1]``.
 """
 
@@ -31,17 +31,20 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.resnet import BasicBlock
 
+from trichometry.inference.frames import decode_frame
 from trichometry.models.net import IMAGENET_MEAN, IMAGENET_STD
+from trichometry.models.registry import Family, register
 
-SEGMENT_HEADS: dict[str, str] = {
-    "centre": "channel 0: logit of the shaft-centre heatmap (one Gaussian peak per hair)",
+FRAME_HEADS: dict[str, str] = {
+    "centre": "channel 0: logit of the box-centre heatmap (one Gaussian peak per hair)",
     "offset_x": "channel 1: x of the centre inside its stride cell, 0..1",
     "offset_y": "channel 2: y of the centre inside its stride cell, 0..1",
-    "root_x": "channel 3: x of the vector centre -> root end, in cells / vector_scale",
-    "root_y": "channel 4: y of the vector centre -> root end, in cells / vector_scale",
-    "log_diameter": "channel 5: log of the shaft diameter near the root, canonical px",
+    "log_w": "channel 3: log of the box width, canonical px",
+    "log_h": "channel 4: log of the box height, canonical px",
+    "diagonal": "channel 5: logit that the shaft follows the box's '/' diagonal (else '\\')",
+    "root": "channel 6: logit that the root is the diagonal's left end (upper end if vertical)",
 }
-CENTRE_PRIOR = -2.19  # sigmoid -> 0.1: a sparse start, as CenterNet's focal-loss prior
+CENTRE_PRIOR = -2.19  # sigmoid -> 0.1: CenterNet's sparse start for the focal loss
 
 
 def _stage(cin: int, cout: int, blocks: int) -> nn.Sequential:
@@ -51,19 +54,18 @@ def _stage(cin: int, cout: int, blocks: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class SegmentNet(nn.Module):
-    """Residual encoder, feature-pyramid decoder, six output channels at stride 4.
+class FrameNet(nn.Module):
+    """Residual encoder, feature-pyramid decoder, seven output channels at stride 4.
 
     Args:
         widths: channels of the four residual stages (strides 4, 8, 16, 32).
         blocks: residual blocks per stage.
         decoder_channels: channels of the pyramid and the head.
-        vector_scale: the root vector is predicted in cells / this.
 
     Example:
-        >>> net = SegmentNet(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1), decoder_channels=8)
+        >>> net = FrameNet(widths=(8, 8, 16, 16), blocks=(1, 1, 1, 1), decoder_channels=8)
         >>> net(torch.rand(1, 3, 64, 48)).shape
-        torch.Size([1, 6, 16, 12])
+        torch.Size([1, 7, 16, 12])
     """
 
     stride = 4
@@ -71,9 +73,8 @@ class SegmentNet(nn.Module):
     def __init__(
         self,
         widths: tuple[int, ...] | list[int] = (32, 64, 128, 256),
-        blocks: tuple[int, ...] | list[int] = (2, 2, 2, 2),
+        blocks: tuple[int, ...] | list[int] = (1, 2, 2, 1),
         decoder_channels: int = 64,
-        vector_scale: float = 8.0,
     ) -> None:
         super().__init__()
         if len(widths) != 4 or len(blocks) != 4:
@@ -91,7 +92,7 @@ class SegmentNet(nn.Module):
         for cout, n in zip(widths, blocks):
             stages.append(_stage(cin, int(cout), int(n)))
             cin = int(cout)
-        self.stages = nn.ModuleList(stages)  # strides 4, 8, 16, 32
+        self.stages = nn.ModuleList(stages)
         d = int(decoder_channels)
         self.lateral = nn.ModuleList([nn.Conv2d(int(c), d, 1) for c in widths])
         self.smooth = nn.ModuleList(
@@ -104,19 +105,18 @@ class SegmentNet(nn.Module):
             nn.Conv2d(d, d, 3, 1, 1, bias=False),
             nn.BatchNorm2d(d),
             nn.ReLU(inplace=True),
-            nn.Conv2d(d, len(SEGMENT_HEADS), 1),
+            nn.Conv2d(d, len(FRAME_HEADS), 1),
         )
-        self.vector_scale = float(vector_scale)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         with torch.no_grad():
             self.head[-1].bias.zero_()
             self.head[-1].bias[0] = CENTRE_PRIOR
             self.head[-1].bias[1:3] = 0.5
-            self.head[-1].bias[5] = 2.0  # about 7 px: a terminal hair at 5-10 um/px
+            self.head[-1].bias[3:5] = 3.0  # about 20 canonical px
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, 3, H, W)`` RGB in [0, 1] -> ``(B, 6, ceil(H/4), ceil(W/4))`` raw channels."""
+        """``(B, 3, H, W)`` RGB in [0, 1] -> ``(B, 7, ceil(H/4), ceil(W/4))`` raw channels."""
         h, w = x.shape[-2:]
         ph, pw = (-h) % 32, (-w) % 32
         x = (x - self.mean) / self.std
@@ -135,19 +135,32 @@ class SegmentNet(nn.Module):
         return out[..., : -(-h // self.stride), : -(-w // self.stride)]
 
     def activate(self, raw: torch.Tensor) -> torch.Tensor:
-        """Raw channels -> centre probability, offsets, root vector in cells, diameter in px."""
+        """Raw channels -> centre probability, offsets, box size in px, diagonal and root
+        probabilities."""
         return torch.cat(
             [
                 torch.sigmoid(raw[:, 0:1]),
                 raw[:, 1:3],
-                raw[:, 3:5] * self.vector_scale,
-                torch.exp(raw[:, 5:6].clamp(-3.0, 5.0)),
+                torch.exp(raw[:, 3:5].clamp(-2.0, 7.0)),
+                torch.sigmoid(raw[:, 5:7]),
             ],
             dim=1,
         )
 
 
-def describe_segment_net(model: SegmentNet) -> dict[str, Any]:
-    """A short summary for logs and checkpoints."""
-    n = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return {"parameters": n, "stride": model.stride, "heads": dict(SEGMENT_HEADS)}
+# Named variants; a checkpoint stores the name and the arguments.
+FRAME_VARIANTS: dict[str, dict[str, Any]] = {
+    # about 1 M parameters: about 9 whole frames (352x448) per second on 2 CPU cores
+    "frame_s": {"widths": [24, 48, 96, 192], "blocks": [1, 1, 2, 1], "decoder_channels": 48},
+}
+
+FAMILY = register(
+    Family(
+        arch="frames",
+        network=FrameNet,
+        variants=FRAME_VARIANTS,
+        heads=FRAME_HEADS,
+        decode=decode_frame,
+        training="trichometry.training.frame_hooks:HOOKS",
+    )
+)
