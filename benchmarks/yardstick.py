@@ -47,12 +47,16 @@ from trichometry.evaluation.yardstick import (
     count_agreement,
     detection_scores,
     interior,
+    read_root_marks,
+    root_end_matches,
+    upper_end_share,
 )
 from trichometry.utils.atomic import atomic_write_text
 
 FDU_UM_PER_PX = 2.8
 HELD_OUT_SEED0 = 900_000
 STYLES = ("default", "heldout")
+ROOT_MARKS = Path(__file__).resolve().parent / "labels" / "fdu_val_roots.csv"
 log = logging.getLogger("yardstick")
 
 
@@ -86,7 +90,8 @@ def real_table(dets: dict[str, tuple[str, Any]], root: Path, n: int | None, args
     _, ids = _fdu(root, args.split)
     ids = ids[:n] if n else ids
     const = constant_floor([len(_boxes(layout, i)[0]) for i in train_ids])
-    rows: dict[str, dict[str, list]] = {k: {"pred": [], "pairs": []} for k in dets}
+    marks = read_root_marks(args.root_marks) if args.split == "val" and args.root_marks.is_file() else {}
+    rows: dict[str, dict[str, list]] = {k: {"pred": [], "pairs": [], "roots": []} for k in dets}
     truth, shapes = [], []
     for image_id in tqdm(ids, desc=f"FDU {args.split}", unit="photo"):
         boxes, shape = _boxes(layout, image_id)
@@ -97,11 +102,25 @@ def real_table(dets: dict[str, tuple[str, Any]], root: Path, n: int | None, args
             pts, _ = _detect(det, str(path), FDU_UM_PER_PX)
             rows[name]["pred"].append(len(pts))
             rows[name]["pairs"].append((pts, boxes))
+            if image_id in marks:
+                rows[name]["roots"].append(root_end_matches(pts, marks[image_id], args.box_margin_px))
     out: dict[str, Any] = {"split": args.split, "photos": len(ids), "true_hairs": int(sum(truth))}
     out["constant"] = {"guess": const, **count_agreement([const] * len(truth), truth)}
     for name in dets:
         whole, inner = _box_scores(rows[name]["pairs"], shapes, args.box_margin_px, args.interior_px)
         out[name] = {**count_agreement(rows[name]["pred"], truth), **whole, **inner}
+    used = [m for i, m in marks.items() if i in set(ids)]
+    if used:
+        all_marks = np.concatenate(used)
+        out["root_ends"] = {
+            "marked": len(all_marks),
+            "photos": len(used),
+            "upper_end_rule": upper_end_share(all_marks),
+        }
+        for name in dets:
+            found, correct = np.asarray(rows[name]["roots"]).reshape(-1, 2).sum(axis=0)
+            out["root_ends"][name] = {"found": int(found), "correct": int(correct),
+                                      "accuracy": correct / found if found else float("nan")}  # fmt: skip
     return out
 
 
@@ -181,7 +200,7 @@ def markdown(real: dict | None, synth: dict | None) -> str:
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, r in real.items():
-            if not isinstance(r, dict):
+            if not isinstance(r, dict) or name == "root_ends":
                 continue
             label = f"constant ({r['guess']:g})" if name == "constant" else name
             lines.append(
@@ -191,6 +210,19 @@ def markdown(real: dict | None, synth: dict | None) -> str:
                 f"{_fmt(r.get('precision'), '.2f')} | {_fmt(r.get('recall'), '.2f')} | "
                 f"{_fmt(r.get('f1'), '.2f')} | {_fmt(r.get('interior_f1'), '.2f')} |"
             )
+    roots = (real or {}).get("root_ends")
+    if roots:
+        lines += [
+            "",
+            f"Root ends on {roots['marked']} hairs marked by eye on {roots['photos']} FDU val photos "
+            f"(floor: 'the root is the upper end' is right for {100 * roots['upper_end_rule']:.1f} %)",
+            "",
+            "| detector | hairs found | root end correct % of found |",
+            "|---|---|---|",
+        ]
+        for name, r in roots.items():
+            if isinstance(r, dict):
+                lines.append(f"| {name} | {r['found']} | {_fmt(100 * r['accuracy'], '.1f')} |")
     if synth:
         for style in STYLES:
             lines += [
@@ -224,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--box-margin-px", type=float, default=10.0)
     ap.add_argument("--interior-px", type=float, default=64.0)
     ap.add_argument("--match-um", type=float, default=60.0)
+    ap.add_argument("--root-marks", type=Path, default=ROOT_MARKS, help="hand-marked root ends (val only)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

@@ -99,10 +99,31 @@ def test_benchmark_real_table_on_a_made_up_box_folder(tmp_path: Path) -> None:
         )
     (root / "splits" / "train.txt").write_text("t1\nt2\nt3\n")
     (root / "splits" / "val.txt").write_text("v1\n")
-    args = SimpleNamespace(split="val", box_margin_px=10.0, interior_px=64.0)
+    marks = tmp_path / "roots.csv"
+    marks.write_text("image_id,box_index,root_x,root_y,tip_x,tip_y,cue\nv1,0,10,10,20,40,exit\n")
+    args = SimpleNamespace(split="val", box_margin_px=10.0, interior_px=64.0, root_marks=marks)
     out = bench.real_table({"classical": ("classical", None)}, root, None, args)
+    assert out["root_ends"]["marked"] == 1 and out["root_ends"]["upper_end_rule"] == 1.0
+    assert out["root_ends"]["classical"]["found"] in (0, 1)
     assert out["photos"] == 1 and out["true_hairs"] == 2
     assert out["constant"]["guess"] == 4.0 and out["constant"]["mae"] == 2.0  # median of 3, 5, 4
     assert "classical" in out and out["classical"]["n"] == 1
     text = bench.markdown(out, None)
-    assert "constant (4)" in text and "| classical |" in text
+    assert "constant (4)" in text and "| classical |" in text and "Root ends on 1 hairs" in text
+
+
+def test_root_end_rule_by_hand(tmp_path: Path) -> None:
+    from trichometry.evaluation.yardstick import read_root_marks, root_end_matches, upper_end_share
+
+    marks = np.array([[10.0, 10.0, 50.0, 90.0], [200.0, 100.0, 120.0, 20.0]])  # root first
+    # one point near the first hair's root, one near the second hair's tip, one far away
+    found, correct = root_end_matches(np.array([[12.0, 14.0], [125.0, 24.0], [400.0, 400.0]]), marks, 5.0)
+    assert (found, correct) == (2, 1)
+    assert root_end_matches(np.zeros((0, 2)), marks, 5.0) == (0, 0)
+    assert upper_end_share(marks) == 0.5
+    csv = tmp_path / "roots.csv"
+    csv.write_text(
+        "# a comment\nimage_id,box_index,root_x,root_y,tip_x,tip_y,cue\na,0,1,2,3,4,exit\na,1,5,6,7,8,unit\n"
+    )
+    got = read_root_marks(csv)
+    np.testing.assert_array_equal(got["a"], [[1, 2, 3, 4], [5, 6, 7, 8]])

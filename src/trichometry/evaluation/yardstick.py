@@ -137,3 +137,53 @@ def detection_scores(tp: int, n_pred: int, n_true: int) -> dict[str, float]:
         "recall": tp / n_true if n_true else 1.0,
         "f1": 2 * tp / (n_pred + n_true) if n_pred + n_true else 1.0,
     }
+
+
+def read_root_marks(path: str | Any) -> dict[str, np.ndarray]:
+    """Hand-marked root ends (``benchmarks/labels/fdu_val_roots.csv``): per image id an
+    ``(N, 4)`` array ``root_x, root_y, tip_x, tip_y`` in the photo's pixels."""
+    import csv
+    from pathlib import Path
+
+    out: dict[str, list[list[float]]] = {}
+    with Path(path).open(newline="") as fh:
+        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
+        for r in rows:
+            out.setdefault(r["image_id"], []).append(
+                [float(r["root_x"]), float(r["root_y"]), float(r["tip_x"]), float(r["tip_y"])]
+            )
+    return {k: np.asarray(v, float).reshape(-1, 4) for k, v in out.items()}
+
+
+def root_end_matches(points: np.ndarray, marks: np.ndarray, margin: float) -> tuple[int, int]:
+    """``(found, correct)`` for hand-marked hairs of one photo.
+
+    A marked hair is *found* when a detected exit point lies inside its box (its two ends'
+    rectangle grown by ``margin`` px), one detection per hair (least distance to either
+    end, optimal assignment); it is *correct* when that point lies nearer the marked root
+    than the marked tip.
+    """
+    pts = np.asarray(points, float).reshape(-1, 2)
+    m = np.asarray(marks, float).reshape(-1, 4)
+    if len(pts) == 0 or len(m) == 0:
+        return 0, 0
+    lo = np.minimum(m[:, 0:2], m[:, 2:4]) - margin
+    hi = np.maximum(m[:, 0:2], m[:, 2:4]) + margin
+    x, y = pts[:, 0:1], pts[:, 1:2]
+    inside = (x >= lo[:, 0]) & (x <= hi[:, 0]) & (y >= lo[:, 1]) & (y <= hi[:, 1])
+    d_root = np.hypot(x - m[:, 0], y - m[:, 1])
+    d_tip = np.hypot(x - m[:, 2], y - m[:, 3])
+    cost = np.minimum(d_root, d_tip) + np.where(inside, 0.0, 1e6)
+    r, c = linear_sum_assignment(cost)
+    pairs = [(i, j) for i, j in zip(r, c) if inside[i, j]]
+    return len(pairs), sum(1 for i, j in pairs if d_root[i, j] < d_tip[i, j])
+
+
+def upper_end_share(marks: np.ndarray) -> float:
+    """The floor of root-end accuracy: the share of marked hairs whose root is the upper
+    end (the rule 'the root is always the upper end'; on a vertical tie, the left end)."""
+    m = np.asarray(marks, float).reshape(-1, 4)
+    if len(m) == 0:
+        return float("nan")
+    upper = (m[:, 1] < m[:, 3]) | ((m[:, 1] == m[:, 3]) & (m[:, 0] < m[:, 2]))
+    return float(upper.mean())
