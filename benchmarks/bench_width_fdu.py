@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from trichometry.data.voc import FDU_UM_PER_PX, iter_voc
+from trichometry.evaluation.yardstick import width_auc as auc
 from trichometry.measure.optics_width import estimate_blur, optics_width
 from trichometry.measure.thickness import darkness, section_profiles, widths_from_sections
 from trichometry.measure.trace import sample
@@ -74,15 +75,6 @@ def _width(sec, d: float, blur: float, method: str) -> float | None:
     if method == "optics":
         return optics_width(*(sec if sec is not None else (None, None)), d, blur, max_sections=9).width_px
     return widths_from_sections(sec, d, n_sections=9, method=method).width_px
-
-
-def auc(low: np.ndarray, high: np.ndarray) -> float:
-    """P(a ``low`` value < a ``high`` value), ties counted half (Mann-Whitney)."""
-    lo, hi = np.asarray(low, float), np.asarray(high, float)
-    if not len(lo) or not len(hi):
-        return float("nan")
-    diff = hi[None, :] - lo[:, None]
-    return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
 
 
 def plot(by_label: dict[str, list[float]], path: Path) -> None:

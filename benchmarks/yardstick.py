@@ -50,12 +50,14 @@ from trichometry.evaluation.yardstick import (
     read_root_marks,
     root_end_matches,
     upper_end_share,
+    width_auc,
 )
 from trichometry.utils.atomic import atomic_write_text
 
 FDU_UM_PER_PX = 2.8
 HELD_OUT_SEED0 = 900_000
 STYLES = ("default", "heldout")
+WIDTH_CLASSES = ("undersize", "premium", "single")  # thin hairs against the others (abnormal left out)
 ROOT_MARKS = Path(__file__).resolve().parent / "labels" / "fdu_val_roots.csv"
 log = logging.getLogger("yardstick")
 
@@ -67,12 +69,13 @@ def _fdu(root: Path, split: str) -> tuple[Any, list[str]]:
     return layout, sorted(layout.ids(split))
 
 
-def _boxes(layout: Any, image_id: str) -> tuple[np.ndarray, tuple[int, int]]:
-    """Usable boxes ``(N, 4)`` of one photo and its ``(H, W)``."""
+def _boxes(layout: Any, image_id: str) -> tuple[np.ndarray, tuple[int, int], list[str]]:
+    """Usable boxes ``(N, 4)`` of one photo, its ``(H, W)`` and the boxes' classes."""
     from trichometry.data.voc import read_voc_annotation
 
     ann, _, _ = read_voc_annotation(layout, image_id, um_per_px=FDU_UM_PER_PX)
-    return np.asarray(ann.as_arrays()[0], float).reshape(-1, 4), (ann.height, ann.width)
+    boxes, labels = ann.as_arrays()
+    return np.asarray(boxes, float).reshape(-1, 4), (ann.height, ann.width), list(labels)
 
 
 def _detect(det: tuple[str, Any], image: Any, um: float) -> tuple[np.ndarray, list[float | None]]:
@@ -91,16 +94,19 @@ def real_table(dets: dict[str, tuple[str, Any]], root: Path, n: int | None, args
     ids = ids[:n] if n else ids
     const = constant_floor([len(_boxes(layout, i)[0]) for i in train_ids])
     marks = read_root_marks(args.root_marks) if args.split == "val" and args.root_marks.is_file() else {}
-    rows: dict[str, dict[str, list]] = {k: {"pred": [], "pairs": [], "roots": []} for k in dets}
+    rows: dict[str, dict[str, list]] = {k: {"pred": [], "pairs": [], "roots": [], "widths": []} for k in dets}
     truth, shapes = [], []
     for image_id in tqdm(ids, desc=f"FDU {args.split}", unit="photo"):
-        boxes, shape = _boxes(layout, image_id)
+        boxes, shape, labels = _boxes(layout, image_id)
         path = layout.image_path(image_id)
         truth.append(len(boxes))
         shapes.append(shape)
         for name, det in dets.items():
-            pts, _ = _detect(det, str(path), FDU_UM_PER_PX)
+            pts, thick = _detect(det, str(path), FDU_UM_PER_PX)
             rows[name]["pred"].append(len(pts))
+            for i, j in box_matches_pairs(pts, boxes, args.box_margin_px):
+                if thick[i] is not None and labels[j] in WIDTH_CLASSES:
+                    rows[name]["widths"].append((labels[j], float(thick[i])))
             rows[name]["pairs"].append((pts, boxes))
             if image_id in marks:
                 rows[name]["roots"].append(root_end_matches(pts, marks[image_id], args.box_margin_px))
@@ -109,6 +115,10 @@ def real_table(dets: dict[str, tuple[str, Any]], root: Path, n: int | None, args
     for name in dets:
         whole, inner = _box_scores(rows[name]["pairs"], shapes, args.box_margin_px, args.interior_px)
         out[name] = {**count_agreement(rows[name]["pred"], truth), **whole, **inner}
+        w = rows[name]["widths"]
+        thin = [v for lab, v in w if lab == "undersize"]
+        out[name]["undersize_width_auc"] = width_auc(thin, [v for lab, v in w if lab != "undersize"])
+        out[name]["undersize_measured"] = len(thin)
     used = [m for i, m in marks.items() if i in set(ids)]
     if used:
         all_marks = np.concatenate(used)
@@ -196,8 +206,8 @@ def markdown(real: dict | None, synth: dict | None) -> str:
         lines += [
             f"FDU {real['split']}: {real['photos']} photos, {real['true_hairs']} boxes",
             "",
-            "| detector | MAE | MAPE % | bias % | r | CCC | P | R | F1 | interior F1 |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| detector | MAE | MAPE % | bias % | r | CCC | P | R | F1 | interior F1 | undersize width AUC |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, r in real.items():
             if not isinstance(r, dict) or name == "root_ends":
@@ -208,7 +218,8 @@ def markdown(real: dict | None, synth: dict | None) -> str:
                 f"{_fmt(r['bias_pct'], '+.1f')} | {_fmt(r['pearson_r'], '.2f')} | "
                 f"{_fmt(r['lin_ccc'], '.2f')} | "
                 f"{_fmt(r.get('precision'), '.2f')} | {_fmt(r.get('recall'), '.2f')} | "
-                f"{_fmt(r.get('f1'), '.2f')} | {_fmt(r.get('interior_f1'), '.2f')} |"
+                f"{_fmt(r.get('f1'), '.2f')} | {_fmt(r.get('interior_f1'), '.2f')} | "
+                f"{_fmt(r.get('undersize_width_auc'), '.2f')} |"
             )
     roots = (real or {}).get("root_ends")
     if roots:

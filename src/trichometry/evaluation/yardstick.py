@@ -187,3 +187,18 @@ def upper_end_share(marks: np.ndarray) -> float:
         return float("nan")
     upper = (m[:, 1] < m[:, 3]) | ((m[:, 1] == m[:, 3]) & (m[:, 0] < m[:, 2]))
     return float(upper.mean())
+
+
+def width_auc(low: Sequence[float], high: Sequence[float]) -> float:
+    """P(a ``low`` value < a ``high`` value), ties counted half (Mann-Whitney): how well
+    widths tell thin (``undersize``) hairs from the others (1.0: every one narrower).
+
+    Example:
+        >>> width_auc([20, 30], [25, 60])
+        0.75
+    """
+    lo, hi = np.asarray(low, float), np.asarray(high, float)
+    if not len(lo) or not len(hi):
+        return float("nan")
+    diff = hi[None, :] - lo[:, None]
+    return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from trichometry.inference.loading import load_predictor
 from trichometry.inference.peaks import find_exit_points
 from trichometry.inference.predictor import Predictor
 from trichometry.training.metrics import VAL_MATCH_UM, MetricAccumulator
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--device", default="auto")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    predictor = Predictor(args.checkpoint, device=args.device)
+    predictor = load_predictor(args.checkpoint, device=args.device)
     out: dict[str, Any] = {"checkpoint": args.checkpoint, "sha256": predictor.source["sha256"]}
     if args.synthetic > 0:
         out["synthetic"] = validate_synthetic(predictor, n=args.synthetic, threshold=args.threshold)
