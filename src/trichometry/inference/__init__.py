@@ -26,12 +26,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Predictor", "load_default_predictor", "default_model_path"):
-        from trichometry.inference import predictor
+    if name == "Predictor":
+        from trichometry.inference.predictor import Predictor
 
-        return getattr(predictor, name)
-    if name == "load_predictor":
-        from trichometry.inference.loading import load_predictor
+        return Predictor
+    if name in ("load_predictor", "load_default_predictor", "default_model_path"):
+        from trichometry.inference import loading
 
-        return load_predictor
+        return getattr(loading, name)
     raise AttributeError(f"module 'trichometry.inference' has no attribute {name!r}")

@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from trichometry.errors import CheckpointError
 from trichometry.models.checkpoint import checkpoint_arch, load_checkpoint
 from trichometry.models.registry import family
+
+ENV_MODEL = "TRICHOMETRY_MODEL"
+DEFAULT_MODEL_NAME = "hairnet_tiny.pt"  # package data: trichometry/resources/models/
 
 
 def predictor_class(checkpoint: str | os.PathLike[str]) -> type:
@@ -44,3 +50,30 @@ def load_predictor(checkpoint: str | os.PathLike[str], device: str = "auto", **k
 def cached_predictor(path: str, device: str = "auto") -> Any:
     """:func:`load_predictor`, once per process, path and device."""
     return load_predictor(path, device=device)
+
+
+def default_model_path() -> Path:
+    """The checkpoint :func:`load_default_predictor` uses: ``$TRICHOMETRY_MODEL`` or the shipped one.
+
+    The shipped checkpoint is package data (``trichometry/resources/models/``), found
+    through :mod:`importlib.resources`, so an installed wheel finds it as a checkout does.
+    """
+    env = os.environ.get(ENV_MODEL)
+    if env:
+        return Path(env).expanduser()
+    return Path(str(resources.files("trichometry.resources").joinpath("models", DEFAULT_MODEL_NAME)))
+
+
+def load_default_predictor(device: str = "auto") -> Any:
+    """The shipped default model (or ``$TRICHOMETRY_MODEL``), loaded once per process.
+
+    Raises:
+        CheckpointError: the checkpoint is missing or unreadable.
+    """
+    path = default_model_path()
+    if not path.is_file():
+        raise CheckpointError(
+            f"default model {path} not found; set {ENV_MODEL}=/path/to/checkpoint.pt "
+            "or train one with `python train.py experiment=frames_cpu` (models/README.md)."
+        )
+    return cached_predictor(str(path.resolve()), device)

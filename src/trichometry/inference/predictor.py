@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +33,18 @@ import numpy as np
 import torch
 
 from trichometry.errors import CalibrationError, CheckpointError, ConfigError, ImageRejected
+from trichometry.inference.loading import (  # noqa: F401  (the default model's names, re-exported)
+    DEFAULT_MODEL_NAME,
+    ENV_MODEL,
+    default_model_path,
+    load_default_predictor,
+)
 from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.inference.resample import resample_image, resize_map
 from trichometry.models.checkpoint import model_from_checkpoint, source_info
 
 logger = logging.getLogger(__name__)
 
-ENV_MODEL = "TRICHOMETRY_MODEL"
-DEFAULT_MODEL_NAME = "hairnet_tiny.pt"
 MAX_CANONICAL_PIXELS = 80_000_000  # refuse images that would need more after resampling
 # test-time augmentation: mirrorings of the (H, W) axes whose maps are averaged
 TTA_FLIPS: dict[str, tuple[tuple[int, ...], ...]] = {"none": ((),), "flips": ((), (1,), (0,), (0, 1))}
@@ -63,18 +66,6 @@ def scale_threshold(threshold: float, per_octave: float, um_per_px: float, canon
 def logit(p: float) -> float:
     """``log(p / (1 - p))``."""
     return math.log(p / (1.0 - p))
-
-
-def default_model_path() -> Path:
-    """The checkpoint :func:`load_default_predictor` uses: ``$TRICHOMETRY_MODEL`` or the shipped one.
-
-    The shipped checkpoint is package data (``trichometry/resources/models/``), found
-    through :mod:`importlib.resources`, so an installed wheel finds it as a checkout does.
-    """
-    env = os.environ.get(ENV_MODEL)
-    if env:
-        return Path(env).expanduser()
-    return Path(str(resources.files("trichometry.resources").joinpath("models", DEFAULT_MODEL_NAME)))
 
 
 def _tile_starts(size: int, tile: int, step: int) -> list[int]:
@@ -309,20 +300,3 @@ class Predictor:
                 acc[:, y : y + t, x : x + t] += o * weight
                 norm[y : y + t, x : x + t] += weight
         return (acc / norm)[:, :h, :w]
-
-
-def load_default_predictor(device: str = "auto") -> Any:
-    """The shipped default model (or ``$TRICHOMETRY_MODEL``), loaded once per process.
-
-    Raises:
-        CheckpointError: the checkpoint is missing or unreadable.
-    """
-    path = default_model_path()
-    if not path.is_file():
-        raise CheckpointError(
-            f"default model {path} not found; set {ENV_MODEL}=/path/to/checkpoint.pt "
-            "or train one with `python train.py experiment=shipped_cpu`."
-        )
-    from trichometry.inference.loading import cached_predictor
-
-    return cached_predictor(str(path.resolve()), device)
