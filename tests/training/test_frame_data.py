@@ -34,7 +34,8 @@ def test_flips_scale_and_crop_keep_segments_on_their_shafts(seed: int) -> None:
     for a, b in zip(p, q):
         inside = (0 <= (a + b)[0] / 2 < 144) and (0 <= (a + b)[1] / 2 < 112)
         if inside:  # a dark shaft under the segment, bright skin beside it
-            assert _mean_along(img, a, b) < 0.6 * _mean_along(img, a + [0, 12], b + [0, 12])
+            off = np.array([0.0, 12.0])
+            assert _mean_along(img, a, b) < 0.6 * _mean_along(img, a + off, b + off)
 
 
 def test_box_segments_pick_the_darker_diagonal() -> None:
