@@ -9,7 +9,14 @@ from PIL import Image
 
 from trichometry.inference.candidates import CandidatePredictor
 from trichometry.models import create_model, load_checkpoint, model_kwargs, save_checkpoint
-from trichometry.training.calibrate_candidates import GRID, Item, calibrate_candidates, mape, objective
+from trichometry.training.calibrate_candidates import (
+    GRID,
+    ORIENTS,
+    Item,
+    calibrate_candidates,
+    mape,
+    objective,
+)
 
 TINY = {"widths": [8, 8, 16, 16], "blocks": [1, 1, 1, 1], "decoder_channels": 8}
 
@@ -51,12 +58,17 @@ def test_calibration_writes_a_shippable_checkpoint(tmp_path: Path) -> None:
         src, model, model_name="frame_s", model_kwargs=model_kwargs("frame_s", **TINY), optimizer=opt
     )
     dst = tmp_path / "dst.pt"
-    post = calibrate_candidates(src, dst, _voc(tmp_path / "voc", 20), scenes=2, size=(96, 96), device="cpu")
+    marks = tmp_path / "roots.csv"
+    marks.write_text("image_id,box_index,root_x,root_y,tip_x,tip_y,cue\np00,0,10,10,40,50,exit\n")
+    post = calibrate_candidates(src, dst, _voc(tmp_path / "voc", 20), scenes=2, size=(96, 96), device="cpu",
+                                root_marks=marks)
     ckpt = load_checkpoint(dst)
     assert ckpt["weights_sha256"] == sha and "optimizer" not in ckpt
     assert ckpt["postprocessing"] == post
-    assert post["centre_threshold_raw"] in GRID and post["orient"] in ("network", "stream")
+    assert post["centre_threshold_raw"] in GRID and post["orient"] in ORIENTS
     assert post["tta"] in ("none", "flips")
+    assert post["calibration"]["root_marks"]["file"] == str(marks)
+    assert all(post["calibration"]["root_marks"][o]["marked"] == 1 for o in ORIENTS)  # p00 is a tune id
     assert post["calibration"]["tune_photos"]["images"] == 2  # ids 0 and 10 of 20: never the fitted ones
     p = CandidatePredictor(dst, device="cpu")
     assert p.threshold_raw == post["centre_threshold_raw"] and p.tta == post["tta"]

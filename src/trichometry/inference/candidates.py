@@ -31,6 +31,7 @@ from trichometry.errors import CheckpointError, ConfigError
 from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.inference.predictor import _check_image, logit, resolve_scale
 from trichometry.inference.resample import resample_image
+from trichometry.inference.root_end import orient_by_cue
 from trichometry.inference.segments import SegmentHairs, orient_with_stream
 from trichometry.models.checkpoint import checkpoint_arch, load_checkpoint, model_from_checkpoint, source_info
 from trichometry.models.registry import family
@@ -39,7 +40,9 @@ logger = logging.getLogger(__name__)
 
 ENGINE_THRESHOLD = 0.3  # the measurement engine counts calibrated scores >= this
 CANDIDATE_RATIO = 0.5  # decode down to this share of it (sub-threshold candidates)
-ORIENTATIONS = ("network", "stream")
+# which end is the root: the network's root channel; that, then the image's hair stream;
+# the photo's own cue (faded, bluer end: inference.root_end), then the stream
+ORIENTATIONS = ("network", "stream", "cue")
 TTA = ("none", "flips")
 
 
@@ -125,6 +128,8 @@ class CandidatePredictor:
             hairs = orient_with_stream(hairs)
         hairs.scores = _sigmoid(logit_array(hairs.scores) + shift)
         hairs = hairs.scaled(1.0 / factor)
+        if self.orient == "cue":
+            hairs = orient_by_cue(image, hairs)
         h, w = image.shape[:2]
         shaft, exit_, diam = draw_maps(hairs, h, w)
         source = {**self.source, "um_per_px": um, "um_per_px_assumed": assumed}

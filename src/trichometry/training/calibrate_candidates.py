@@ -14,9 +14,14 @@ Chosen here, never on the data a model is reported on:
   that many cells square; a wider window merges the several peaks of one flat ridge;
 * **test-time flips** (``tta``): kept only if they lower that error (tried with the best
   window);
-* the **orientation** (``orient``): the network's own root end or the image's hair
-  stream (:func:`~trichometry.inference.segments.orient_with_stream`), whichever finds
-  more exit points on the generated scenes (within 60 um, one to one).
+* the **orientation** (``orient``, from :data:`~trichometry.inference.candidates.ORIENTATIONS`):
+  the network's own root end, that end turned to the image's hair stream
+  (:func:`~trichometry.inference.segments.orient_with_stream`), or the photo's own cue
+  (the faded, bluer end: :mod:`trichometry.inference.root_end`) then the stream. Where
+  root ends marked by eye on tune photos are given (``root_marks``: a CSV as
+  ``benchmarks/labels/fdu_tune_roots.csv``), the one that gets most of them right wins;
+  otherwise the one that finds most exit points on the generated scenes (within 60 um,
+  one to one).
 
 The weights (and their SHA-256) are unchanged; optimiser state is dropped.
 
@@ -52,7 +57,8 @@ CALIBRATION_SEED0 = 800_000_000
 GRID = tuple(round(0.16 + 0.02 * i, 2) for i in range(30))  # 0.16 .. 0.74
 MATCH_UM = 60.0
 WINDOWS = (3, 5, 7, 9)  # peak windows tried, in cells
-ORIENTS = ("network", "stream")
+ORIENTS = ("network", "stream", "cue")
+MARK_MARGIN_PX = 10.0
 
 
 @dataclass
@@ -87,13 +93,15 @@ class Image:
     n_true: int
     valid: np.ndarray
     truth_xy: np.ndarray | None = None
+    marks: np.ndarray | None = None  # hand-marked root ends: (N, 4) root x, y, tip x, y
 
 
-def _image(image: np.ndarray, um: float, n_true: int, truth_xy: np.ndarray | None = None) -> Image:
+def _image(image: np.ndarray, um: float, n_true: int, truth_xy: np.ndarray | None = None,
+           marks: np.ndarray | None = None) -> Image:  # fmt: skip
     from trichometry.quality import detect_overlays
 
     overlay, _ = detect_overlays(image)  # masked as analyze masks burned-in overlays
-    return Image(image, um, n_true, ~overlay, truth_xy)
+    return Image(image, um, n_true, ~overlay, truth_xy, marks)
 
 
 def _item(p: CandidatePredictor, im: Image) -> Item:
@@ -102,8 +110,9 @@ def _item(p: CandidatePredictor, im: Image) -> Item:
     return Item(hairs.scores[keep], im.n_true, hairs.roots[keep], hairs.scores[keep], im.truth_xy, im.um)
 
 
-def tune_photos(root: str | Path, holdout_every: int, um: float = 2.8) -> list[Image]:
-    """The tune photos of a box folder (never its ``val`` split)."""
+def tune_photos(root: str | Path, holdout_every: int, um: float = 2.8,
+                marks: dict[str, np.ndarray] | None = None) -> list[Image]:  # fmt: skip
+    """The tune photos of a box folder (never its ``val`` split), with any root marks."""
     from trichometry.data.format import decode_image, read_bytes
     from trichometry.data.voc import find_voc_layout, read_voc_annotation
     from trichometry.training.frame_hooks import box_ids
@@ -112,7 +121,8 @@ def tune_photos(root: str | Path, holdout_every: int, um: float = 2.8) -> list[I
     out = []
     for image_id in tqdm(box_ids(layout, "tune", holdout_every), desc="tune photos", leave=False):
         ann, _, path = read_voc_annotation(layout, image_id, um_per_px=um)
-        out.append(_image(decode_image(read_bytes(path, "image"), path, color=True), um, ann.count))
+        img = decode_image(read_bytes(path, "image"), path, color=True)
+        out.append(_image(img, um, ann.count, marks=(marks or {}).get(image_id)))
     return out
 
 
@@ -142,6 +152,21 @@ def exit_f1(items: list[Item], t: float) -> float:
     return 2 * tp / (n_pred + n_true) if n_pred + n_true else 1.0
 
 
+def root_accuracy(p: CandidatePredictor, photos: list[Image], t: float) -> dict[str, float]:
+    """Found and correct hand-marked root ends on the photos that have marks, hairs at
+    raw threshold ``t`` (:func:`~trichometry.evaluation.yardstick.root_end_matches`)."""
+    from trichometry.evaluation.yardstick import root_end_matches
+
+    found = correct = marked = 0
+    for im in photos:
+        if im.marks is None or not len(im.marks):
+            continue
+        hairs = p.predict(im.image, im.um, calibrated=False).hairs
+        f, c = root_end_matches(hairs.roots[hairs.scores >= t], im.marks, MARK_MARGIN_PX)
+        found, correct, marked = found + f, correct + c, marked + len(im.marks)
+    return {"marked": marked, "found": found, "accuracy": correct / found if found else None}
+
+
 def objective(sets: list[list[Item]], t: float) -> float:
     return float(np.mean([mape(s, t) for s in sets if s]))
 
@@ -155,12 +180,18 @@ def calibrate_candidates(
     device: str = "auto",
     try_flips: bool = True,
     run_with: dict[str, Any] | None = None,
+    root_marks: str | Path | None = None,
 ) -> dict[str, Any]:
     """Write ``dst``: ``src`` with chosen ``postprocessing`` and without training state
     (``run_with``, the command and its arguments, stored in ``postprocessing["run_with"]``)."""
     ckpt = load_checkpoint(src)
     holdout = int(((ckpt.get("config") or {}).get("data") or {}).get("fdu_holdout_every", 10))
-    photos = tune_photos(boxes, holdout) if boxes else []
+    marks = None
+    if root_marks:
+        from trichometry.evaluation.yardstick import read_root_marks
+
+        marks = read_root_marks(root_marks)
+    photos = tune_photos(boxes, holdout, marks=marks) if boxes else []
     generated = tune_scenes(scenes, size) if scenes else []
     p = CandidatePredictor(src, device=device, tta="none")
     p.orient = "network"  # counts do not depend on it; exits are judged below
@@ -179,11 +210,15 @@ def calibrate_candidates(
         trials.append(trial(best["window"], "flips"))
         best = min(trials, key=lambda r: r["objective"])
     p.peak_window, p.tta, t_star = best["window"], best["tta"], best["t"]
-    f1 = {}
+    f1, roots = {}, {}
     for orient in ORIENTS:
         p.orient = orient
         f1[orient] = exit_f1([_item(p, im) for im in generated], t_star) if generated else float("nan")
-    orient = "stream" if f1["stream"] > f1["network"] else "network"
+        roots[orient] = root_accuracy(p, photos, t_star)
+    if any(r["found"] for r in roots.values()):
+        orient = max(ORIENTS, key=lambda o: (roots[o]["accuracy"] or 0.0, np.nan_to_num(f1[o])))
+    else:
+        orient = max(ORIENTS, key=lambda o: np.nan_to_num(f1[o]))
     post = {
         "centre_threshold_raw": t_star,
         "peak_window": best["window"],
@@ -196,6 +231,7 @@ def calibrate_candidates(
             "mape_tune_photos_pct": mape(best["real"], t_star) if photos else None,
             "mape_scenes_pct": mape(best["synth"], t_star) if generated else None,
             "exit_f1_scenes": f1,
+            "root_marks": {"file": str(root_marks) if root_marks else None, **{o: roots[o] for o in ORIENTS}},
             "trials": [{k: r[k] for k in ("window", "tta", "t", "objective")} for r in trials],
         },
     }
@@ -221,6 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scene-size", type=int, nargs=2, default=(640, 512), metavar=("W", "H"))
     ap.add_argument("--device", default="auto")
     ap.add_argument("--no-flips", action="store_true", help="do not try test-time flips")
+    ap.add_argument("--root-marks", default=None, help="root ends marked by eye on tune photos (CSV)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     post = calibrate_candidates(
@@ -232,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
         args.device,
         not args.no_flips,
         run_with=run_record("calibrate-candidates", vars(args)),
+        root_marks=args.root_marks,
     )
     print(json.dumps(post, indent=2))
 
