@@ -28,6 +28,8 @@ def test_threshold_objective_by_hand() -> None:
     assert mape([a, b], 0.4) == 0.0
     assert mape([a, b], 0.25) == pytest.approx(100 * (0.5 + 0.0) / 2)
     assert objective([[a], [b]], 0.6) == pytest.approx((50.0 + 0.0) / 2)
+    assert objective([[a], [b]], 0.6, [1.0, 3.0]) == pytest.approx((50.0 + 0.0) / 4)
+    assert objective([[a], [b]], 0.6, [1.0, 0.0]) == pytest.approx(50.0)
 
 
 def _voc(root: Path, n: int) -> Path:
@@ -60,8 +62,9 @@ def test_calibration_writes_a_shippable_checkpoint(tmp_path: Path) -> None:
     dst = tmp_path / "dst.pt"
     marks = tmp_path / "roots.csv"
     marks.write_text("image_id,box_index,root_x,root_y,tip_x,tip_y,cue\np00,0,10,10,40,50,exit\n")
-    post = calibrate_candidates(src, dst, _voc(tmp_path / "voc", 20), scenes=2, size=(96, 96), device="cpu",
-                                root_marks=marks)
+    post = calibrate_candidates(
+        src, dst, _voc(tmp_path / "voc", 20), scenes=2, size=(96, 96), device="cpu", root_marks=marks
+    )
     ckpt = load_checkpoint(dst)
     assert ckpt["weights_sha256"] == sha and "optimizer" not in ckpt
     assert ckpt["postprocessing"] == post
