@@ -4,15 +4,17 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 import torch
 
 from trichometry.models import create_model
 from trichometry.models.onnx_export import export_onnx
 
 
-def test_onnx_matches_pytorch(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["tiny", "frame_s"])
+def test_onnx_matches_pytorch(name: str, tmp_path: Path) -> None:
     torch.manual_seed(0)
-    model = create_model("tiny").eval()
+    model = create_model(name).eval()
     info = export_onnx(model, tmp_path / "m.onnx", tile=64)
     assert info["max_abs_diff"] is not None and info["max_abs_diff"] < 1e-4
     x = torch.rand(1, 3, 64, 64)

@@ -185,17 +185,6 @@ class HairNet(nn.Module):
         )
 
 
-class ActivatedHairNet(nn.Module):
-    """Wraps :class:`HairNet` so that the output is already activated (used for ONNX)."""
-
-    def __init__(self, net: HairNet) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net.activate(self.net(x))
-
-
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

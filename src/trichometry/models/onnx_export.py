@@ -13,14 +13,24 @@ import numpy as np
 import torch
 
 from trichometry.errors import CheckpointError
-from trichometry.models.net import ActivatedHairNet, HairNet
 from trichometry.utils.atomic import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
 
 
+class Activated(torch.nn.Module):
+    """Any registered network with its output already activated (``net.activate``)."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.activate(self.net(x))
+
+
 def export_onnx(
-    model: HairNet,
+    model: torch.nn.Module,
     path: str | os.PathLike[str],
     *,
     tile: int = 256,
@@ -31,9 +41,11 @@ def export_onnx(
     """Export ``model`` (activated outputs) to ONNX for a ``(1, 3, tile, tile)`` input.
 
     The ONNX graph takes ``input``: ``(1, 3, tile, tile)`` float32 RGB in ``[0, 1]`` at the
-    canonical scale and returns ``maps``: ``(1, 3, tile, tile)``: shaft probability, exit
-    probability, diameter in canonical px. Tile the image as
-    :class:`trichometry.inference.Predictor` does.
+    canonical scale and returns ``maps``: the family's activated channels, in the order
+    of the checkpoint's ``model.heads`` (dense: ``(1, 3, tile, tile)`` shaft probability,
+    exit probability, diameter; frames: ``(1, 7, tile/4, tile/4)`` centre probability,
+    offsets, box size, diagonal and root probabilities). Tile or resample the image as the
+    family's predictor does.
 
     Args:
         model: the network (evaluation mode is set here).
@@ -49,7 +61,7 @@ def export_onnx(
     Raises:
         CheckpointError: the export fails or differs from PyTorch by more than ``atol``.
     """
-    wrapped = ActivatedHairNet(model).eval().cpu()
+    wrapped = Activated(model).eval().cpu()
     x = torch.rand(1, 3, tile, tile, generator=torch.Generator().manual_seed(0))
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp) / "model.onnx"
