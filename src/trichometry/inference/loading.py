@@ -21,7 +21,7 @@ from trichometry.models.checkpoint import checkpoint_arch, load_checkpoint
 from trichometry.models.registry import family
 
 ENV_MODEL = "TRICHOMETRY_MODEL"
-DEFAULT_MODEL_NAME = "hairnet_tiny.pt"  # package data: trichometry/resources/models/
+DEFAULT_MODEL_NAME = "framenet_s.pt"  # package data: trichometry/resources/models/
 
 
 def predictor_class(checkpoint: str | os.PathLike[str]) -> type:
