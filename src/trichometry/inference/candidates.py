@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from trichometry.errors import CheckpointError, ConfigError
+from trichometry.inference.loading import torch_device
 from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.inference.predictor import _check_image, logit, resolve_scale
 from trichometry.inference.resample import resample_image
@@ -65,11 +66,7 @@ class CandidatePredictor:
         overlap_px: int = 192,
         tta: str | None = None,
     ) -> None:
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        if device == "cuda" and not torch.cuda.is_available():
-            raise CheckpointError("device='cuda' was asked for but no CUDA GPU is visible; use device='cpu'.")
-        self.device = torch.device(device)
+        self.device = torch_device(device)
         ckpt = load_checkpoint(checkpoint, map_location=self.device)
         self.family = family(checkpoint_arch(ckpt))
         if not self.family.candidates:

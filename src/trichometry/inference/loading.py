@@ -24,6 +24,21 @@ ENV_MODEL = "TRICHOMETRY_MODEL"
 DEFAULT_MODEL_NAME = "framenet_s.pt"  # package data: trichometry/resources/models/
 
 
+def torch_device(device: str) -> Any:
+    """``"auto"`` (CUDA when visible, else CPU), ``"cpu"`` or ``"cuda"`` as a torch device.
+
+    Raises:
+        CheckpointError: ``"cuda"`` was asked for and no CUDA GPU is visible.
+    """
+    import torch
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise CheckpointError("device='cuda' was asked for but no CUDA GPU is visible; use device='cpu'.")
+    return torch.device(device)
+
+
 def predictor_class(checkpoint: str | os.PathLike[str]) -> type:
     """The predictor class that reads ``checkpoint``.
 

@@ -32,12 +32,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from trichometry.errors import CalibrationError, CheckpointError, ConfigError, ImageRejected
+from trichometry.errors import CalibrationError, ConfigError, ImageRejected
 from trichometry.inference.loading import (  # noqa: F401  (the default model's names, re-exported)
     DEFAULT_MODEL_NAME,
     ENV_MODEL,
     default_model_path,
     load_default_predictor,
+    torch_device,
 )
 from trichometry.inference.prediction import DetectorHints, Prediction
 from trichometry.inference.resample import resample_image, resize_map
@@ -163,11 +164,7 @@ class Predictor:
         batch_size: int = 4,
         tta: str | None = None,
     ) -> None:
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        if device == "cuda" and not torch.cuda.is_available():
-            raise CheckpointError("device='cuda' was asked for but no CUDA GPU is visible; use device='cpu'.")
-        self.device = torch.device(device)
+        self.device = torch_device(device)
         self.model, self.checkpoint = model_from_checkpoint(checkpoint, map_location=self.device)
         self.path = Path(checkpoint)
         self.canonical_um_per_px = float(self.checkpoint["preprocessing"]["canonical_um_per_px"])
