@@ -159,7 +159,10 @@ class CandidatePredictor:
         """``(C, Hc, Wc)`` activated grid of one tile (padded to a multiple of 32 first)."""
         h, w = image.shape[:2]
         x = (
-            torch.from_numpy(np.ascontiguousarray(image)).to(self.device).permute(2, 0, 1)[None].float()
+            torch.from_numpy(np.array(image, order="C", copy=None if image.flags.writeable else True))
+            .to(self.device)
+            .permute(2, 0, 1)[None]
+            .float()
             / 255.0
         )
         ph, pw = (-h) % 32, (-w) % 32
