@@ -14,8 +14,6 @@ from scipy import ndimage
 from trichometry.inference.segments import SegmentHairs
 from trichometry.training.frame_targets import STRIDE, parts_to_segment
 
-DEFAULT_DIAMETER_UM = 60.0  # placeholder width: the engine measures every shaft on the image
-
 
 def peaks(heat: np.ndarray, threshold: float, window: int = 3, max_hairs: int = 2000) -> np.ndarray:
     """``(N, 2)`` ``(row, col)`` of the local maxima reaching ``threshold``, strongest first."""
@@ -35,7 +33,9 @@ def decode_frame(
         maps: ``(7, Hc, Wc)`` as :meth:`FrameNet.activate` gives them.
         threshold: least centre value.
         window: peak neighbourhood in cells (odd, >= 3).
-        diameter_px: the width each hair is handed over with (a placeholder).
+        diameter_px: the width each hair is handed over with: a placeholder (60 um at the
+            canonical 8 um/px), since the network predicts none; the engine measures every
+            shaft on the image.
     """
     rc = peaks(maps[0], threshold, window)
     if len(rc) == 0:

@@ -9,14 +9,12 @@ cue means the segment's current root looks more like a root than its tip.
 
 Chosen on root ends marked by eye on FDU tune photos (``benchmarks/labels/fdu_tune_roots.csv``,
 246 hairs on 25 photos; never the val photos the yardstick reports on), the marked
-diagonals read as segments: the fade alone put the root at the right end for 79.7 % of
-them, 87.0 % once the stream settled the disagreeing ones; reading the end over 4-20 % of
-the length instead of 2-12 % gave 78.5 / 84.6 %, over 5-30 % 78.9 / 83.3 %; a blue-minus-red
-sign beside it lowered both (63.0 / 65.0 % at equal weight), so it is not used.
-:func:`orient_by_cue` turns each segment so that its root is the end the cue prefers,
-and then lets the image's hair stream settle the hairs that disagree with most of the
-others (:func:`~trichometry.inference.segments.orient_with_stream`): one hair's cue is
-noisy, the stream's direction, voted by all, much less so.
+diagonals read as segments (``python benchmarks/bench_root_end.py``): the fade alone put
+the root at the right end for 79.7 % of them, 87.0 % once the stream settled the
+disagreeing ones; reading the end over 4-20 % of the length instead of 2-12 % gave
+78.5 / 84.6 %, over 5-30 % 78.9 / 83.3 %. A blue-minus-red sign beside the fade, tried
+in an ad-hoc run that was not kept, lowered both (63.0 / 65.0 % at equal weight), so it
+is not used.
 """
 
 from __future__ import annotations

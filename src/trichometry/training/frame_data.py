@@ -12,7 +12,7 @@ frame at 8 um/px).
 from __future__ import annotations
 
 import hashlib
-import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +24,6 @@ from torch.utils.data import Dataset
 from trichometry.inference.resample import resample_image
 from trichometry.training.frame_targets import render_targets
 from trichometry.training.hair_segments import box_segments, truth_segments
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,25 +78,31 @@ def load_synth_frames(
     key = hashlib.sha256(
         f"{size}|{canonical_um_per_px}|{um_range}|{sorted((overrides or {}).items())}|v1".encode()
     ).hexdigest()[:12]
-    cache = Path(cache_dir) / f"synth_frames_{key}"
+    seeds = tqdm(range(seed0, seed0 + n), desc="generated frames", unit="scene", leave=False)
+    return _cached(
+        Path(cache_dir) / f"synth_frames_{key}",
+        ((f"synth-{seed}", str(seed)) for seed in seeds),
+        lambda name: synth_frame(int(name), size, canonical_um_per_px, um_range, overrides),
+    )
+
+
+def _cached(cache: Path, items: Iterable[tuple[str, str]], make: Callable[[str], Frame]) -> list[Frame]:
+    """Frames of ``(image_id, file name)`` items: read from ``cache/NAME.npz`` where there,
+    else made by ``make(name)`` and written there whole (temporary file, then rename)."""
     cache.mkdir(parents=True, exist_ok=True)
     frames = []
-    for seed in tqdm(range(seed0, seed0 + n), desc="generated frames", unit="scene", leave=False):
-        path = cache / f"{seed}.npz"
+    for image_id, name in items:
+        path = cache / f"{name}.npz"
         if path.is_file():
             z = np.load(path)
-            frames.append(Frame(z["image"], z["p"], z["q"], z["known"], f"synth-{seed}"))
+            frames.append(Frame(z["image"], z["p"], z["q"], z["known"], image_id))
             continue
-        fr = synth_frame(seed, size, canonical_um_per_px, um_range, overrides)
-        _save(path, fr)
+        fr = make(name)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, image=fr.image, p=fr.p, q=fr.q, known=fr.root_known)
+        tmp.replace(path)
         frames.append(fr)
     return frames
-
-
-def _save(path: Path, fr: Frame) -> None:
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, image=fr.image, p=fr.p, q=fr.q, known=fr.root_known)
-    tmp.replace(path)
 
 
 def load_box_frames(
@@ -112,22 +116,15 @@ def load_box_frames(
     layout = find_voc_layout(fdu_root)
     factor = um_per_px / canonical_um_per_px
     key = hashlib.sha256(f"{Path(fdu_root).resolve()}|{um_per_px}|{canonical_um_per_px}|v1".encode())
-    cache = Path(cache_dir) / f"frames_{key.hexdigest()[:12]}"
-    cache.mkdir(parents=True, exist_ok=True)
-    frames = []
-    for image_id in tqdm(ids, desc="frames", unit="photo", leave=False):
-        path = cache / f"{image_id}.npz"
-        if path.is_file():
-            z = np.load(path)
-            frames.append(Frame(z["image"], z["p"], z["q"], z["known"], image_id))
-            continue
+
+    def make(image_id: str) -> Frame:
         ann, _, img_path = read_voc_annotation(layout, image_id, um_per_px=um_per_px)
         image = cv2.cvtColor(cv2.imread(str(img_path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         boxes = np.asarray(ann.as_arrays()[0], float).reshape(-1, 4)
-        fr = prepare_box_frame(image, boxes, factor, image_id)
-        _save(path, fr)
-        frames.append(fr)
-    return frames
+        return prepare_box_frame(image, boxes, factor, image_id)
+
+    ids_bar = tqdm(ids, desc="frames", unit="photo", leave=False)
+    return _cached(Path(cache_dir) / f"frames_{key.hexdigest()[:12]}", ((i, i) for i in ids_bar), make)
 
 
 def _photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
