@@ -41,6 +41,8 @@ class TrainingHooks:
             (higher is better: it picks ``best.pt``).
         model_overrides: ``cfg -> {argument: value}`` from the model config.
         provenance: ``(cfg, train_dataset) -> dict`` written into the checkpoint.
+        init_weights: ``(network, cfg) -> str`` starting weights for a fresh run (not on
+            resume or ``init_from``); returns what it did, for the log ("" for nothing).
     """
 
     datasets: Callable[..., tuple[Any, Any]]
@@ -48,6 +50,7 @@ class TrainingHooks:
     validate: Callable[..., dict[str, float]]
     model_overrides: Callable[[Any], dict[str, Any]] = lambda cfg: {}
     provenance: Callable[..., dict[str, Any]] = lambda cfg, ds: {}
+    init_weights: Callable[..., str] = lambda net, cfg: ""
 
 
 @dataclass(frozen=True)

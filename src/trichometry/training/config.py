@@ -59,6 +59,9 @@ class ModelConfig:
     """Which network: a variant of :mod:`trichometry.models.factory`."""
 
     name: str = "tiny"
+    # copy published ImageNet weights into the encoder when a fresh run starts (frame_l0;
+    # needs the ``pretrained`` extra); the checkpoint then holds every weight
+    pretrained: bool = False
     diameter_scale: float = 10.0
     # > 0: a full-resolution correction of the exit / diameter channel with this many
     # channels (models.net.RefineBranch); train it alone with trainer.train_only

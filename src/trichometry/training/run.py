@@ -85,6 +85,10 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
         src = load_checkpoint(tc.trainer.init_from, map_location=info.device)
         fresh = init_from(model, src, new_modules=tc.trainer.train_only or BRANCHES)
         logger.info("weights from %s (%d tensors initialised afresh)", tc.trainer.init_from, len(fresh))
+    elif not tc.trainer.resume:
+        done = hooks.init_weights(model, tc)
+        if done:
+            logger.info("starting weights: %s", done)
     if tc.trainer.train_only:
         n = freeze(model, tc.trainer.train_only)
         logger.info("training only %s: %d parameters", tc.trainer.train_only, n)
