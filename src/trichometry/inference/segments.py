@@ -27,6 +27,8 @@ class SegmentHairs:
         scores: ``(N,)`` centre heatmap value (calibrated: the engine counts ``>=`` its
             threshold, and keeps weaker ones as candidates).
         diameters_px: ``(N,)`` predicted diameter near the root, image px.
+        assessable: ``(N,)`` bool, ``False`` where a reviewer marked the hair's width not
+            assessable (counted, not measured); ``None``: every hair is.
     """
 
     roots: np.ndarray
@@ -34,14 +36,16 @@ class SegmentHairs:
     centres: np.ndarray
     scores: np.ndarray
     diameters_px: np.ndarray
+    assessable: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.scores)
 
     def select(self, keep: np.ndarray) -> SegmentHairs:
         return SegmentHairs(
-            self.roots[keep], self.tips[keep], self.centres[keep], self.scores[keep], self.diameters_px[keep]
-        )
+            self.roots[keep], self.tips[keep], self.centres[keep], self.scores[keep], self.diameters_px[keep],
+            None if self.assessable is None else self.assessable[keep],
+        )  # fmt: skip
 
     def scaled(self, factor: float) -> SegmentHairs:
         """In an image resampled by ``factor`` (pixel centres at integers)."""
@@ -50,8 +54,9 @@ class SegmentHairs:
             return (p + 0.5) * factor - 0.5
 
         return SegmentHairs(
-            f(self.roots), f(self.tips), f(self.centres), self.scores, self.diameters_px * factor
-        )
+            f(self.roots), f(self.tips), f(self.centres), self.scores, self.diameters_px * factor,
+            self.assessable,
+        )  # fmt: skip
 
     @classmethod
     def empty(cls) -> SegmentHairs:

@@ -94,6 +94,8 @@ class Located:
         far: ``(N,)`` the peak is the far end of another hair's shaft (:mod:`.ends`).
         inside: ``(N,)`` the peak lies in the analysed area.
         keep: ``(N,)`` counted: inside the area and not a far end.
+        unmeasured: ``(N,)`` counted without a width (a reviewer marked it not
+            assessable); ``None``: every width is read.
     """
 
     exits: np.ndarray
@@ -103,6 +105,7 @@ class Located:
     far: np.ndarray
     inside: np.ndarray
     keep: np.ndarray
+    unmeasured: np.ndarray | None = None
 
 
 def locate_hairs(
@@ -203,7 +206,10 @@ def locate_segments(
     traces = [straight_trace(r, t, shape) for r, t in zip(strong.roots, strong.tips)]
     in_area = np.asarray(inside(exits), dtype=bool) if len(exits) else np.zeros(0, dtype=bool)
     far = np.zeros(len(exits), dtype=bool)
-    return Located(exits, np.asarray(strong.scores, float), hints, traces, far, in_area, in_area.copy())
+    unmeasured = None if strong.assessable is None else ~np.asarray(strong.assessable, bool)
+    return Located(
+        exits, np.asarray(strong.scores, float), hints, traces, far, in_area, in_area.copy(), unmeasured
+    )
 
 
 def segment_candidates(hairs, threshold: float, ratio: float) -> tuple[np.ndarray, np.ndarray]:

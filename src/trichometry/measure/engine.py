@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -197,13 +198,18 @@ def measure(
     if cfg.profile_method not in PROFILE_METHODS:
         raise ConfigError(f"profile_method={cfg.profile_method!r}; use one of {', '.join(PROFILE_METHODS)}.")
     kept = np.flatnonzero(found.keep)
-    sections = {int(i): hair_sections(dark, traces[i].points, float(hints[i]), shaft, cfg) for i in kept}
+    unmeasured = found.unmeasured if found.unmeasured is not None else np.zeros(len(exits), bool)
+    measured = [int(i) for i in kept if not unmeasured[i]]
+    sections = {i: hair_sections(dark, traces[i].points, float(hints[i]), shaft, cfg) for i in measured}
     blur_px, blur_n = estimate_blur(
         [(*sec, max(float(hints[i]), 2.0)) for i, sec in sections.items() if sec is not None]
     )
     hairs: list[HairMeasurement] = []
     for i in kept:
         tr = traces[i]
+        if unmeasured[i]:
+            hairs.append(_unmeasured(len(hairs) + 1, exits[i], tr, um_per_px, float(scores[i])))
+            continue
         p_px, p_se, spread, pw, ow = hair_width(
             dark, tr.points, float(hints[i]), sections[int(i)], shaft, blur_px, cfg
         )
@@ -295,3 +301,29 @@ def _in_area(xy: np.ndarray, roi: Roi, valid_mask: np.ndarray | None, shape: tup
         ij = np.clip(np.round(xy[:, ::-1]).astype(int), 0, np.array(shape) - 1)
         keep &= np.asarray(valid_mask, dtype=bool)[ij[:, 0], ij[:, 1]]
     return keep
+
+
+def _unmeasured(
+    hair_id: int, exit_xy: np.ndarray, tr: Any, um_per_px: float | None, score: float
+) -> HairMeasurement:
+    """A counted hair whose width a reviewer marked not assessable: no thickness, no class."""
+    return HairMeasurement(
+        hair_id=hair_id,
+        exit_xy=(float(exit_xy[0]), float(exit_xy[1])),
+        end_xy=(float(tr.points[-1, 0]), float(tr.points[-1, 1])),
+        direction_deg=tr.direction_deg,
+        length_px=tr.length_px,
+        length_um=tr.length_px * um_per_px if um_per_px is not None else None,
+        reaches_border=tr.reaches_border,
+        diameter_profile_px=None,
+        diameter_half_depth_px=None,
+        diameter_map_px=None,
+        thickness_px=None,
+        thickness_um=None,
+        thickness_source=None,
+        agreement=None,
+        profile_valid_sections=(0, 0),
+        contrast=0.0,
+        profile_flag="not_assessable",
+        exit_score=score,
+    )

@@ -31,7 +31,9 @@ JSON (``<stem>.json``), top level:
                                    ``length_um``, ``thickness_px``, ``thickness_um``,
                                    ``thickness_se_um`` (standard error), ``thickness_source``,
                                    ``class``, ``class_confidence`` (probability of that class
-                                   given the error), ``unit_id``, ``reaches_border``
+                                   given the error), ``unit_id``, ``reaches_border``,
+                                   ``assessable`` (false: a reviewer marked its width not
+                                   assessable; counted, not measured)
 ``candidates``                     sub-threshold exit peaks in the analysed area (``x_px``,
                                    ``y_px``, ``score``: heatmap peak value); never counted, used
                                    only to rescue a hair seen at another visit (``compare``)
@@ -126,6 +128,7 @@ def _hair(h: Any) -> dict[str, Any]:
         "class_confidence": h.class_confidence,
         "unit_id": h.unit_id,
         "reaches_border": h.reaches_border,
+        "assessable": h.profile_flag != "not_assessable",
     }
 
 

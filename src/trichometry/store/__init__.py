@@ -19,7 +19,16 @@ from trichometry.store.errors import (
     NotFound,
     StoreCorrupt,
 )
-from trichometry.store.models import Analysis, Job, Subject, TreatmentSession, User, Visit, VisitImage
+from trichometry.store.models import (
+    Analysis,
+    HairReview,
+    Job,
+    Subject,
+    TreatmentSession,
+    User,
+    Visit,
+    VisitImage,
+)
 from trichometry.store.store import Store
 
 # the record types front ends read (attributes only: change them through Store methods)
@@ -29,6 +38,7 @@ __all__ = [
     "AnalysisRecord",
     "AppendOnlyViolation",
     "Conflict",
+    "HairReview",
     "ImageTooLarge",
     "InvalidInput",
     "Job",

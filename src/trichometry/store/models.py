@@ -218,3 +218,30 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class HairReview(Base):
+    """One saved review of a photo's hairs: version ``version`` of the hairs of the
+    detector's analysis ``base_analysis_id``, re-measured into the analysis ``analysis_id``.
+    Append-only; ``(base_analysis_id, version)`` is unique, which is what turns two
+    reviewers saving over the same version into one save and one conflict."""
+
+    __tablename__ = "hair_reviews"
+    __table_args__ = (UniqueConstraint("base_analysis_id", "version", name="uq_hair_review_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base_analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    analysis_id: Mapped[int] = mapped_column(ForeignKey("analyses.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    hairs_json: Mapped[str] = mapped_column(Text)
+    edits_json: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def hairs(self) -> list[dict[str, Any]]:
+        return json.loads(self.hairs_json)
+
+    @property
+    def edits(self) -> list[dict[str, Any]]:
+        return json.loads(self.edits_json)

@@ -31,6 +31,7 @@ from trichometry.store.migrate import upgrade
 from trichometry.store.models import ROLES, Site, User
 from trichometry.store.passwords import generate_password, hash_password, verify_password
 from trichometry.store.records import RecordsMixin
+from trichometry.store.reviews import ReviewsMixin
 from trichometry.store.uploads import UploadsMixin
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 ADMIN_PASSWORD_ENV = "TRICHOMETRY_ADMIN_PASSWORD"
 
 
-class Store(RecordsMixin, UploadsMixin, AnalysesMixin, JobsMixin):
+class Store(RecordsMixin, UploadsMixin, AnalysesMixin, ReviewsMixin, JobsMixin):
     """Database + content-addressed files under one data folder.
 
     Args:

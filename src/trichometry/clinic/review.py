@@ -1,0 +1,134 @@
+"""Reviewing single hairs on a photo: what the page loads and what a save does.
+
+:func:`hairs_for_review` gives the photo's current hairs (the newest reviewed version,
+else the detector's) with the version a save must name. :func:`save_review` re-measures
+the reviewed list through :func:`trichometry.analyze` with a
+:class:`~trichometry.inference.reviewed.ReviewedDetector` (the same reading, quality
+check and measurement engine as the detector's analysis) and appends it to the store
+(:mod:`trichometry.store.reviews`: a new analysis and a review version, audited, with
+optimistic concurrency). Every page, export and report then reads the reviewed
+analysis as the photo's newest one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from trichometry.clinic.analysis import AnalysisSettings, record_from_result
+from trichometry.errors import DataFormatError
+from trichometry.inference.reviewed import ReviewedDetector, hairs_of_document, parse_hairs
+from trichometry.store import Analysis, InvalidInput, NotFound, Store, User
+from trichometry.store.reviews import REVIEWED
+
+MAX_EDITS = 10_000
+
+
+def _current(store: Store, actor: User, visit_image_id: int) -> tuple[Analysis, Analysis, int]:
+    """``(newest analysis, the detector analysis it goes back to, its version)``."""
+    store.get_visit_image(actor, visit_image_id)  # access check
+    latest = store.latest_analysis(visit_image_id)
+    if latest is None:
+        raise NotFound("this photo has no analysis yet: wait for it to finish, then review its hairs.")
+    if latest.quality == "reject" or latest.result.get("status") == "rejected":
+        raise InvalidInput("quality control rejected this photo; re-take it instead of reviewing its hairs.")
+    base = store.base_of(latest)
+    review = store.review_of(latest.id)
+    return latest, base, 0 if review is None else review.version
+
+
+def hairs_for_review(store: Store, actor: User, visit_image_id: int) -> dict[str, Any]:
+    """The photo's current hairs for the review page (JSON-ready)."""
+    latest, base, version = _current(store, actor, visit_image_id)
+    doc = latest.result
+    keep = ("hair_id", "x_px", "y_px", "end_x_px", "end_y_px", "thickness_um", "class", "assessable")
+    history = [
+        {"version": r.version, "analysis_id": r.analysis_id, "user_id": r.user_id, "reason": r.reason,
+         "at": r.created_at.isoformat(), "edits": len(r.edits)}
+        for r in store.reviews_of(base.id)
+    ]  # fmt: skip
+    return {
+        "visit_image_id": visit_image_id,
+        "analysis_id": latest.id,
+        "base_analysis_id": base.id,
+        "version": version,
+        "image": {"width": doc["image"]["width"], "height": doc["image"]["height"]},
+        "um_per_px": doc.get("um_per_px"),
+        "hairs": [{k: h.get(k, k == "assessable" or None) for k in keep} for h in doc.get("hairs") or []],
+        "history": history,
+        "detector": {"analysis_id": base.id, "hair_count": base.result.get("hair_count")},
+    }
+
+
+def save_review(
+    store: Store,
+    actor: User,
+    visit_image_id: int,
+    *,
+    base_version: int,
+    hairs: Any,
+    reason: str,
+    edits: Any = (),
+) -> dict[str, Any]:
+    """Re-measure the reviewed hairs and append them as the next version.
+
+    Args:
+        base_version: the version the reviewer edited (0: the detector's list).
+        hairs: the whole reviewed list (:func:`~trichometry.inference.reviewed.parse_hairs`).
+        reason: why (kept in the audit trail).
+        edits: what the reviewer did, e.g. ``[{"op": "remove", "hair": 3}]`` (audited).
+
+    Returns:
+        The new version as :func:`hairs_for_review` gives it.
+
+    Raises:
+        Conflict: someone saved a newer version (nothing is written).
+        InvalidInput: a malformed hair list, edit list or base version (nothing is written).
+    """
+    latest, base, _ = _current(store, actor, visit_image_id)
+    if not isinstance(base_version, int) or isinstance(base_version, bool) or base_version < 0:
+        raise InvalidInput(f"base_version must be the version you edited (0, 1, ...), got {base_version!r}.")
+    shape = (int(latest.result["image"]["height"]), int(latest.result["image"]["width"]))
+    try:
+        reviewed = parse_hairs(hairs, shape)
+    except DataFormatError as exc:
+        raise InvalidInput(str(exc)) from exc
+    edits = list(edits or [])
+    if len(edits) > MAX_EDITS or not all(isinstance(e, dict) for e in edits):
+        example = {"op": "remove", "hair": 3}
+        raise InvalidInput(f"edits must be a list of at most {MAX_EDITS} objects like {example}.")
+    record = remeasure(store, base, visit_image_id, reviewed)
+    store.save_review(actor, base, base_version, record, [h.to_dict() for h in reviewed], edits, reason)
+    return hairs_for_review(store, actor, visit_image_id)
+
+
+def remeasure(store: Store, base: Analysis, visit_image_id: int, hairs: list) -> Any:
+    """The store record of the photo measured with ``hairs`` (method ``reviewed``, the
+    base's model provenance)."""
+    from trichometry import analyze
+
+    vi = store.get_visit_image(None, visit_image_id)
+    doc = base.result
+    convention = (doc.get("convention") or {}).get("name") or "trichoscopy"
+    result = analyze(
+        store.image_bytes(vi.image.sha256),
+        um_per_px=vi.um_per_px,
+        model=ReviewedDetector(hairs, doc.get("model") or {}),
+        convention=convention,
+    )
+    method = base.method if base.method != REVIEWED else "model"
+    settings = AnalysisSettings(method=method, convention=convention)
+    record = record_from_result(result, settings, vi.um_per_px)
+    return dataclasses.replace(
+        record,
+        method=REVIEWED,
+        model_name=base.model_name,
+        model_version=base.model_version,
+        weights_sha256=base.weights_sha256,
+    )
+
+
+def detector_hairs(store: Store, actor: User, visit_image_id: int) -> list[dict[str, Any]]:
+    """The detector's own hairs of the photo (kept whatever the reviews did)."""
+    _, base, _ = _current(store, actor, visit_image_id)
+    return [h.to_dict() for h in hairs_of_document(base.result)]
