@@ -204,9 +204,10 @@ def create_app(
             status_code=exc.status_code,
         )
 
-    from trichometry.web import api, pages, trial_report
+    from trichometry.web import api, pages, review, trial_report
 
     app.include_router(api.router)
+    app.include_router(review.router)
     app.include_router(trial_report.router)
     app.include_router(pages.router)
     return app

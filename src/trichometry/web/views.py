@@ -61,6 +61,34 @@ def analysis_view(store: Store, a: Analysis | None) -> dict[str, Any] | None:
             }
             for c in store.corrections_of(a.id)
         ],
+        "review": _review_view(store, a),
+        "uncertainty": _uncertainty(a),
+    }
+
+
+def _review_view(store: Store, a: Analysis) -> dict[str, Any] | None:
+    """Which reviewed version an analysis is (``None``: the detector's own)."""
+    r = store.review_of(a.id)
+    if r is None:
+        return None
+    return {"version": r.version, "base_analysis_id": r.base_analysis_id, "user_id": r.user_id,
+            "reason": r.reason, "at": r.created_at.isoformat(), "edits": len(r.edits)}  # fmt: skip
+
+
+def _uncertainty(a: Analysis) -> dict[str, Any]:
+    """What the photo page shows beside the numbers: the density interval, how many hairs
+    it rests on, and how many widths came from the detector's map instead of the photo."""
+    doc = a.result or {}
+    inner = doc.get("summary") or {}
+    measured = inner.get("thickness_measured") or 0
+    from_map = inner.get("thickness_from_map") or 0
+    return {
+        "hairs_listed": len(doc.get("hairs") or []),
+        "density_ci95": doc.get("density_ci95"),
+        "few_hairs": next((f for f in doc.get("flags") or [] if str(f).startswith("few_hairs")), None),
+        "widths_measured": measured,
+        "widths_from_map": from_map,
+        "widths_from_map_share": from_map / measured if measured else None,
     }
 
 
