@@ -126,3 +126,13 @@ def test_a_hair_marked_not_assessable_is_counted_without_a_width(reviewed):
     flagged = [h for h in after["hairs"] if not h["assessable"]]
     assert len(flagged) == 1 and flagged[0]["thickness_um"] is None
     assert st.latest_analysis(vi.id).result["summary"]["thickness_measured"] <= len(hairs) - 1
+
+
+def test_totals_of_a_photo_with_hairs_are_reviewed_not_overridden(reviewed):
+    from trichometry.clinic.review import check_totals_override
+
+    st, doc, vi = reviewed
+    a = st.latest_analysis(vi.id)
+    with pytest.raises(InvalidInput, match="review the hairs"):
+        check_totals_override(st, doc, a.id, {"count": 3})
+    check_totals_override(st, doc, a.id, {"quality": "warn"})  # the verdict stays correctable

@@ -128,6 +128,23 @@ def remeasure(store: Store, base: Analysis, visit_image_id: int, hairs: list) ->
     )
 
 
+def check_totals_override(store: Store, actor: User, analysis_id: int, changes: dict[str, Any]) -> None:
+    """Refuse a new override of totals for a photo whose hairs are listed: review the
+    hairs instead, so every figure follows one list. The quality verdict stays
+    correctable; override rows written before stay in force.
+
+    Raises:
+        InvalidInput: a numeric override of an analysis that lists hairs.
+    """
+    analysis = store.get_analysis(actor, analysis_id)
+    numeric = sorted(k for k in changes if k != "quality")
+    if numeric and analysis.result.get("hairs"):
+        raise InvalidInput(
+            f"this photo's hairs are listed, so {', '.join(numeric)} cannot be overridden: review the hairs "
+            "on the photo page (remove, add, not assessable) and every number follows."
+        )
+
+
 def detector_hairs(store: Store, actor: User, visit_image_id: int) -> list[dict[str, Any]]:
     """The detector's own hairs of the photo (kept whatever the reviews did)."""
     _, base, _ = _current(store, actor, visit_image_id)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from trichometry.clinic.course import METRICS, headline_dict, headline_row, subject_course
+from trichometry.clinic.review import check_totals_override
 from trichometry.store import Store, User
 from trichometry.utils.spreadsheet import neutralise
 from trichometry.web.auth import api_csrf, api_user, log_in
@@ -271,6 +272,7 @@ def get_analysis(analysis_id: int, request: Request, user: ApiUser):
 def correct(analysis_id: int, body: CorrectionIn, request: Request, user: ApiUser):
     """Correct an analysis' numbers; the original stays, the correction is a new row."""
     store = _store(request)
+    check_totals_override(store, user, analysis_id, body.changes)
     store.correct_analysis(user, analysis_id, body.changes, body.reason)
     return analysis_view(store, store.get_analysis(user, analysis_id))
 

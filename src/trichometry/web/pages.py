@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from trichometry.clinic.analysis import encode_png
 from trichometry.clinic.comparison import comparison_png, per_hair_csv, visit_comparison
 from trichometry.clinic.course import METRICS, subject_course
+from trichometry.clinic.review import check_totals_override
 from trichometry.store import AccessDenied, Store, User
 from trichometry.store.images import decode_rgb
 from trichometry.web.auth import check_csrf, csrf_token, form_csrf, log_in, page_user
@@ -252,6 +253,7 @@ def correction_submit(
     reason: str = Form(...),
 ) -> RedirectResponse:
     store = _store(request)
+    check_totals_override(store, user, analysis_id, {field: value})
     store.correct_analysis(user, analysis_id, {field: value}, reason)
     analysis = store.get_analysis(user, analysis_id)
     return RedirectResponse(f"/images/{analysis.visit_image_id}", status_code=303)
