@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "demo": "trichometry.cli.demo",
     "simulate": "trichometry.cli.simulate",
     "import-voc": "trichometry.cli.import_voc",
+    "export-labels": "trichometry.cli.export_labels",
     "analyze": "trichometry.cli.analyze",
     "compare": "trichometry.cli.compare",
     "serve": "trichometry.cli.serve",

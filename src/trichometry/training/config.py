@@ -128,7 +128,7 @@ class TrainerConfig:
     num_threads: int = 0  # torch CPU threads (0 = torch default)
     resume: str | None = None  # checkpoint to continue from (path)
     # start from another checkpoint's weights (new modules keep their initialisation); the
-    # step count and optimiser start afresh
+    # step count and optimiser start afresh; "shipped": the package's default detector
     init_from: str | None = None
     train_only: list[str] = field(default_factory=list)  # top-level modules that learn; [] = all
     progress: bool = True  # tqdm bar

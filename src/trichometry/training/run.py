@@ -82,9 +82,14 @@ def _train(tc: TrainConfig, plain: dict[str, Any], info: distributed.DistInfo) -
     if tc.trainer.init_from:
         if tc.trainer.resume:
             raise ConfigError("set trainer.init_from or trainer.resume, not both.")
-        src = load_checkpoint(tc.trainer.init_from, map_location=info.device)
+        source = tc.trainer.init_from
+        if source == "shipped":  # the package's default detector (fine-tuning a clinic's reviews)
+            from trichometry.inference.loading import default_model_path
+
+            source = str(default_model_path())
+        src = load_checkpoint(source, map_location=info.device)
         fresh = init_from(model, src, new_modules=tc.trainer.train_only or BRANCHES)
-        logger.info("weights from %s (%d tensors initialised afresh)", tc.trainer.init_from, len(fresh))
+        logger.info("weights from %s (%d tensors initialised afresh)", source, len(fresh))
     elif not tc.trainer.resume:
         done = hooks.init_weights(model, tc)
         if done:
