@@ -268,7 +268,12 @@ def fill_clinic(
         for r in Dataset(cohort).rows:
             if r.subject not in subjects:
                 subjects[r.subject] = store.create_subject(admin, r.subject, site.code)
-            date = base_date + dt.timedelta(days=r.days_since_baseline or 0)
+            # the manifest's own date, so files and clinic name each visit alike
+            date = (
+                dt.date.fromisoformat(r.date)
+                if r.date
+                else base_date + dt.timedelta(days=r.days_since_baseline or 0)
+            )
             visit = store.find_visit(admin, subjects[r.subject].id, date.isoformat())
             if visit is None:
                 visit = store.create_visit(

@@ -30,6 +30,46 @@ def analysed(tmp_path_factory):
     return cohort, analyse_cohort(cohort, root / "results", "classical", None, progress=False)
 
 
+@pytest.fixture(scope="module")
+def results_dir(analysed):
+    cohort, _ = analysed
+    return cohort.parent / "results"
+
+
+def test_the_file_report_and_the_clinic_lead_with_the_same_change(analysed, results_dir, tmp_path):
+    """Issue 27: the demo's file report and ``report --db`` lead every subject and window with the
+    same measure, change, interval and visit date."""
+    from trichometry.reports import ReportConfig, ResultsFolderSource, build_report
+    from trichometry.reports.store_source import StoreSource
+
+    cohort, results = analysed
+    fill_clinic(cohort, results, tmp_path / "clinic", "classical", None)
+    store = Store.open(tmp_path / "clinic")
+    try:
+        config = ReportConfig()
+        source = ResultsFolderSource(results_dir, cohort / "manifest.csv")
+        files = build_report(source, config).headlines
+        clinic = build_report(StoreSource(store), config).headlines
+    finally:
+        store.close()
+
+    dates = {(r.subject, r.visit): r.date.isoformat() for r in source.records()}
+
+    def lead(heads, date_of):
+        return {
+            (h.subject, h.window): (
+                date_of(h),
+                h.measure,
+                *(round(v, 6) for v in (h.change.estimate, h.change.low, h.change.high)),
+            )
+            for h in heads
+        }
+
+    assert lead(files, lambda h: dates[(h.subject, h.visit)]) == lead(clinic, lambda h: h.visit)
+    assert len(files) == 4
+    assert any(h.measure == "hair-to-hair" for h in files)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app_client(request, analysed, tmp_path, monkeypatch):
     from fastapi.testclient import TestClient

@@ -57,6 +57,12 @@ def test_hair_to_hair_leads_when_given_and_a_disagreement_is_said():
     assert agree.independent.estimate == pytest.approx(50.0)  # still reported beside it
     (apart,) = headline_changes(obs, {key: _matched(-300.0, -320.0, -280.0)})
     assert apart.disagree and "comparison picture" in apart.sentence()
+    # opposite signs with overlapping intervals (issue 27's S001: -50.2 [-185.7, 85.4] against
+    # +28.3): said, never "agrees"
+    (opposite,) = headline_changes(obs, {key: _matched(-20.0, -150.0, 110.0)})
+    assert opposite.opposite and not opposite.apart and opposite.disagree
+    assert "opposite directions" in opposite.sentence() and "agree" not in opposite.sentence()
+    assert "same sign" in agree.sentence()
     (why,) = headline_changes(obs, {key: "registration failed"})
     assert why.measure == INDEPENDENT and "registration failed" in why.sentence()
 

@@ -89,7 +89,15 @@ class HeadlineChange:
         return 100.0 * self.change.estimate / b if b and math.isfinite(b) else math.nan
 
     @property
-    def disagree(self) -> bool:
+    def opposite(self) -> bool:
+        """Both figures exist and point in opposite directions (one up, one down)."""
+        if self.matched is None:
+            return False
+        a, b = self.matched.density.estimate, self.independent.estimate
+        return math.isfinite(a) and math.isfinite(b) and a * b < 0
+
+    @property
+    def apart(self) -> bool:
         """Both figures exist and their 95 % intervals do not overlap."""
         if self.matched is None:
             return False
@@ -98,18 +106,36 @@ class HeadlineChange:
             return False
         return a.high < b.low or b.high < a.low
 
+    @property
+    def disagree(self) -> bool:
+        """The two figures differ in sign or their 95 % intervals do not overlap: every page
+        says so, and "agrees" is written only where neither holds."""
+        return self.opposite or self.apart
+
     def sentence(self) -> str:
         """One line for a reader: which figure leads, and what to do when they disagree."""
         if self.matched is None:
             why = f" ({self.not_matched})" if self.not_matched else ""
             return f"Independent counts only: the hair-to-hair comparison is not available{why}."
-        if self.disagree:
+        look = (
+            "look at the comparison picture before trusting either (a shifted field, a blurred photo, "
+            "many crossing hairs or a hair marked lost and new at once are the usual causes)."
+        )
+        if self.apart:
             return (
                 "The hair-to-hair change and the independent-count change disagree beyond their 95 % "
-                "intervals; look at the comparison picture before trusting either (a shifted field, "
-                "a blurred photo or many crossing hairs are the usual causes)."
+                f"intervals; {look}"
             )
-        return "The hair-to-hair change leads; the independent-count change agrees within its interval."
+        if self.opposite:
+            a, b = self.matched.density.estimate, self.independent.estimate  # type: ignore[union-attr]
+            return (
+                f"The hair-to-hair change ({a:+.1f} /cm²) and the independent-count change ({b:+.1f} /cm²) "
+                f"point in opposite directions, though their intervals overlap; {look}"
+            )
+        return (
+            "The hair-to-hair change leads; the independent-count change has the same sign and lies "
+            "within its interval."
+        )
 
 
 def independent_change(base: VisitObservation, o: VisitObservation) -> Interval:

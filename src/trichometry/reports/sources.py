@@ -28,7 +28,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,29 @@ class ResultsFolderSource:
             convention=conv,
             study_id=row.get("study_id", "") or row.get("STUDYID", ""),
         )
+
+    def load_image(self, record: ImageRecord) -> Any:
+        """The RGB pixels of a record's photo (for registration); ``None`` when the manifest
+        names no image or the file cannot be read."""
+        from trichometry.errors import TrichometryError
+        from trichometry.io import read_image
+
+        if not record.image_path:
+            return None
+        full = Path(record.image_path)
+        full = full if full.is_absolute() else self.manifest.parent / full
+        try:
+            return read_image(full).image
+        except (TrichometryError, OSError) as exc:
+            log.info("photo %s cannot be read for registration: %s", full, exc)
+            return None
+
+    def matched_changes(self, obs: Sequence[Any]) -> dict[Any, Any]:
+        """Hair-to-hair changes of the analysed follow-up visits, as the clinic computes them
+        (:mod:`trichometry.reports.matched`): the same headline rule in files and clinic."""
+        from trichometry.reports.matched import matched_changes
+
+        return matched_changes(obs, self.load_image)
 
     def records(self) -> Iterable[ImageRecord]:
         """All records; every manifest row must have a result.
