@@ -129,3 +129,13 @@ def test_plot_and_pdf_render(world):
     course = subject_course(store, admin, subject.id)
     assert figure_bytes(timeline_figure(course))[:8] == b"\x89PNG\r\n\x1a\n"
     assert subject_report_pdf(course)[:5] == b"%PDF-"
+    # a vellus-share panel always; the non-vellus panel only where it differs from density
+    from trichometry.web.plots import panels
+
+    shown = panels(course)
+    assert "vellus_share_pct" in shown
+    same = all(r.values["nonvellus_density_per_cm2"] == r.values["density_per_cm2"] for r in course.rows)
+    assert ("nonvellus_density_per_cm2" in shown) != same
+    for r in course.rows:
+        r.values["nonvellus_density_per_cm2"] = r.values["density_per_cm2"]
+    assert "nonvellus_density_per_cm2" not in panels(course)

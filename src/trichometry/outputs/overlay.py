@@ -2,7 +2,8 @@
 
 Each hair is a line from its exit point (filled dot) to its visible end, coloured by its
 diameter class under the result's convention; areas excluded from the analysis (burned-in
-overlays, glare, outside the ROI) are dimmed; a legend in a strip below the photo (never
+overlays, glare, outside the ROI) are outlined, never filled, so the photo stays visible
+under them; a legend in a strip below the photo (never
 over it, so it hides no hair) names the convention, its cut-offs, the counts and the
 density. Uncalibrated images have no classes: hairs are drawn in one colour and the legend
 says so.
@@ -35,6 +36,9 @@ def _class_colour(labels: list[str]) -> dict[str, tuple[int, int, int]]:
         return {labels[0]: CLASS_COLOURS[0], labels[1]: CLASS_COLOURS[2]}
     return {lab: CLASS_COLOURS[i % len(CLASS_COLOURS)] for i, lab in enumerate(labels)}
 
+
+#: border of an area that was not analysed (overlays, glare, outside the ROI)
+OUTLINE_COLOUR = (0, 220, 255)
 
 #: background of the legend strip (outside the photo)
 STRIP_COLOUR = (32, 32, 32)
@@ -99,7 +103,7 @@ def render_overlay(result: Any, doc: dict[str, Any] | None = None) -> np.ndarray
 
 
 def draw_hairs(result: Any, doc: dict[str, Any]) -> np.ndarray:
-    """The photo with every counted hair drawn and the unanalysed areas dimmed (no legend)."""
+    """The photo with every counted hair drawn and the unanalysed areas outlined (no legend)."""
     img = result.image.copy()
     h, w = img.shape[:2]
     scale = max(0.6, min(h, w) / 700.0)
@@ -113,7 +117,7 @@ def draw_hairs(result: Any, doc: dict[str, Any]) -> np.ndarray:
             area &= Roi.circle(roi["cx_px"], roi["cy_px"], roi["r_px"]).mask((h, w))
         elif roi.get("kind") == "polygon":
             area &= Roi.polygon([tuple(p) for p in roi["points_px"]]).mask((h, w))
-    img[~area] = (img[~area].astype(np.float32) * 0.4).astype(np.uint8)
+    outline_areas(img, ~area, max(1, round(scale)))
     conv = doc.get("convention") or {}
     labels = list(conv.get("labels", []))
     colours = _class_colour(labels)
@@ -131,6 +135,14 @@ def draw_hairs(result: Any, doc: dict[str, Any]) -> np.ndarray:
         cv2.circle(img, p0, dot, colour, -1, cv2.LINE_AA)
         cv2.circle(img, p0, dot, (0, 0, 0), 1, cv2.LINE_AA)
     return img
+
+
+def outline_areas(img: np.ndarray, masked: np.ndarray, thickness: int) -> None:
+    """Draw the border of each ``masked`` region on ``img`` (in place); its inside is left as is."""
+    if not masked.any() or masked.all():
+        return
+    contours, _ = cv2.findContours(masked.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(img, contours, -1, OUTLINE_COLOUR, thickness, cv2.LINE_8)
 
 
 def legend_lines(result: Any, doc: dict[str, Any]) -> list[tuple[str, tuple[int, int, int] | None]]:
@@ -162,5 +174,5 @@ def legend_lines(result: Any, doc: dict[str, Any]) -> list[tuple[str, tuple[int,
     else:
         lines.append((f"{doc.get('hair_count')} hairs (uncalibrated: no classes,", UNCALIBRATED_COLOUR))
         lines.append(("no density; give --um-per-px or --device)", None))
-    lines.append(("dot = exit point; dimmed = not analysed", None))
+    lines.append(("dot = exit point; outlined = not analysed", None))
     return [ln for ln in lines if ln[0]]

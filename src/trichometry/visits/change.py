@@ -3,7 +3,10 @@
 Counts: with hair-to-hair matching every follicle seen at either visit is a pair of
 binary outcomes (hair present at baseline / at follow-up), so the count change is
 ``new - lost`` and its variance follows the paired (McNemar) design:
-``Var(new - lost) = new + lost - (new - lost)^2 / n`` with ``n`` follicles seen.
+``Var(new - lost) = new + lost - (new - lost)^2 / n`` with ``n`` follicles seen, and never
+below :data:`DETECTION_VAR_FLOOR` (one hair's worth): detection itself, a hair found in one
+photo and missed in the other, leaves that much doubt even when every hair was matched,
+so no interval is zero-width (``0 [-1.96, +1.96]`` hairs, not ``0 [0, 0]``).
 Thickness: the mean of the paired per-hair diameter differences, with a t interval whose
 variance is at least what the diameters' own standard errors give.
 Repeatability of several photos of one area: within-area SD (SEM), CV and
@@ -43,6 +46,9 @@ class Interval:
 NAN_INTERVAL = Interval(float("nan"), float("nan"), float("nan"))
 
 
+DETECTION_VAR_FLOOR = 1.0  # hairs^2: the least variance of a count change (see the module docstring)
+
+
 def paired_count_change(lost: int, new: int, n_follicles: int) -> Interval:
     """Count change ``new - lost`` with the paired-design 95 % interval.
 
@@ -52,13 +58,14 @@ def paired_count_change(lost: int, new: int, n_follicles: int) -> Interval:
         n_follicles: follicles seen at either visit (matched + lost + new).
 
     Example:
-        >>> paired_count_change(0, 0, 10)
-        Interval(estimate=0.0, low=0.0, high=0.0)
+        >>> paired_count_change(0, 0, 10).high  # the detection floor: never zero-width
+        1.959963984540054
     """
     d = float(new - lost)
     if n_follicles <= 0:
-        return Interval(0.0, 0.0, 0.0)
-    var = max(new + lost - d * d / n_follicles, 0.0)
+        half = Z95 * math.sqrt(DETECTION_VAR_FLOOR)
+        return Interval(0.0, -half, half)
+    var = max(new + lost - d * d / n_follicles, DETECTION_VAR_FLOOR)
     half = Z95 * math.sqrt(var)
     return Interval(d, d - half, d + half)
 

@@ -9,7 +9,16 @@ from matplotlib.figure import Figure
 
 from trichometry.clinic.course import METRICS, SubjectCourse
 
-DEFAULT_PANELS = ("density_per_cm2", "nonvellus_density_per_cm2", "mean_thickness_um")
+DEFAULT_PANELS = ("density_per_cm2", "nonvellus_density_per_cm2", "mean_thickness_um", "vellus_share_pct")
+
+
+def panels(course: SubjectCourse) -> list[str]:
+    """The panels worth drawing: non-vellus density only where it differs from density (with
+    no vellus hair it would repeat the density panel), vellus share always."""
+    same = all(
+        r.values.get("nonvellus_density_per_cm2") == r.values.get("density_per_cm2") for r in course.rows
+    )
+    return [k for k in DEFAULT_PANELS if not (same and k == "nonvellus_density_per_cm2")]
 
 
 def timeline_figure(course: SubjectCourse, metrics: list[str] | None = None) -> Figure:
@@ -20,7 +29,7 @@ def timeline_figure(course: SubjectCourse, metrics: list[str] | None = None) -> 
     line, treatment sessions are marked on the time axis, and a visit that is not the one
     analysed for its window is drawn hollow.
     """
-    metrics = metrics or list(DEFAULT_PANELS)
+    metrics = metrics or panels(course)
     fig = Figure(figsize=(7.5, 2.1 * len(metrics) + 0.4), layout="constrained")
     axes = fig.subplots(len(metrics), 1, sharex=True, squeeze=False)[:, 0]
     for ax, key in zip(axes, metrics):
