@@ -191,6 +191,14 @@ def test_review_in_a_real_browser_and_every_number_follows(seeded_server, tmp_pa
         assert store.latest_analysis(photo_id).id == latest.id
         browser.close()
 
+    # the report written to a file from the database (`trichometry report --db ... --out`) too
+    from trichometry.reports import ReportConfig, StoreSource, build_report, write_report
+
+    written = write_report(build_report(StoreSource(store), ReportConfig()), "csv", tmp_path / "trial.csv")
+    rows = list(csv.DictReader(io.StringIO(written.read_text())))
+    (f,) = [r for r in rows if r["PARAMCD"] == "DENSHCHG" and r["AVISIT"] == window]
+    got = {"change": float(f["AVAL"]), "low": float(f["AVALLO"]), "high": float(f["AVALHI"])}
+    assert after == pytest.approx(got, abs=1e-6)
     admin = store.active_user("admin")
     (event,) = [e for e in store.audit_events(admin) if e["action"] == "hairs.review"]
     assert "remove hair" in event["detail"] and "add at" in event["detail"]
