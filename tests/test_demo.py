@@ -33,6 +33,13 @@ def test_every_stage_writes_its_outputs(demo):
         assert len(list(csv.DictReader(fh))) == 6
     assert sorted(p.name for p in demo.reports) == ["trial_report.csv", "trial_report.pdf"]
     assert (out / "trial_report.pdf").read_bytes().startswith(b"%PDF")
+    # README's first picture: a photo's overlay beside its visit comparison, one height
+    from PIL import Image
+
+    overview = Image.open(out / "overview.png")
+    last = demo.changes[-1]
+    photo = Image.open(out / "results" / f"{last.subject}_{last.visit}_overlay.png")
+    assert overview.height == 520 and overview.width > 520 * photo.width / photo.height
 
 
 def test_outcomes_put_measurements_beside_truth(demo):

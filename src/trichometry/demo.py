@@ -312,6 +312,12 @@ def run_demo(
     analysed = analyse_cohort(cohort, out / "results", method, model, progress)
     result.images = image_outcomes(cohort, analysed)
     result.changes = compare_followups(cohort, analysed, out / "compare")
+    if result.changes:  # the first picture of README: a photo's overlay beside its comparison
+        from trichometry.outputs.montage import write_overview
+
+        last = result.changes[-1]
+        name = f"{last.subject}_{last.visit}_overlay.png"
+        write_overview(out / "results" / name, out / "compare" / name, out / "overview.png")
     result.reports = write_reports(cohort, out / "results", out)
     result.clinic_dir = out / "clinic"
     result.admin_password = fill_clinic(cohort, analysed, result.clinic_dir, method, model)
