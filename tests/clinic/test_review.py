@@ -136,3 +136,51 @@ def test_totals_of_a_photo_with_hairs_are_reviewed_not_overridden(reviewed):
     with pytest.raises(InvalidInput, match="review the hairs"):
         check_totals_override(st, doc, a.id, {"count": 3})
     check_totals_override(st, doc, a.id, {"quality": "warn"})  # the verdict stays correctable
+
+
+@pytest.fixture
+def two_visits(world):  # noqa: F811
+    from trichometry.synth import generate_sample as gen
+
+    st, doc = world["store"], world["doc_a"]
+    subj = st.create_subject(doc, "S-J")
+    big = gen(11, width=430, height=350, um_per_px=8.0).image
+    ids = []
+    for day, pixels in (("2026-01-05", big[0:320, 0:400]), ("2026-04-06", big[11:331, 9:409])):
+        visit = st.create_visit(doc, subj.id, day, "frontal")
+        data = encode_png(pixels)
+        vi, _ = st.add_image(doc, visit.id, data, f"{day}.png", um_per_px=8.0)
+        st.add_analysis(vi.id, default_analyser(data, 8.0, AnalysisSettings(method="classical")), actor=doc)
+        ids.append((visit.id, vi.id))
+    return st, doc, subj, ids
+
+
+def test_a_joined_lost_and_new_pair_is_one_kept_hair_everywhere(two_visits):
+    from trichometry.clinic.comparison import visit_comparison
+    from trichometry.clinic.course import subject_course
+    from trichometry.clinic.review import join_hairs
+
+    st, doc, subj, ((_, _), (visit_id, photo_id)) = two_visits
+    m = visit_comparison(st, doc, visit_id).comparison.matchings[0]
+    assert m.matched >= 2
+    i, j = (int(v) for v in m.pairs[0])
+    # the reviewer moves one matched follow-up hair's exit 60 px away: now one lost, one new
+    now = hairs_for_review(st, doc, photo_id)
+    hairs = [{"exit": [h["x_px"], h["y_px"]], "end": [h["end_x_px"], h["end_y_px"]], "origin": h["hair_id"]}
+             for h in now["hairs"]]  # fmt: skip
+    x, y = hairs[j]["exit"]
+    hairs[j]["exit"] = [x + 60.0 if x < 200 else x - 60.0, y]
+    save_review(st, doc, photo_id, base_version=0, hairs=hairs, reason="moved an exit")
+    moved = visit_comparison(st, doc, visit_id).comparison.matchings[0]
+    assert moved.matched == m.matched - 1 and i in moved.lost and j in moved.new
+    with pytest.raises(InvalidInput, match="lost"):
+        join_hairs(st, doc, visit_id, baseline_hair=int(moved.pairs[0][0]), followup_hair=j, reason="x")
+    after = join_hairs(st, doc, visit_id, baseline_hair=i, followup_hair=j, reason="the same hair")
+    assert after["version"] == 2
+    joined = visit_comparison(st, doc, visit_id).comparison.matchings[0]
+    assert joined.matched == m.matched and i not in joined.lost and j not in joined.new
+    head = subject_course(st, doc, subj.id).headlines[0]
+    assert head.matched is not None and head.matched.matched == m.matched
+    assert head.matched.lost == len(joined.lost) and head.matched.new == len(joined.new)
+    events = [e for e in st.audit_events(world_admin(st)) if e["action"] == "hairs.review"]
+    assert "join hair" in events[0]["detail"]  # newest first

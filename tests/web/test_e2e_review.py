@@ -189,18 +189,35 @@ def test_review_in_a_real_browser_and_every_number_follows(seeded_server, tmp_pa
         )
         assert stale.status == 409 and "version 1" in stale.json()["detail"]
         assert store.latest_analysis(photo_id).id == latest.id
+
+        # the comparison view: the removed hair's partner is lost, the added one new; join them
+        page.goto(f"{base}/subjects/{subject_id}")
+        form = page.locator("form.join")
+        expect(form.locator("select[name=baseline_hair] option").first).to_be_attached()
+        expect(form.locator("select[name=followup_hair] option").first).to_be_attached()
+        counts = page.locator("#headlines tr.headline td").nth(6).text_content()
+        matched, lost, new = (int(v) for v in counts.split("·"))
+        form.locator("input[name=reason]").fill("one hair, its exit read differently")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#headlines tr.headline td").nth(6)).to_have_text(
+            f"{matched + 1} · {lost - 1} · {new - 1}", timeout=30_000
+        )
+        shot("r5-joined")
+        final = _headline(page)
+        assert final["high"] - final["low"] < after["high"] - after["low"]  # one lost and one new fewer
         browser.close()
 
-    # the report written to a file from the database (`trichometry report --db ... --out`) too
+    # the report written to a file from the database (`trichometry report --db ... --out`), after the join
     from trichometry.reports import ReportConfig, StoreSource, build_report, write_report
 
     written = write_report(build_report(StoreSource(store), ReportConfig()), "csv", tmp_path / "trial.csv")
     rows = list(csv.DictReader(io.StringIO(written.read_text())))
     (f,) = [r for r in rows if r["PARAMCD"] == "DENSHCHG" and r["AVISIT"] == window]
     got = {"change": float(f["AVAL"]), "low": float(f["AVALLO"]), "high": float(f["AVALHI"])}
-    assert after == pytest.approx(got, abs=1e-6)
+    assert final == pytest.approx(got, abs=1e-6)
     admin = store.active_user("admin")
-    (event,) = [e for e in store.audit_events(admin) if e["action"] == "hairs.review"]
+    join, event = [e for e in store.audit_events(admin) if e["action"] == "hairs.review"]  # newest first
     assert "remove hair" in event["detail"] and "add at" in event["detail"]
+    assert "join hair" in join["detail"]
     for d in shots:
         assert {f.name for f in d.glob("r*.png")} >= {"r1-photo.png", "r2-edited.png", "r3-saved.png"}

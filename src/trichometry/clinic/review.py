@@ -42,6 +42,7 @@ def hairs_for_review(store: Store, actor: User, visit_image_id: int) -> dict[str
     latest, base, version = _current(store, actor, visit_image_id)
     doc = latest.result
     keep = ("hair_id", "x_px", "y_px", "end_x_px", "end_y_px", "thickness_um", "class", "assessable")
+    keep += ("same_as",)
     history = [
         {"version": r.version, "analysis_id": r.analysis_id, "user_id": r.user_id, "reason": r.reason,
          "at": r.created_at.isoformat(), "edits": len(r.edits)}
@@ -119,6 +120,7 @@ def remeasure(store: Store, base: Analysis, visit_image_id: int, hairs: list) ->
     method = base.method if base.method != REVIEWED else "model"
     settings = AnalysisSettings(method=method, convention=convention)
     record = record_from_result(result, settings, vi.um_per_px)
+    _carry_joins(record.result, hairs)
     return dataclasses.replace(
         record,
         method=REVIEWED,
@@ -143,6 +145,62 @@ def check_totals_override(store: Store, actor: User, analysis_id: int, changes: 
             f"this photo's hairs are listed, so {', '.join(numeric)} cannot be overridden: review the hairs "
             "on the photo page (remove, add, not assessable) and every number follows."
         )
+
+
+def join_hairs(
+    store: Store, actor: User, visit_id: int, *, baseline_hair: int, followup_hair: int, reason: str
+) -> dict[str, Any]:
+    """Join a lost baseline hair and a new follow-up hair of a visit's comparison into one
+    kept hair: the follow-up photo's next reviewed version marks the hair ``same_as`` the
+    baseline one, and the matcher pairs them from then on (every figure follows).
+
+    Args:
+        baseline_hair, followup_hair: hair numbers as the comparison's per-hair table gives
+            them (``/visits/{id}/comparison.csv``: ``visit``, ``hair``).
+
+    Raises:
+        NotFound: no comparison for this visit.
+        InvalidInput: the hairs are not a lost and a new one of this comparison.
+    """
+    from trichometry.clinic.comparison import visit_comparison
+
+    m = visit_comparison(store, actor, visit_id).comparison.matchings[0]
+    if baseline_hair not in set(m.lost.tolist()) or followup_hair not in set(m.new.tolist()):
+        raise InvalidInput(
+            f"baseline hair {baseline_hair} must be lost and follow-up hair {followup_hair} new in this "
+            "comparison (see its per-hair table); only such a pair can be joined."
+        )
+    if m.base.sha256 is None or m.follow.sha256 is None:
+        raise InvalidInput("these photos carry no SHA-256 in their analyses; analyse them again first.")
+    photo = next(
+        (vi for vi in store.list_visit_images(actor, visit_id) if vi.image.sha256 == m.follow.sha256), None
+    )
+    if photo is None:
+        raise NotFound("the compared follow-up photo is not one of this visit's photos.")
+    current = hairs_for_review(store, actor, photo.id)
+    hairs = hairs_of_document(store.latest_analysis(photo.id).result)
+    x, y = (float(v) for v in m.base.xy_px[baseline_hair])
+    same = {"image_sha256": m.base.sha256, "exit": [x, y]}
+    joined = dataclasses.replace(hairs[followup_hair], same_as=same)
+    hairs[followup_hair] = joined
+    edit = {"op": "join", "hair": joined.origin, "at": [round(x), round(y)]}
+    return save_review(
+        store, actor, photo.id, base_version=current["version"], hairs=[h.to_dict() for h in hairs],
+        reason=reason, edits=[edit],
+    )  # fmt: skip
+
+
+def _carry_joins(doc: dict[str, Any], hairs: list) -> None:
+    """Copy each reviewed hair's join (``same_as``) onto the measured hair with its exit."""
+    joined = [h for h in hairs if h.same_as is not None]
+    for h in joined:
+        best = min(
+            doc.get("hairs") or [],
+            key=lambda d: (d["x_px"] - h.exit_xy[0]) ** 2 + (d["y_px"] - h.exit_xy[1]) ** 2,
+            default=None,
+        )
+        if best is not None and abs(best["x_px"] - h.exit_xy[0]) + abs(best["y_px"] - h.exit_xy[1]) < 1.0:
+            best["same_as"] = h.same_as
 
 
 def detector_hairs(store: Store, actor: User, visit_image_id: int) -> list[dict[str, Any]]:

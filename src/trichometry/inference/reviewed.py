@@ -45,10 +45,14 @@ class ReviewedHair:
     assessable: bool = True
     origin: int | None = None
     width_px: float | None = None
+    same_as: dict[str, Any] | None = None  # {"image_sha256", "exit": [x, y]}: joined to a baseline hair
 
     def to_dict(self) -> dict[str, Any]:
-        return {"exit": list(self.exit_xy), "end": list(self.end_xy), "assessable": self.assessable,
-                "origin": self.origin}  # fmt: skip
+        out = {"exit": list(self.exit_xy), "end": list(self.end_xy), "assessable": self.assessable,
+               "origin": self.origin}  # fmt: skip
+        if self.same_as is not None:
+            out["same_as"] = self.same_as
+        return out
 
 
 def _point(v: Any, what: str, shape: tuple[int, int]) -> tuple[float, float]:
@@ -89,8 +93,24 @@ def parse_hairs(payload: Any, shape: tuple[int, int]) -> list[ReviewedHair]:
         width = item.get("width_px")
         ok = isinstance(width, (int, float)) and not isinstance(width, bool) and math.isfinite(width)
         width = float(width) if ok and width > 0 else None
-        out.append(ReviewedHair(p, q, assessable, origin, width))
+        out.append(ReviewedHair(p, q, assessable, origin, width, _same_as(item.get("same_as"), i)))
     return out
+
+
+def _same_as(v: Any, i: int) -> dict[str, Any] | None:
+    """A join to a baseline hair: ``{"image_sha256": 64 hex digits, "exit": [x, y]}``."""
+    if v is None:
+        return None
+    sha = v.get("image_sha256") if isinstance(v, dict) else None
+    if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha.lower())):
+        raise DataFormatError(f"hair {i}: same_as needs the baseline photo's image_sha256 (64 hex digits).")
+    try:
+        x, y = (float(c) for c in v.get("exit"))
+    except (TypeError, ValueError) as exc:
+        raise DataFormatError(f"hair {i}: same_as needs the baseline hair's exit as [x, y].") from exc
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise DataFormatError(f"hair {i}: same_as exit must be finite numbers.")
+    return {"image_sha256": sha.lower(), "exit": [x, y]}
 
 
 def hairs_of_document(doc: dict[str, Any]) -> list[ReviewedHair]:
@@ -102,7 +122,7 @@ def hairs_of_document(doc: dict[str, Any]) -> list[ReviewedHair]:
     for h in doc.get("hairs") or []:
         exit_xy, end_xy = (float(h["x_px"]), float(h["y_px"])), (float(h["end_x_px"]), float(h["end_y_px"]))
         keep = bool(h.get("assessable", True))
-        out.append(ReviewedHair(exit_xy, end_xy, keep, int(h["hair_id"])))
+        out.append(ReviewedHair(exit_xy, end_xy, keep, int(h["hair_id"]), None, h.get("same_as")))
     return out
 
 

@@ -156,6 +156,7 @@ def consensus(
         diameter_se_um=mean_se[keep],
         ids=None if ids is None else np.asarray(ids, dtype=np.int64)[keep],
         candidates_xy=np.concatenate(cands).reshape(-1, 2),
+        joins=(),  # a consensus renumbers the hairs: a photo's joins do not carry over
     )
     return Consensus(points, seen[keep], covering[keep], int((~keep).sum()), regs)
 

@@ -32,6 +32,11 @@ class HairPoints:
             hair only where the other visit has an unmatched hair at the same place.
         diameter_se_um: optional ``(N,)`` standard error of each diameter (NaN where
             unknown); the thickness change's interval uses it.
+        sha256: the photo's SHA-256 when known (a join names its baseline photo by it).
+        joins: a reviewer's statements that hair ``i`` of this (follow-up) photo is the
+            baseline photo ``sha``'s hair at ``(x, y)``: ``((i, sha, x, y), ...)``;
+            :func:`~trichometry.visits.matching.match_hairs` pairs them where the matcher
+            left the two as lost and new.
     """
 
     xy_px: np.ndarray
@@ -43,6 +48,8 @@ class HairPoints:
     image: np.ndarray | None = None
     candidates_xy: np.ndarray | None = None
     diameter_se_um: np.ndarray | None = None
+    sha256: str | None = None
+    joins: tuple[tuple[int, str, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         xy = np.asarray(self.xy_px, dtype=np.float64).reshape(-1, 2)
@@ -175,6 +182,8 @@ class HairPoints:
             image=image,
             candidates_xy=None if cand_xy is None else np.array(cand_xy, dtype=np.float64).reshape(-1, 2),
             diameter_se_um=np.array([np.nan if v is None else float(v) for v in se], dtype=np.float64),
+            sha256=(doc.get("image") or {}).get("sha256"),
+            joins=_joins(hairs),
         )
 
     @classmethod
@@ -217,4 +226,16 @@ class HairPoints:
             image=image,
             candidates_xy=None if self.candidates_xy is None else (self.candidates_xy + 0.5) * factor - 0.5,
             diameter_se_um=self.diameter_se_um,
+            sha256=self.sha256,
+            joins=self.joins,  # indices stay; the baseline points they name are not rescaled
         )
+
+
+def _joins(hairs: list[dict[str, Any]]) -> tuple[tuple[int, str, float, float], ...]:
+    """The ``same_as`` marks of a reviewed document's hairs (see :class:`HairPoints`)."""
+    out = []
+    for i, h in enumerate(hairs):
+        same = h.get("same_as")
+        if isinstance(same, dict) and same.get("image_sha256") and len(same.get("exit") or ()) == 2:
+            out.append((i, str(same["image_sha256"]), float(same["exit"][0]), float(same["exit"][1])))
+    return tuple(out)

@@ -294,6 +294,7 @@ def match_hairs(
     new = follow_unpaired[in_overlap(mapped[follow_unpaired])] if len(follow_unpaired) else follow_unpaired
     base_counted[lost] = True
     follow_counted[new] = True
+    pairs, dist_px, keep, lost, new = _apply_joins(base, follow, mapped, pairs, dist_px, keep, lost, new)
     import cv2
 
     area_px, region = cv2.intersectConvexConvex(base_poly.astype(np.float32), foll_poly.astype(np.float32))
@@ -312,6 +313,39 @@ def match_hairs(
         follow_counted=follow_counted,
         overlap_area_cm2=float(max(area_px, 0.0)) * (upp * 1e-4) ** 2,
         extra={"rescued_baseline": len(base) - n_base, "rescued_followup": len(follow) - n_follow},
+    )
+
+
+JOIN_TOLERANCE_PX = 1.5  # a join names its baseline hair by its exit point, to this distance
+
+
+def _apply_joins(base, follow, mapped, pairs, dist_px, keep, lost, new):  # type: ignore[no-untyped-def]
+    """Pair the lost baseline and new follow-up hairs a reviewer joined (``follow.joins``
+    naming ``base``'s photo); a join whose hairs are not lost and new is ignored."""
+    joins = [j for j in follow.joins if base.sha256 is not None and j[1] == base.sha256]
+    if not joins or not len(lost) or not len(new):
+        return pairs, dist_px, keep, lost, new
+    lost, new = list(lost), list(new)
+    add = []
+    for i_f, _, x, y in joins:
+        if i_f not in new:
+            continue
+        d = np.hypot(base.xy_px[lost, 0] - x, base.xy_px[lost, 1] - y)
+        k = int(np.argmin(d))
+        if d[k] > JOIN_TOLERANCE_PX:
+            continue
+        add.append((lost.pop(k), i_f))
+        new.remove(i_f)
+    if not add:
+        return pairs, dist_px, keep, np.asarray(lost, np.int64), np.asarray(new, np.int64)
+    extra = np.asarray(add, dtype=pairs.dtype if len(pairs) else np.int64).reshape(-1, 2)
+    d_extra = np.hypot(*(base.xy_px[extra[:, 0]] - mapped[extra[:, 1]]).T)
+    return (
+        np.concatenate([pairs.reshape(-1, 2), extra]),
+        np.concatenate([dist_px, d_extra]),
+        np.concatenate([keep, np.ones(len(extra), bool)]),
+        np.asarray(lost, np.int64),
+        np.asarray(new, np.int64),
     )
 
 

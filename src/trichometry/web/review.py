@@ -7,6 +7,8 @@
   is written); 400 for a malformed list;
 * ``GET /api/images/{id}/hairs/detector``: the detector's own list, kept whatever the
   reviews did;
+* ``POST /api/visits/{id}/joins``: ``{baseline_hair, followup_hair, reason}`` joins a
+  lost and a new hair of the visit's comparison into one kept hair;
 * ``GET /images/{id}/photo.png``: the photo's pixels as PNG (what the editor draws over;
   a browser cannot show every stored format).
 """
@@ -19,7 +21,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from trichometry.clinic.review import detector_hairs, hairs_for_review, save_review
+from trichometry.clinic.review import detector_hairs, hairs_for_review, join_hairs, save_review
 from trichometry.store import Store, User
 from trichometry.store.images import decode_rgb
 from trichometry.utils.encoding import encode_png
@@ -40,6 +42,12 @@ class ReviewIn(BaseModel):
     reason: str = Field(max_length=2000)
 
 
+class JoinIn(BaseModel):
+    baseline_hair: int = Field(ge=0, description="a lost hair's number in the comparison's per-hair table")
+    followup_hair: int = Field(ge=0, description="a new hair's number in the comparison's per-hair table")
+    reason: str = Field(max_length=2000)
+
+
 def _store(request: Request) -> Store:
     return request.app.state.store
 
@@ -56,6 +64,16 @@ def post_hairs(image_id: int, body: ReviewIn, request: Request, user: ApiUser) -
     return save_review(
         _store(request), user, image_id, base_version=body.base_version, hairs=body.hairs, reason=body.reason,
         edits=body.edits,
+    )  # fmt: skip
+
+
+@router.post("/api/visits/{visit_id}/joins", dependencies=[Depends(api_csrf)], status_code=201)
+def post_join(visit_id: int, body: JoinIn, request: Request, user: ApiUser) -> dict[str, Any]:
+    """Join a lost baseline hair and a new follow-up hair into one kept hair (a new
+    reviewed version of the follow-up photo)."""
+    return join_hairs(
+        _store(request), user, visit_id, baseline_hair=body.baseline_hair, followup_hair=body.followup_hair,
+        reason=body.reason,
     )  # fmt: skip
 
 

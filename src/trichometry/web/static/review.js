@@ -37,6 +37,7 @@
     hairs = body.hairs.map(h => ({
       key: nextKey++, exit: [h.x_px, h.y_px], end: [h.end_x_px, h.end_y_px],
       assessable: h.assessable !== false, origin: h.hair_id, cls: h["class"] || "",
+      same_as: h.same_as || null,  // a join to a baseline hair travels with the hair
     }));
     history.length = 0; edits = []; selected = null;
     svg.setAttribute("viewBox", "0 0 " + body.image.width + " " + body.image.height);
@@ -181,7 +182,8 @@
       headers: { "Content-Type": "application/json", "X-CSRF-Token": box.dataset.csrf },
       body: JSON.stringify({
         base_version: state.version, reason: reason, edits: edits,
-        hairs: hairs.map(h => ({ exit: h.exit, end: h.end, assessable: h.assessable, origin: h.origin })),
+        hairs: hairs.map(h => ({ exit: h.exit, end: h.end, assessable: h.assessable, origin: h.origin,
+          same_as: h.same_as || null })),
       }),
     });
     const body = await res.json().catch(() => ({}));
