@@ -66,7 +66,10 @@ def test_a_save_is_a_new_version_and_every_number_follows(reviewed):
     assert latest.method == "reviewed" and latest.id == after["analysis_id"]
     summary = st.effective_summary(latest)
     assert summary["count"] == len(hairs)
-    assert any(abs(h["x_px"] - 40) < 1 and abs(h["y_px"] - 40) < 1 for h in latest.result["hairs"])
+    added = [h for h in latest.result["hairs"] if abs(h["x_px"] - 40) < 1 and abs(h["y_px"] - 40) < 1]
+    assert len(added) == 1 and added[0]["source"] == "reviewed"
+    assert {h["source"] for h in latest.result["hairs"]} == {"detected", "reviewed"}
+    assert sum(h["source"] == "reviewed" for h in latest.result["hairs"]) == 1
     # the detector's own list is still there, unchanged
     assert len(detector_hairs(st, doc, vi.id)) == len(before["hairs"])
     assert st.get_analysis(None, before["analysis_id"]).method == "classical"

@@ -42,7 +42,7 @@ def hairs_for_review(store: Store, actor: User, visit_image_id: int) -> dict[str
     latest, base, version = _current(store, actor, visit_image_id)
     doc = latest.result
     keep = ("hair_id", "x_px", "y_px", "end_x_px", "end_y_px", "thickness_um", "class", "assessable")
-    keep += ("same_as",)
+    keep += ("same_as", "source")
     history = [
         {"version": r.version, "analysis_id": r.analysis_id, "user_id": r.user_id, "reason": r.reason,
          "at": r.created_at.isoformat(), "edits": len(r.edits)}
@@ -98,14 +98,16 @@ def save_review(
     if len(edits) > MAX_EDITS or not all(isinstance(e, dict) for e in edits):
         example = {"op": "remove", "hair": 3}
         raise InvalidInput(f"edits must be a list of at most {MAX_EDITS} objects like {example}.")
-    record = remeasure(store, base, visit_image_id, reviewed)
+    record = remeasure(store, base, visit_image_id, reviewed, latest.result)
     store.save_review(actor, base, base_version, record, [h.to_dict() for h in reviewed], edits, reason)
     return hairs_for_review(store, actor, visit_image_id)
 
 
-def remeasure(store: Store, base: Analysis, visit_image_id: int, hairs: list) -> Any:
+def remeasure(
+    store: Store, base: Analysis, visit_image_id: int, hairs: list, previous: dict[str, Any] | None = None
+) -> Any:
     """The store record of the photo measured with ``hairs`` (method ``reviewed``, the
-    base's model provenance)."""
+    base's model provenance); ``previous`` is the document the hairs were edited from."""
     from trichometry import analyze
 
     vi = store.get_visit_image(None, visit_image_id)
@@ -120,7 +122,7 @@ def remeasure(store: Store, base: Analysis, visit_image_id: int, hairs: list) ->
     method = base.method if base.method != REVIEWED else "model"
     settings = AnalysisSettings(method=method, convention=convention)
     record = record_from_result(result, settings, vi.um_per_px)
-    _carry_joins(record.result, hairs)
+    _carry(record.result, hairs, previous if previous is not None else doc)
     return dataclasses.replace(
         record,
         method=REVIEWED,
@@ -190,16 +192,24 @@ def join_hairs(
     )  # fmt: skip
 
 
-def _carry_joins(doc: dict[str, Any], hairs: list) -> None:
-    """Copy each reviewed hair's join (``same_as``) onto the measured hair with its exit."""
-    joined = [h for h in hairs if h.same_as is not None]
-    for h in joined:
+def _carry(doc: dict[str, Any], hairs: list, previous: dict[str, Any]) -> None:
+    """Mark each measured hair of ``doc`` with where it came from (``source``: ``detected``,
+    or ``reviewed`` for a hair a reviewer added or moved, in this version or an earlier one)
+    and with its join (``same_as``), matching reviewed and measured hairs by exit point."""
+    before = {h.get("hair_id"): h for h in previous.get("hairs") or []}
+    measured = doc.get("hairs") or []
+    for h in hairs:
         best = min(
-            doc.get("hairs") or [],
+            measured,
             key=lambda d: (d["x_px"] - h.exit_xy[0]) ** 2 + (d["y_px"] - h.exit_xy[1]) ** 2,
             default=None,
         )
-        if best is not None and abs(best["x_px"] - h.exit_xy[0]) + abs(best["y_px"] - h.exit_xy[1]) < 1.0:
+        if best is None or abs(best["x_px"] - h.exit_xy[0]) + abs(best["y_px"] - h.exit_xy[1]) >= 1.0:
+            continue  # left out by the engine (outside the analysed area)
+        old = before.get(h.origin) if h.origin is not None else None
+        moved = old is None or abs(old["x_px"] - h.exit_xy[0]) + abs(old["y_px"] - h.exit_xy[1]) > 0.5
+        best["source"] = "reviewed" if moved else old.get("source", "detected")
+        if h.same_as is not None:
             best["same_as"] = h.same_as
 
 

@@ -180,7 +180,8 @@ def export_labels(
                     "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0), "iscrowd": 0,
                     "keypoints": [ex, ey, 2, tx, ty, 2], "num_keypoints": 2,
                     "attributes": {"assessable": bool(h.get("assessable", True)),
-                                   "thickness_um": h.get("thickness_um")},
+                                   "thickness_um": h.get("thickness_um"),
+                                   "source": h.get("source", "detected")},
                 })  # fmt: skip
             ids.append(image_id)
             report.images += 1

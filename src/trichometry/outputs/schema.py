@@ -33,7 +33,10 @@ JSON (``<stem>.json``), top level:
                                    ``class``, ``class_confidence`` (probability of that class
                                    given the error), ``unit_id``, ``reaches_border``,
                                    ``assessable`` (false: a reviewer marked its width not
-                                   assessable; counted, not measured)
+                                   assessable; counted, not measured); in a reviewed
+                                   version also ``source`` (``detected``, or ``reviewed``:
+                                   added or moved by a reviewer) and, for a hair joined to
+                                   a baseline hair, ``same_as`` (``image_sha256``, ``exit``)
 ``candidates``                     sub-threshold exit peaks in the analysed area (``x_px``,
                                    ``y_px``, ``score``: heatmap peak value); never counted, used
                                    only to rescue a hair seen at another visit (``compare``)

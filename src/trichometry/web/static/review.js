@@ -38,6 +38,7 @@
       key: nextKey++, exit: [h.x_px, h.y_px], end: [h.end_x_px, h.end_y_px],
       assessable: h.assessable !== false, origin: h.hair_id, cls: h["class"] || "",
       same_as: h.same_as || null,  // a join to a baseline hair travels with the hair
+      reviewed: h.source === "reviewed",  // added or moved by a reviewer (this or an earlier version)
     }));
     history.length = 0; edits = []; selected = null;
     svg.setAttribute("viewBox", "0 0 " + body.image.width + " " + body.image.height);
@@ -59,7 +60,7 @@
     const r = radius();
     for (const h of hairs) {
       const cls = ["hair", h.cls, h.assessable ? "" : "na", h === selected ? "selected" : "",
-        h.origin === null ? "added" : ""].filter(Boolean).join(" ");
+        h.origin === null || h.reviewed ? "added" : ""].filter(Boolean).join(" ");
       const g = el("g", { "class": cls, "data-key": String(h.key), "data-origin": String(h.origin) });
       g.appendChild(el("line", { x1: h.exit[0], y1: h.exit[1], x2: h.end[0], y2: h.end[1], "stroke-width": r / 2.5 }));
       g.appendChild(el("circle", { cx: h.exit[0], cy: h.exit[1], r: r, "stroke-width": r / 3 }));
