@@ -11,6 +11,7 @@ downloads the JSON and the PDF report. Screenshots go to a temporary folder and 
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import io
 import os
@@ -57,17 +58,13 @@ def _photos(folder: Path) -> dict[str, Path]:
     return out
 
 
-@pytest.fixture
-def live_server(tmp_path, fast_password_hashing):
+@contextlib.contextmanager
+def serving(store):
+    """The web app over ``store`` on a free loopback port, in a thread; yields its URL."""
     import uvicorn
 
-    from trichometry.store import Store
     from trichometry.web.app import ServiceSettings, create_app
 
-    store = Store.open(tmp_path / "data")
-    admin = store.create_user("admin", PASSWORD, "admin")
-    store.create_site("A", "Site A", actor=admin)
-    store.create_user("doc", PASSWORD, "clinician", "A", actor=admin)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -79,9 +76,23 @@ def live_server(tmp_path, fast_password_hashing):
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture
+def live_server(tmp_path, fast_password_hashing):
+    from trichometry.store import Store
+
+    store = Store.open(tmp_path / "data")
+    admin = store.create_user("admin", PASSWORD, "admin")
+    store.create_site("A", "Site A", actor=admin)
+    store.create_user("doc", PASSWORD, "clinician", "A", actor=admin)
+    with serving(store) as url:
+        yield url
     store.close()
 
 

@@ -14,9 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -24,19 +21,16 @@ import pytest
 from trichometry.utils.encoding import encode_png
 
 from .conftest import PASSWORD
-from .test_e2e import CHROMIUM_ARGS, _chromium
+from .test_e2e import CHROMIUM_ARGS, _chromium, serving
 
 UM = 8.0
 
 
 @pytest.fixture
 def seeded_server(tmp_path, fast_password_hashing):
-    import uvicorn
-
     from trichometry.clinic.analysis import AnalysisSettings, default_analyser
     from trichometry.store import Store
     from trichometry.synth import generate_sample
-    from trichometry.web.app import ServiceSettings, create_app
 
     store = Store.open(tmp_path / "data")
     admin = store.create_user("admin", PASSWORD, "admin")
@@ -53,20 +47,8 @@ def seeded_server(tmp_path, fast_password_hashing):
         vi, _ = store.add_image(doc, visit.id, data, f"{day}.png", um_per_px=UM)
         store.add_analysis(vi.id, default_analyser(data, UM, settings), actor=doc)
         ids[day] = (visit.id, vi.id)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(store, ServiceSettings()), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "server did not start"
-    yield f"http://127.0.0.1:{port}", store, subject.id, ids["2026-04-06"][1]
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serving(store) as url:
+        yield url, store, subject.id, ids["2026-04-06"][1]
     store.close()
 
 
