@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "ingest": "trichometry.cli.ingest",
     "report": "trichometry.cli.report",
     "audit": "trichometry.cli.audit",
+    "backup": "trichometry.cli.backup",
+    "restore": "trichometry.cli.restore",
 }
 
 

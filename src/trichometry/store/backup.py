@@ -1,0 +1,334 @@
+"""Backups that prove they restore: ``trichometry backup DEST`` and ``trichometry restore SRC``.
+
+A backup folder holds::
+
+    database.sqlite | database.pgdump   a consistent snapshot of the database
+                                        (SQLite's online backup API; pg_dump, custom format)
+    blobs/<sha[:2]>/<sha>               every file the snapshot refers to (images, overlays)
+    manifest.json                       what is there: each file's size and SHA-256, the
+                                        schema revision, record counts, the audit chain's head
+
+The database is snapshotted first, then the files it refers to are copied. Files are
+content-addressed and never change, and a record is committed only after its file is in
+place, so a backup taken while uploads run restores whole: a file written after the
+snapshot is simply not in it. ``manifest.json`` is written last (through a temporary
+name); a folder without it is a backup that did not finish.
+
+``restore`` refuses a folder whose manifest is missing or unreadable, a file whose size
+or SHA-256 differs from the manifest, a blob whose bytes do not hash to its name, and a
+target that is not empty. It then fills the data folder (and the database), opens the
+store, re-reads every referenced file against its hash and checks the audit chain and the
+record counts, and only then reports success; on any failure what it wrote is removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import make_url
+
+from trichometry.errors import ConfigError, TrichometryError
+
+FORMAT = "trichometry-backup"
+VERSION = 1
+MANIFEST = "manifest.json"
+COUNTED = ("images", "visit_images", "analyses", "corrections", "hair_reviews", "audit_log", "users")
+
+
+class BackupError(TrichometryError):
+    """A backup that cannot be taken, or a backup folder that must not be restored."""
+
+
+@dataclass
+class BackupReport:
+    """What a backup or a restore covered."""
+
+    folder: Path
+    database: str
+    blobs: int = 0
+    bytes: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    audit_head: str | None = None
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
+    """libpq arguments for pg_dump / pg_restore (the password travels in the environment)."""
+    u = make_url(url)
+    env = {**os.environ, "PGPASSWORD": u.password or ""}
+    args = ["--host", u.host or "localhost", "--port", str(u.port or 5432), "--username", u.username or "",
+            "--dbname", u.database or ""]  # fmt: skip
+    options = u.query.get("options")
+    if options:  # e.g. a search_path, as the tests use one schema per test
+        env["PGOPTIONS"] = str(options)
+    return args, env
+
+
+def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
+    if shutil.which(cmd[0]) is None:
+        raise BackupError(f"{cmd[0]} is not installed; install the PostgreSQL client tools to {what}.")
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BackupError(f"{cmd[0]} failed ({done.returncode}): {done.stderr.strip()[:500]}")
+
+
+def _facts(conn: Any) -> dict[str, Any]:
+    """Counts, referenced files, audit head and schema revision, read on one connection
+    (inside the snapshot's transaction)."""
+    from sqlalchemy import table, text
+
+    from trichometry.store.models import Analysis, AuditEvent, Image
+
+    names = set(inspect(conn).get_table_names())
+    counts = {
+        t: int(conn.execute(select(func.count()).select_from(table(t))).scalar())
+        for t in COUNTED
+        if t in names
+    }
+    files = set(conn.execute(select(Image.sha256)).scalars())
+    files |= {h for h in conn.execute(select(Analysis.overlay_sha256)).scalars() if h}
+    head = conn.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return {"counts": counts, "files": files, "audit_head": head, "schema_revision": revision}
+
+
+def backup(store: Any, dest: str | Path) -> BackupReport:
+    """Write a verified-restorable backup of ``store`` to the new folder ``dest``.
+
+    Raises:
+        BackupError: ``dest`` exists, or the database tool fails.
+    """
+    dest = Path(dest)
+    if dest.exists():
+        raise BackupError(f"{dest} exists; back up into a new folder (a backup never overwrites one).")
+    dest.mkdir(parents=True)
+    kind = store.engine.dialect.name
+    # 1. the database snapshot, and what it holds, read inside that snapshot
+    if kind == "sqlite":
+        from trichometry.store.engine import make_engine
+
+        db_file = dest / "database.sqlite"
+        src = sqlite3.connect(store.engine.url.database)
+        try:
+            dst = sqlite3.connect(db_file)
+            with dst:
+                src.backup(dst)  # online: consistent while others write
+            dst.close()
+        finally:
+            src.close()
+        snap = make_engine(f"sqlite:///{db_file}")
+        try:
+            with snap.connect() as conn:
+                facts = _facts(conn)
+        finally:
+            snap.dispose()
+    else:
+        from sqlalchemy import text
+
+        db_file = dest / "database.pgdump"
+        url = store.engine.url.render_as_string(hide_password=False)
+        args, env = _pg_args(url)
+        with (
+            store.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
+            conn.begin(),
+        ):
+            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar()
+            schema = conn.execute(text("SELECT current_schema()")).scalar()
+            facts = _facts(conn)
+            _run(["pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}", f"--schema={schema}",
+                  "--file", str(db_file), *args], env, "back up")  # fmt: skip
+    # 2. the files the snapshot refers to: they exist (a record commits after its file)
+    files: dict[str, dict[str, Any]] = {}
+    total = 0
+    wanted = facts["files"]
+    for sha in sorted(wanted):
+        rel = Path("blobs") / sha[:2] / sha
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(store.blobs.path(sha), dest / rel)
+        got = _sha256_file(dest / rel)
+        if got != sha:
+            raise BackupError(
+                f"stored file {sha[:12]}... does not match its hash; run `trichometry audit verify --files`."
+            )
+        size = (dest / rel).stat().st_size
+        files[str(rel)] = {"sha256": sha, "bytes": size}
+        total += size
+    files[db_file.name] = {"sha256": _sha256_file(db_file), "bytes": db_file.stat().st_size}
+    manifest = {
+        "format": FORMAT, "version": VERSION, "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "database": {"kind": kind, "file": db_file.name, "schema_revision": facts["schema_revision"]},
+        "counts": facts["counts"], "audit_head": facts["audit_head"], "files": files,
+    }  # fmt: skip
+    tmp = dest / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    tmp.rename(dest / MANIFEST)  # last: its presence means the backup finished
+    return BackupReport(dest, kind, len(wanted), total, facts["counts"], facts["audit_head"])
+
+
+def read_manifest(src: str | Path) -> dict[str, Any]:
+    """The manifest of a finished backup, checked against the files beside it.
+
+    Raises:
+        BackupError: no manifest (the backup did not finish), an unreadable one, a missing
+            file, or a file whose size or SHA-256 differs (truncated or changed).
+    """
+    src = Path(src)
+    path = src / MANIFEST
+    if not path.is_file():
+        raise BackupError(
+            f"{src} has no {MANIFEST}: the backup did not finish (or this is not a backup folder)."
+        )
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BackupError(f"{path} cannot be read ({exc}); the backup is damaged.") from exc
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or manifest.get("version") != VERSION
+    ):
+        raise BackupError(f"{path} is not a {FORMAT} manifest of version {VERSION}.")
+    for rel, info in manifest["files"].items():
+        f = src / rel
+        if not f.is_file():
+            raise BackupError(f"{rel} is missing from the backup; it cannot be restored whole.")
+        if f.stat().st_size != info["bytes"]:
+            raise BackupError(
+                f"{rel} has {f.stat().st_size} bytes, the manifest {info['bytes']}: truncated or changed."
+            )
+        if _sha256_file(f) != info["sha256"]:
+            raise BackupError(f"{rel} does not match its SHA-256 in the manifest: the file was changed.")
+        if rel.startswith("blobs/") and Path(rel).name != info["sha256"]:
+            raise BackupError(f"{rel} is listed under another hash: the manifest was changed.")
+    return manifest
+
+
+def restore(src: str | Path, data_dir: str | Path, db_url: str | None = None) -> BackupReport:
+    """Restore the backup ``src`` into an empty ``data_dir`` (and an empty database at
+    ``db_url``; default SQLite in ``data_dir``), then verify it (see the module docstring).
+
+    Raises:
+        BackupError: the backup is unfinished, truncated or changed; the target is not
+            empty; or the restored store does not verify (then nothing restored is left).
+        ConfigError: the database kinds differ.
+    """
+    from trichometry.store.engine import make_engine, resolve_db_url
+    from trichometry.store.store import Store
+
+    src, data_dir = Path(src), Path(data_dir)
+    manifest = read_manifest(src)
+    kind = manifest["database"]["kind"]
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise BackupError(f"{data_dir} is not empty; restore into a new or empty data folder.")
+    url = resolve_db_url(db_url, data_dir.resolve())
+    target_kind = make_url(url).get_backend_name()
+    if target_kind != kind:
+        raise ConfigError(f"the backup holds a {kind} database; restore it into {kind}, not {target_kind}.")
+    engine = make_engine(url)
+    try:
+        if set(inspect(engine).get_table_names()) - {"alembic_version"}:
+            raise BackupError("the target database is not empty; restore into an empty database (or schema).")
+    finally:
+        engine.dispose()
+    created = not data_dir.exists()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        db_file = src / manifest["database"]["file"]
+        if kind == "sqlite":
+            shutil.copyfile(db_file, make_url(url).database)
+        else:
+            _pg_restore(db_file, url, data_dir)
+        for rel, info in manifest["files"].items():
+            if rel.startswith("blobs/"):
+                sha = info["sha256"]
+                target = data_dir / "blobs" / "objects" / sha[:2] / sha
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src / rel, target)
+                os.chmod(target, 0o444)
+        store = Store.open(data_dir, url, migrate=False)
+        try:
+            report = _verify(store, manifest, data_dir)
+        finally:
+            store.close()
+    except BaseException:
+        _undo(data_dir, created, url, kind)
+        raise
+    return report
+
+
+def _pg_restore(dump: Path, url: str, work: Path) -> None:
+    """pg_restore into the (existing, empty) schema the dump was taken from: its CREATE
+    SCHEMA entry is left out, so a schema that exists is filled, not refused."""
+    args, env = _pg_args(url)
+    if shutil.which("pg_restore") is None:
+        raise BackupError("pg_restore is not installed; install the PostgreSQL client tools to restore.")
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=False)
+    if listing.returncode != 0:
+        raise BackupError(f"pg_restore cannot read {dump.name}: {listing.stderr.strip()[:300]}")
+    entries = work / ".restore-list"
+    entries.write_text("\n".join(line for line in listing.stdout.splitlines() if " SCHEMA - " not in line))
+    try:
+        _run(["pg_restore", "--no-owner", "--exit-on-error", "--use-list", str(entries), *args, str(dump)],
+             env, "restore")  # fmt: skip
+    finally:
+        entries.unlink(missing_ok=True)
+
+
+def _verify(store: Any, manifest: dict[str, Any], data_dir: Path) -> BackupReport:
+    ok, bad = store.verify_audit()
+    if not ok:
+        raise BackupError(f"the restored audit chain breaks at event {bad}; the backup is not trustworthy.")
+    with store.engine.connect() as conn:
+        facts = _facts(conn)
+    if facts["audit_head"] != manifest.get("audit_head"):
+        raise BackupError("the restored audit chain does not end where the backup's did.")
+    if facts["counts"] != manifest.get("counts"):
+        raise BackupError(
+            f"restored record counts {facts['counts']} differ from the backup's {manifest.get('counts')}."
+        )
+    total = sum(len(store.blobs.read(sha)) for sha in facts["files"])  # each re-hashed on read
+    return BackupReport(data_dir, manifest["database"]["kind"], len(facts["files"]), total, facts["counts"],
+                        facts["audit_head"])  # fmt: skip
+
+
+def _undo(data_dir: Path, created: bool, url: str, kind: str) -> None:
+    """Remove what a failed restore wrote (the data folder's contents, the database's tables)."""
+    if created:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    else:
+        for p in data_dir.iterdir():
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    if kind == "postgresql":
+        from sqlalchemy import MetaData
+
+        from trichometry.store.engine import make_engine
+
+        engine = make_engine(url)
+        try:
+            meta = MetaData()
+            meta.reflect(engine)
+            with engine.begin() as conn:
+                for t in reversed(meta.sorted_tables):
+                    t.drop(conn)
+                conn.exec_driver_sql("DROP FUNCTION IF EXISTS trichometry_append_only() CASCADE")
+        finally:
+            engine.dispose()
