@@ -21,7 +21,7 @@ import uuid
 
 from trichometry.clinic.analysis import Analyser, AnalysisSettings, default_analyser
 from trichometry.errors import TrichometryError
-from trichometry.store import Store
+from trichometry.store import StorageFull, Store
 from trichometry.store.jobs import DEFAULT_LEASE_S
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,12 @@ class Worker:
 
     def _beat(self, job_id: int, finished: threading.Event) -> None:
         while not finished.wait(self.lease_s / 4):
-            if not self.store.beat(job_id, self.name):
+            try:
+                alive = self.store.beat(job_id, self.name)
+            except StorageFull:
+                log.error("worker %s cannot renew its claim on job %d: the disk is full", self.name, job_id)
+                return
+            if not alive:
                 log.warning("worker %s lost its claim on job %d", self.name, job_id)
                 return
 
@@ -120,6 +125,9 @@ class Worker:
                 log.warning("job %d: claim lost before it finished; another worker records it", job_id)
             else:
                 log.info("job %d done by %s: analysis %d of image %d", job_id, self.name, analysis.id, vi.id)
+        except StorageFull as exc:  # not the photo's fault: leave the job, its claim lapses, it runs again
+            log.error("job %d not stored, the disk is full: %s", job_id, exc)
+            self.stopping.wait(self.lease_s)
         except TrichometryError as exc:
             log.warning("job %d failed: %s", job_id, exc)
             store.fail_job(job_id, self.name, str(exc))
@@ -163,10 +171,14 @@ class JobRunner:
     def enqueue(self, visit_image_id: int, actor=None) -> int:  # type: ignore[no-untyped-def]
         """Create a job for a visit photo and wake a worker; returns the job id."""
         job = self.store.create_job(actor, visit_image_id, self.settings.method)
+        self.wake()
+        return job.id
+
+    def wake(self) -> None:
+        """Start the workers if needed and have them look for jobs now."""
         self.start()
         for w in self._workers:
             w.wake.set()
-        return job.id
 
     def recover(self) -> int:
         """Start the workers; jobs left pending, or running under a lapsed claim (an earlier

@@ -17,6 +17,7 @@ from trichometry.store.errors import (
     ImageTooLarge,
     InvalidInput,
     NotFound,
+    StorageFull,
     StoreCorrupt,
 )
 from trichometry.store.models import (
@@ -43,6 +44,7 @@ __all__ = [
     "InvalidInput",
     "Job",
     "NotFound",
+    "StorageFull",
     "Store",
     "StoreCorrupt",
     "Subject",

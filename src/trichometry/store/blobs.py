@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from trichometry.store.errors import NotFound, StoreCorrupt
+from trichometry.store.errors import NotFound, StoreCorrupt, is_disk_full, storage_full
 from trichometry.utils.atomic import ensure_writable_dir, fsync_dir
 
 log = logging.getLogger(__name__)
@@ -70,15 +70,22 @@ class BlobStore:
 
     def stage(self, data: bytes) -> Staged:
         """Write ``data`` to a temporary file and fsync it."""
-        fd, tmp = tempfile.mkstemp(prefix="upload.", suffix=".tmp", dir=self.tmp)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix="upload.", suffix=".tmp", dir=self.tmp)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise storage_full("the file") from exc
+            raise
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError) and is_disk_full(exc):
+                raise storage_full("the file") from exc
             raise
         return Staged(sha256=sha256_hex(data), tmp_path=Path(tmp), size=len(data))
 

@@ -18,14 +18,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from trichometry.store import audit
 from trichometry.store.analyses import AnalysesMixin
 from trichometry.store.blobs import BlobStore
 from trichometry.store.engine import READ_ONLY, make_engine, resolve_data_dir, resolve_db_url
-from trichometry.store.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from trichometry.store.errors import (
+    AccessDenied,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    is_disk_full,
+    storage_full,
+)
 from trichometry.store.jobs import JobsMixin
 from trichometry.store.migrate import upgrade
 from trichometry.store.models import ROLES, Site, User
@@ -78,9 +85,15 @@ class Store(RecordsMixin, UploadsMixin, AnalysesMixin, ReviewsMixin, JobsMixin):
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed on success, rolled back on any error."""
-        with self._sessions() as s, s.begin():
-            yield s
+        """A transaction: committed on success, rolled back on any error; a full disk
+        surfaces as :class:`~trichometry.store.errors.StorageFull`."""
+        try:
+            with self._sessions() as s, s.begin():
+                yield s
+        except (OSError, DBAPIError) as exc:
+            if is_disk_full(exc):
+                raise storage_full("the change") from exc
+            raise
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import unicodedata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -75,6 +75,26 @@ class UploadsMixin:
             ImageRejected / ImageTooLarge: the bytes are not an acceptable image.
             NotFound / AccessDenied: the visit does not exist or is not the actor's.
         """
+        vi, created, _ = self.add_images(actor, visit_id, [(filename, data)], um_per_px)[0]
+        return vi, created
+
+    def add_images(
+        self: Store,
+        actor: User | None,
+        visit_id: int,
+        files: list[tuple[str | None, bytes]],
+        um_per_px: float | None = None,
+        job_method: str | None = None,
+    ) -> list[tuple[VisitImage, bool, int | None]]:
+        """Store several photos of a visit **all or none**, with an analysis job for each new
+        one when ``job_method`` is given: every file is checked and written to disk first,
+        then all records (images, links, jobs, audit events) commit in one transaction. A
+        full disk (:class:`~trichometry.store.errors.StorageFull`) or any other failure
+        leaves nothing of the request behind.
+
+        Returns:
+            ``(visit_image, created, job_id)`` per file, in order.
+        """
         if actor is not None:
             visit = self.get_visit(actor, visit_id)
             self.check_write(actor, visit.subject)
@@ -84,59 +104,83 @@ class UploadsMixin:
                     raise NotFound(f"no visit with id {visit_id}; create the visit first.")
         if um_per_px is not None and not (0.05 <= float(um_per_px) <= 100.0):
             raise InvalidInput(f"um_per_px={um_per_px} is outside 0.05-100; check the device calibration.")
-        info = inspect_image(data, max_bytes=self.max_upload_bytes)
-        if not self.keep_originals:
-            from trichometry.privacy import scrubbed_copy
+        prepared = []
+        for name, data in files:
+            info = inspect_image(data, max_bytes=self.max_upload_bytes)
+            if not self.keep_originals:
+                from trichometry.privacy import scrubbed_copy
 
-            data = scrubbed_copy(data)
-            info = inspect_image(data, max_bytes=max(self.max_upload_bytes, len(data)))
-        staged = self.blobs.stage(data)
+                data = scrubbed_copy(data)
+                info = inspect_image(data, max_bytes=max(self.max_upload_bytes, len(data)))
+            prepared.append((name, data, info))
+        staged: list[Any] = []
         try:
+            for _, data, _ in prepared:
+                staged.append(self.blobs.stage(data))
             with self.blobs.lock():
-                newly_placed = self.blobs.publish(staged)
+                placed: list[str] = []
                 try:
-                    result = self._commit_upload(
-                        actor, visit_id, staged.sha256, info, data, filename, um_per_px
-                    )
+                    for st in staged:
+                        if self.blobs.publish(st):
+                            placed.append(st.sha256)
+                    return self._commit_uploads(actor, visit_id, prepared, staged, um_per_px, job_method)
                 except BaseException:
-                    if newly_placed:
-                        self._drop_if_unreferenced(staged.sha256)
+                    for sha in placed:
+                        self._drop_if_unreferenced(sha)
                     raise
         finally:
-            self.blobs.discard(staged)
-        return result
+            for st in staged:
+                self.blobs.discard(st)
 
-    def _commit_upload(self: Store, actor, visit_id, sha, info, data, filename, um_per_px):
+    def _commit_uploads(self: Store, actor, visit_id, prepared, staged, um_per_px, job_method):  # type: ignore[no-untyped-def]
+        from trichometry.store.models import Job
+
+        out = []
         with self.session() as s:
-            image = s.execute(select(Image).where(Image.sha256 == sha)).scalar()
-            if image is None:
-                image = Image(
-                    sha256=sha, size_bytes=len(data), format=info.format, width=info.width, height=info.height
-                )
-                s.add(image)
-                s.flush()
-                audit.record(
-                    s, actor, "image.store", f"image:{sha[:16]}", f"{info.format} {info.width}x{info.height}"
-                )
-            link = s.execute(
-                select(VisitImage).where(VisitImage.visit_id == visit_id, VisitImage.image_id == image.id)
-            ).scalar()
-            if link is not None:
-                return link, False
-            link = VisitImage(
-                visit_id=visit_id,
-                image_id=image.id,
-                filename=safe_filename(filename),
-                um_per_px=um_per_px,
-                uploaded_by=actor.id if actor is not None else None,
-            )
-            s.add(link)
+            for (name, data, info), st in zip(prepared, staged):
+                args = (st.sha256, info, data, name, um_per_px)
+                link, created = self._commit_upload(s, actor, visit_id, *args)
+                job_id = None
+                if created and job_method:
+                    by = actor.id if actor else None
+                    job = Job(visit_image_id=link.id, method=job_method, created_by=by)
+                    s.add(job)
+                    s.flush()
+                    job_id = job.id
+                out.append((link, created, job_id))
+        return out
+
+    def _commit_upload(self: Store, s, actor, visit_id, sha, info, data, filename, um_per_px):  # type: ignore[no-untyped-def]
+        image = s.execute(select(Image).where(Image.sha256 == sha)).scalar()
+        if image is None:
+            size = {
+                "size_bytes": len(data),
+                "format": info.format,
+                "width": info.width,
+                "height": info.height,
+            }
+            image = Image(sha256=sha, **size)
+            s.add(image)
             s.flush()
-            audit.record(
-                s, actor, "image.upload", f"visit_image:{link.id}", f"visit:{visit_id} image:{sha[:16]}"
-            )
-            s.refresh(link)
-            return link, True
+            what = f"{info.format} {info.width}x{info.height}"
+            audit.record(s, actor, "image.store", f"image:{sha[:16]}", what)
+        link = s.execute(
+            select(VisitImage).where(VisitImage.visit_id == visit_id, VisitImage.image_id == image.id)
+        ).scalar()
+        if link is not None:
+            return link, False
+        link = VisitImage(
+            visit_id=visit_id,
+            image_id=image.id,
+            filename=safe_filename(filename),
+            um_per_px=um_per_px,
+            uploaded_by=actor.id if actor is not None else None,
+        )
+        s.add(link)
+        s.flush()
+        audit.record(s, actor, "image.upload", f"visit_image:{link.id}", f"visit:{visit_id} image:{sha[:16]}")
+        s.refresh(link)
+        return link, True
 
     def _drop_if_unreferenced(self: Store, sha: str) -> None:
         with self.read() as s:

@@ -40,6 +40,7 @@ from trichometry.store import (
     ImageTooLarge,
     InvalidInput,
     NotFound,
+    StorageFull,
     Store,
     StoreCorrupt,
 )
@@ -61,6 +62,7 @@ STATUS: list[tuple[type[Exception], int]] = [
     (Conflict, 409),
     (AppendOnlyViolation, 409),
     (StoreCorrupt, 500),
+    (StorageFull, 507),
     (InvalidInput, 422),
     (ConfigError, 422),
     (CalibrationError, 422),

@@ -73,7 +73,8 @@ def parse_um_per_px(value: Any) -> float | None:
 def store_uploads(
     store: Store, runner, user: User, visit_id: int, files: list[tuple[str, bytes]], um_per_px: float | None
 ) -> list[dict[str, Any]]:
-    """Check all files, then store each and queue its analysis; returns one dict per file."""
+    """Check all files, then store them all (or none: one transaction) with an analysis job
+    each; returns one dict per file."""
     visit = store.get_visit(user, visit_id)
     store.check_write(user, visit.subject)
     for name, data in files:
@@ -82,9 +83,11 @@ def store_uploads(
         except ImageRejected as exc:
             raise type(exc)(f"{safe_filename(name)}: {exc} Nothing from this upload was stored.") from exc
     out = []
-    for name, data in files:
-        vi, created = store.add_image(user, visit_id, data, name, um_per_px=um_per_px)
-        job_id = runner.enqueue(vi.id, user) if created else None
+    stored = store.add_images(
+        user, visit_id, [(n, d) for n, d in files], um_per_px, job_method=runner.settings.method
+    )
+    runner.wake()
+    for vi, created, job_id in stored:
         out.append(
             {
                 "visit_image_id": vi.id,
