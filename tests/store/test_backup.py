@@ -12,7 +12,8 @@ import threading
 import pytest
 
 from trichometry.store import AnalysisRecord, Store
-from trichometry.store.backup import BackupError, backup, read_manifest, restore
+from trichometry.store.backup import BackupError, backup, read_manifest
+from trichometry.store.restore import restore
 
 from .conftest import PG_ENV, png_bytes
 

@@ -44,8 +44,8 @@ def restore_command(src: Path, db_url: str | None, data_dir: str | None) -> None
     file's SHA-256, the audit chain and the record counts before reporting success."""
     import os
 
-    from trichometry.store.backup import restore
     from trichometry.store.engine import DATA_ENV, DEFAULT_DATA_DIR
+    from trichometry.store.restore import restore
 
     target = Path(data_dir or os.environ.get(DATA_ENV) or DEFAULT_DATA_DIR)
     r = restore(src, target, db_url)
