@@ -150,6 +150,13 @@ def _api_rows(ids):
         ("GET", "/api/analyses/{analysis_id}", f"/api/analyses/{a}", None, READ_A),
         ("POST", "/api/analyses/{analysis_id}/corrections", f"/api/analyses/{a}/corrections",
          lambda: {"changes": {"count": 4}, "reason": "recount"}, WRITE_A),
+        ("GET", "/api/images/{image_id}/hairs", f"/api/images/{i}/hairs", None, READ_A),
+        ("GET", "/api/images/{image_id}/hairs/detector", f"/api/images/{i}/hairs/detector", None, READ_A),
+        # admin saves version 1 first (roles run in ROLES order), then doc_a saves on top of it
+        ("POST", "/api/images/{image_id}/hairs", f"/api/images/{i}/hairs",
+         lambda role: {"base_version": {"doc_a": 1}.get(role, 0), "hairs": [], "reason": "matrix"}, WRITE_A),
+        # needs a registered comparison: tests/clinic/test_review.py and tests/web/test_e2e_review.py
+        ("POST", "/api/visits/{visit_id}/joins", None, None, None),
         ("GET", "/api/export.csv", "/api/export.csv", None, ANY),
         ("GET", "/api/reports/trial.{fmt}", "/api/reports/trial.csv", None, READ_A),
     ]  # fmt: skip
@@ -225,7 +232,8 @@ def test_pages_by_role(world):
     pages = [
         ("/subjects", ANY), (f"/subjects/{s}", READ_A), (f"/subjects/{s}/timeline.png", READ_A),
         (f"/subjects/{s}/report.pdf", READ_A), (f"/visits/{v}", READ_A), (f"/images/{i}", READ_A),
-        (f"/images/{i}/original", READ_A), (f"/images/{i}/overlay.png", READ_A), ("/admin", ADMIN),
+        (f"/images/{i}/original", READ_A), (f"/images/{i}/overlay.png", READ_A),
+        (f"/images/{i}/photo.png", READ_A), ("/admin", ADMIN),
     ]  # fmt: skip
     wrong = []
     for url, allowed in pages:

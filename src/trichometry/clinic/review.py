@@ -30,16 +30,20 @@ def _current(store: Store, actor: User, visit_image_id: int) -> tuple[Analysis, 
     latest = store.latest_analysis(visit_image_id)
     if latest is None:
         raise NotFound("this photo has no analysis yet: wait for it to finish, then review its hairs.")
-    if latest.quality == "reject" or latest.result.get("status") == "rejected":
-        raise InvalidInput("quality control rejected this photo; re-take it instead of reviewing its hairs.")
     base = store.base_of(latest)
     review = store.review_of(latest.id)
     return latest, base, 0 if review is None else review.version
 
 
+def _rejected(a: Analysis) -> bool:
+    return a.quality == "reject" or a.result.get("status") == "rejected"
+
+
 def hairs_for_review(store: Store, actor: User, visit_image_id: int) -> dict[str, Any]:
-    """The photo's current hairs for the review page (JSON-ready)."""
+    """The photo's current hairs for the review page (JSON-ready); ``rejected`` says that
+    quality control refused the photo (nothing to review: re-take it)."""
     latest, base, version = _current(store, actor, visit_image_id)
+    vi = store.get_visit_image(actor, visit_image_id)
     doc = latest.result
     keep = ("hair_id", "x_px", "y_px", "end_x_px", "end_y_px", "thickness_um", "class", "assessable")
     keep += ("same_as", "source")
@@ -53,7 +57,8 @@ def hairs_for_review(store: Store, actor: User, visit_image_id: int) -> dict[str
         "analysis_id": latest.id,
         "base_analysis_id": base.id,
         "version": version,
-        "image": {"width": doc["image"]["width"], "height": doc["image"]["height"]},
+        "image": {"width": vi.image.width, "height": vi.image.height},
+        "rejected": _rejected(latest),
         "um_per_px": doc.get("um_per_px"),
         "hairs": [{k: h.get(k, k == "assessable" or None) for k in keep} for h in doc.get("hairs") or []],
         "history": history,
@@ -87,9 +92,12 @@ def save_review(
         InvalidInput: a malformed hair list, edit list or base version (nothing is written).
     """
     latest, base, _ = _current(store, actor, visit_image_id)
+    if _rejected(latest):
+        raise InvalidInput("quality control rejected this photo; re-take it instead of reviewing its hairs.")
     if not isinstance(base_version, int) or isinstance(base_version, bool) or base_version < 0:
         raise InvalidInput(f"base_version must be the version you edited (0, 1, ...), got {base_version!r}.")
-    shape = (int(latest.result["image"]["height"]), int(latest.result["image"]["width"]))
+    vi = store.get_visit_image(actor, visit_image_id)
+    shape = (int(vi.image.height), int(vi.image.width))
     try:
         reviewed = parse_hairs(hairs, shape)
     except DataFormatError as exc:

@@ -34,6 +34,10 @@
     const body = await res.json().catch(() => ({}));
     if (!res.ok) { say(body.detail || ("cannot load the hairs (HTTP " + res.status + ")"), true); return; }
     state = body;
+    if (body.rejected) {
+      say("Quality control rejected this photo: there is nothing to review; re-take it.", true);
+      box.querySelectorAll("#review-tools button:not(#tool-toggle), #review-tools input").forEach(e => { e.disabled = true; });
+    }
     hairs = body.hairs.map(h => ({
       key: nextKey++, exit: [h.x_px, h.y_px], end: [h.end_x_px, h.end_y_px],
       assessable: h.assessable !== false, origin: h.hair_id, cls: h["class"] || "",
@@ -44,7 +48,7 @@
     svg.setAttribute("viewBox", "0 0 " + body.image.width + " " + body.image.height);
     box.dataset.version = String(body.version);
     draw();
-    say(body.version ? "Reviewed version " + body.version + "." : "The detector's hairs (not reviewed yet).");
+    if (!body.rejected) say(body.version ? "Reviewed version " + body.version + "." : "The detector's hairs (not reviewed yet).");
   }
 
   function radius() { return Math.max(state.image.width, state.image.height) / 110; }
