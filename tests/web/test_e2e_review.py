@@ -126,7 +126,7 @@ def test_review_in_a_real_browser_and_every_number_follows(seeded_server, tmp_pa
         )
         assert "Not saved" not in page.locator("#review-status").text_content()
         expect(page.locator("#review-info")).to_contain_text("version 1", timeout=30_000)
-        expect(page.locator("#hairs g.hair.added")).to_have_count(0)  # measured now, classed like any hair
+        expect(page.locator("#hairs g.hair.added")).to_have_count(1)  # saved, still marked as added
         expect(page.locator("#hairs g.hair")).to_have_count(n0)
         shot("r3-saved")
 
