@@ -98,7 +98,7 @@ def run_cycle(data_dir, db_url: str | None, visit_id: int, seed: int, rnd: rando
         now = time.monotonic()
         for pid, r in zip(pids, pipes):
             if pid not in kill_at and (b"ready" in out[r] or now - start > 30):
-                kill_at[pid] = now + rnd.uniform(0.05, 0.6)
+                kill_at[pid] = now + rnd.uniform(0.1, 0.7)
         for pid in [p for p in alive if kill_at.get(p, now + 1) <= now]:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
