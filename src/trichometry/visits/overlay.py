@@ -1,7 +1,8 @@
 """Side-by-side picture of a hair-to-hair comparison, and its JSON record.
 
 Baseline on the left, follow-up on the right; matched hairs in green, lost hairs (on the
-baseline) in red, new hairs (on the follow-up) in blue, thickened / thinned hairs
+baseline) in red, new hairs (on the follow-up) in blue, each of these two numbered as in the
+per-hair table (the numbers the subject page's join form lists), thickened / thinned hairs
 ringed in orange / purple; hairs outside the common field in grey. A rescued hair (a
 faint peak that a confident hair at the other visit kept, see :mod:`.rescue`) is drawn as
 a diamond instead of a ring. The common field is outlined on both photos.
@@ -144,6 +145,10 @@ def comparison_figure(
             x, y = pts.xy_px[sel, 0], pts.xy_px[sel, 1]
             if fate in ("lost", "new"):
                 ax.scatter(x, y, s=70, marker="x" if fate == "lost" else "+", c=colour, linewidths=1.8)
+                # numbered as in the per-hair table, so a reviewer can name a pair to join
+                for k, xi, yi in zip(np.flatnonzero(sel), x, y):
+                    ax.annotate(f"#{k}", (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=7,
+                                color=colour, fontweight="bold")  # fmt: skip
             else:
                 marker = np.where(rescued[sel], "D", "o")
                 for mk in ("o", "D"):
