@@ -18,21 +18,21 @@ from typing import Any
 from trichometry.clinic.analysis import AnalysisSettings, record_from_result
 from trichometry.errors import DataFormatError
 from trichometry.inference.reviewed import ReviewedDetector, hairs_of_document, parse_hairs
-from trichometry.store import Analysis, InvalidInput, NotFound, Store, User
+from trichometry.store import Analysis, InvalidInput, NotFound, Store, User, VisitImage
 from trichometry.store.reviews import REVIEWED
 
 MAX_EDITS = 10_000
 
 
-def _current(store: Store, actor: User, visit_image_id: int) -> tuple[Analysis, Analysis, int]:
-    """``(newest analysis, the detector analysis it goes back to, its version)``."""
-    store.get_visit_image(actor, visit_image_id)  # access check
+def _current(store: Store, actor: User, visit_image_id: int) -> tuple[VisitImage, Analysis, Analysis, int]:
+    """``(photo, newest analysis, the detector analysis it goes back to, its version)``."""
+    vi = store.get_visit_image(actor, visit_image_id)  # access check
     latest = store.latest_analysis(visit_image_id)
     if latest is None:
         raise NotFound("this photo has no analysis yet: wait for it to finish, then review its hairs.")
     base = store.base_of(latest)
     review = store.review_of(latest.id)
-    return latest, base, 0 if review is None else review.version
+    return vi, latest, base, 0 if review is None else review.version
 
 
 def _rejected(a: Analysis) -> bool:
@@ -42,8 +42,7 @@ def _rejected(a: Analysis) -> bool:
 def hairs_for_review(store: Store, actor: User, visit_image_id: int) -> dict[str, Any]:
     """The photo's current hairs for the review page (JSON-ready); ``rejected`` says that
     quality control refused the photo (nothing to review: re-take it)."""
-    latest, base, version = _current(store, actor, visit_image_id)
-    vi = store.get_visit_image(actor, visit_image_id)
+    vi, latest, base, version = _current(store, actor, visit_image_id)
     doc = latest.result
     keep = ("hair_id", "x_px", "y_px", "end_x_px", "end_y_px", "thickness_um", "class", "assessable")
     keep += ("same_as", "source")
@@ -91,12 +90,12 @@ def save_review(
         Conflict: someone saved a newer version (nothing is written).
         InvalidInput: a malformed hair list, edit list or base version (nothing is written).
     """
-    latest, base, _ = _current(store, actor, visit_image_id)
+    vi, latest, base, _ = _current(store, actor, visit_image_id)
+    store.check_write(actor, vi.visit.subject)  # before any work: a reader gets 403 at once
     if _rejected(latest):
         raise InvalidInput("quality control rejected this photo; re-take it instead of reviewing its hairs.")
     if not isinstance(base_version, int) or isinstance(base_version, bool) or base_version < 0:
         raise InvalidInput(f"base_version must be the version you edited (0, 1, ...), got {base_version!r}.")
-    vi = store.get_visit_image(actor, visit_image_id)
     shape = (int(vi.image.height), int(vi.image.width))
     try:
         reviewed = parse_hairs(hairs, shape)
@@ -106,19 +105,19 @@ def save_review(
     if len(edits) > MAX_EDITS or not all(isinstance(e, dict) for e in edits):
         example = {"op": "remove", "hair": 3}
         raise InvalidInput(f"edits must be a list of at most {MAX_EDITS} objects like {example}.")
-    record = remeasure(store, base, visit_image_id, reviewed, latest.result)
+    store.require_review_version(base, base_version)  # a stale version fails before the re-measure
+    record = remeasure(store, base, vi, reviewed, latest.result)
     store.save_review(actor, base, base_version, record, [h.to_dict() for h in reviewed], edits, reason)
     return hairs_for_review(store, actor, visit_image_id)
 
 
 def remeasure(
-    store: Store, base: Analysis, visit_image_id: int, hairs: list, previous: dict[str, Any] | None = None
+    store: Store, base: Analysis, vi: VisitImage, hairs: list, previous: dict[str, Any] | None = None
 ) -> Any:
     """The store record of the photo measured with ``hairs`` (method ``reviewed``, the
     base's model provenance); ``previous`` is the document the hairs were edited from."""
     from trichometry import analyze
 
-    vi = store.get_visit_image(None, visit_image_id)
     doc = base.result
     convention = (doc.get("convention") or {}).get("name") or "trichoscopy"
     result = analyze(
@@ -187,15 +186,15 @@ def join_hairs(
     )
     if photo is None:
         raise NotFound("the compared follow-up photo is not one of this visit's photos.")
-    current = hairs_for_review(store, actor, photo.id)
-    hairs = hairs_of_document(store.latest_analysis(photo.id).result)
+    _, latest, _, version = _current(store, actor, photo.id)
+    hairs = hairs_of_document(latest.result)
     x, y = (float(v) for v in m.base.xy_px[baseline_hair])
     same = {"image_sha256": m.base.sha256, "exit": [x, y]}
     joined = dataclasses.replace(hairs[followup_hair], same_as=same)
     hairs[followup_hair] = joined
     edit = {"op": "join", "hair": joined.origin, "at": [round(x), round(y)]}
     return save_review(
-        store, actor, photo.id, base_version=current["version"], hairs=[h.to_dict() for h in hairs],
+        store, actor, photo.id, base_version=version, hairs=[h.to_dict() for h in hairs],
         reason=reason, edits=[edit],
     )  # fmt: skip
 
@@ -223,5 +222,5 @@ def _carry(doc: dict[str, Any], hairs: list, previous: dict[str, Any]) -> None:
 
 def detector_hairs(store: Store, actor: User, visit_image_id: int) -> list[dict[str, Any]]:
     """The detector's own hairs of the photo (kept whatever the reviews did)."""
-    _, base, _ = _current(store, actor, visit_image_id)
+    _, _, base, _ = _current(store, actor, visit_image_id)
     return [h.to_dict() for h in hairs_of_document(base.result)]

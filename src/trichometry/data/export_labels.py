@@ -16,8 +16,9 @@ reviewed version (``--all``: every analysed photo) as::
     OUT/provenance.json        what was exported, from which store, when, at what scale
 
 IDs are ``SUBJECT_DATE_PHOTOID``: pseudonymous codes only, never names. Everything is
-written to a temporary folder beside OUT and renamed into place at the end, so a failed
-export leaves nothing half-written.
+written to a temporary folder beside OUT and moved into place at the end
+(:func:`trichometry.utils.atomic.atomic_directory`), so a failed export leaves nothing
+half-written.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ import datetime as dt
 import json
 import math
 import re
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,8 @@ import numpy as np
 from tqdm import tqdm
 
 from trichometry.data.voc import FDU_UM_PER_PX
-from trichometry.errors import ConfigError, OutputError
+from trichometry.errors import ConfigError
+from trichometry.utils.atomic import atomic_directory
 from trichometry.utils.encoding import encode_png
 
 MIN_HALF_WIDTH_PX = 2.0  # a box is at least this far around its segment (no zero-width box)
@@ -131,18 +131,14 @@ def export_labels(
     if not (math.isfinite(um_per_px) and 0.1 <= um_per_px <= 100):
         raise ConfigError(f"--um-per-px must lie in 0.1-100, got {um_per_px}.")
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise OutputError(f"{out} exists; choose another folder or pass --overwrite.")
     photos = _photos(store, reviewed_only)
     if not photos:
         what = "reviewed photo" if reviewed_only else "analysed photo"
         raise ConfigError(f"no {what} in this store; review hairs on a photo page first (or pass --all).")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     report = ExportReport()
     coco: dict[str, Any] = {"images": [], "annotations": [], "categories": []}
     categories: dict[str, int] = {}
-    try:
+    with atomic_directory(out, overwrite=overwrite) as tmp:  # whole, or nothing at OUT
         for sub in ("images", "annotations", "splits"):
             (tmp / sub).mkdir()
         ids = []
@@ -200,10 +196,4 @@ def export_labels(
             "reviewed_only": reviewed_only, "images": report.images, "hairs": report.hairs,
             "skipped": report.skipped,
         }, indent=1))  # fmt: skip
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return report

@@ -32,7 +32,7 @@ from trichometry.inference.segments import SegmentHairs
 
 MAX_HAIRS = 5000  # more than any 70x photo holds; a larger list is a mistake or an attack
 MIN_LENGTH_PX = 2.0  # exit and end must differ: the shaft direction comes from them
-DEFAULT_WIDTH_UM = 60.0  # the width hint of an added hair; the profile fit refines it
+DEFAULT_WIDTH_UM = 60.0  # every hair's width hint (the frame detector's); the profile fit refines it
 DEFAULT_WIDTH_PX = 20.0  # the same for an uncalibrated photo
 
 
@@ -44,7 +44,6 @@ class ReviewedHair:
     end_xy: tuple[float, float]
     assessable: bool = True
     origin: int | None = None
-    width_px: float | None = None
     same_as: dict[str, Any] | None = None  # {"image_sha256", "exit": [x, y]}: joined to a baseline hair
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,10 +89,7 @@ def parse_hairs(payload: Any, shape: tuple[int, int]) -> list[ReviewedHair]:
         assessable = item.get("assessable", True)
         if not isinstance(assessable, bool):
             raise DataFormatError(f"hair {i}: assessable must be true or false, got {assessable!r}.")
-        width = item.get("width_px")
-        ok = isinstance(width, (int, float)) and not isinstance(width, bool) and math.isfinite(width)
-        width = float(width) if ok and width > 0 else None
-        out.append(ReviewedHair(p, q, assessable, origin, width, _same_as(item.get("same_as"), i)))
+        out.append(ReviewedHair(p, q, assessable, origin, _same_as(item.get("same_as"), i)))
     return out
 
 
@@ -122,7 +118,7 @@ def hairs_of_document(doc: dict[str, Any]) -> list[ReviewedHair]:
     for h in doc.get("hairs") or []:
         exit_xy, end_xy = (float(h["x_px"]), float(h["y_px"])), (float(h["end_x_px"]), float(h["end_y_px"]))
         keep = bool(h.get("assessable", True))
-        out.append(ReviewedHair(exit_xy, end_xy, keep, int(h["hair_id"]), None, h.get("same_as")))
+        out.append(ReviewedHair(exit_xy, end_xy, keep, int(h["hair_id"]), h.get("same_as")))
     return out
 
 
@@ -148,7 +144,7 @@ class ReviewedDetector:
         roots = np.array([r.exit_xy for r in self.hairs], float).reshape(n, 2)
         tips = np.array([r.end_xy for r in self.hairs], float).reshape(n, 2)
         hint = DEFAULT_WIDTH_UM / um_per_px if um_per_px else DEFAULT_WIDTH_PX
-        widths = np.array([r.width_px or hint for r in self.hairs], float)
+        widths = np.full(n, hint)
         hairs = SegmentHairs(
             roots, tips, (roots + tips) / 2, np.ones(n), widths, np.array([r.assessable for r in self.hairs])
         )

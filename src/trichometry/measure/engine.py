@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 
@@ -42,12 +41,13 @@ from trichometry.measure.measurement import HairMeasurement, Measurement
 from trichometry.measure.optics_width import estimate_blur
 from trichometry.measure.roi import Roi
 from trichometry.measure.summary import summarise
-from trichometry.measure.thickness import darkness
+from trichometry.measure.thickness import ProfileWidth, darkness
 from trichometry.measure.widths import hair_sections, hair_width, map_diameter
 
 logger = logging.getLogger(__name__)
 
-
+#: the profile of a hair whose width is not read (a reviewer marked it not assessable)
+NO_PROFILE = ProfileWidth(None, None, None, 0, 0, 0.0, None, "edge")
 DEFAULT_EXIT_MIN_DISTANCE_PX = 2.0
 PROFILE_METHODS = ("optics", "edge", "half_depth")
 
@@ -207,13 +207,13 @@ def measure(
     hairs: list[HairMeasurement] = []
     for i in kept:
         tr = traces[i]
-        if unmeasured[i]:
-            hairs.append(_unmeasured(len(hairs) + 1, exits[i], tr, um_per_px, float(scores[i])))
-            continue
-        p_px, p_se, spread, pw, ow = hair_width(
-            dark, tr.points, float(hints[i]), sections[int(i)], shaft, blur_px, cfg
-        )
-        d_map = map_diameter(dmap, tr.points, hints[i], cfg)
+        if unmeasured[i]:  # a reviewer marked its width not assessable: counted, no width read
+            p_px, p_se, spread, pw, ow, d_map = None, None, None, NO_PROFILE, None, None
+        else:
+            p_px, p_se, spread, pw, ow = hair_width(
+                dark, tr.points, float(hints[i]), sections[int(i)], shaft, blur_px, cfg
+            )
+            d_map = map_diameter(dmap, tr.points, hints[i], cfg)
         agree = (p_px / d_map - 1.0) if (p_px is not None and d_map) else None
         trust_profile = coarse_map or agree is None or abs(agree) <= cfg.max_disagreement
         noisy = spread is not None and p_px is not None and spread > cfg.max_section_spread * p_px
@@ -247,7 +247,7 @@ def measure(
                 thickness_se_px=t_se,
                 thickness_se_um=t_se_um,
                 thickness_source=src,
-                profile_flag=ow.flag if ow is not None else None,
+                profile_flag="not_assessable" if unmeasured[i] else (ow.flag if ow is not None else None),
                 agreement=agree,
                 profile_valid_sections=(ow.n_used, ow.n_sections) if ow else (pw.n_valid, pw.n_sections),
                 contrast=ow.contrast if ow else pw.contrast,
@@ -301,29 +301,3 @@ def _in_area(xy: np.ndarray, roi: Roi, valid_mask: np.ndarray | None, shape: tup
         ij = np.clip(np.round(xy[:, ::-1]).astype(int), 0, np.array(shape) - 1)
         keep &= np.asarray(valid_mask, dtype=bool)[ij[:, 0], ij[:, 1]]
     return keep
-
-
-def _unmeasured(
-    hair_id: int, exit_xy: np.ndarray, tr: Any, um_per_px: float | None, score: float
-) -> HairMeasurement:
-    """A counted hair whose width a reviewer marked not assessable: no thickness, no class."""
-    return HairMeasurement(
-        hair_id=hair_id,
-        exit_xy=(float(exit_xy[0]), float(exit_xy[1])),
-        end_xy=(float(tr.points[-1, 0]), float(tr.points[-1, 1])),
-        direction_deg=tr.direction_deg,
-        length_px=tr.length_px,
-        length_um=tr.length_px * um_per_px if um_per_px is not None else None,
-        reaches_border=tr.reaches_border,
-        diameter_profile_px=None,
-        diameter_half_depth_px=None,
-        diameter_map_px=None,
-        thickness_px=None,
-        thickness_um=None,
-        thickness_source=None,
-        agreement=None,
-        profile_valid_sections=(0, 0),
-        contrast=0.0,
-        profile_flag="not_assessable",
-        exit_score=score,
-    )

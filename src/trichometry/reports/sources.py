@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import logging
@@ -36,18 +35,11 @@ from tqdm import tqdm
 
 from trichometry.errors import DataFormatError
 from trichometry.reports.records import ImageRecord, ModelInfo
+from trichometry.utils.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
 REQUIRED = ("image_id", "subject", "visit", "site", "arm")
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def convention_label(conv: Any) -> str:
@@ -183,7 +175,7 @@ class ResultsFolderSource:
         if image_path:
             full = Path(image_path) if Path(image_path).is_absolute() else self.manifest.parent / image_path
             if not sha and self.hash_images and full.is_file():
-                sha = _sha256_file(full)
+                sha = sha256_file(full)
         return ImageRecord(
             subject=row["subject"],
             site=row["site"],

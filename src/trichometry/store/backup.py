@@ -11,11 +11,12 @@ A backup folder holds::
 The database is snapshotted first, then the files it refers to are copied. Files are
 content-addressed and never change, and a record is committed only after its file is in
 place, so a backup taken while uploads run restores whole: a file written after the
-snapshot is simply not in it. ``manifest.json`` is written last (through a temporary
-name); a folder without it is a backup that did not finish.
+snapshot is simply not in it. The folder is built beside DEST and moved into place whole
+(a failed backup leaves nothing); ``manifest.json`` is written last, so a copy of the
+folder without it is a backup that did not finish.
 
-``restore`` (:mod:`.restore`) refuses a folder whose manifest is missing or unreadable, a file whose size
-or SHA-256 differs from the manifest, a blob whose bytes do not hash to its name, and a
+``restore`` (:mod:`.restore`) refuses a folder whose manifest is missing or unreadable, a
+file whose size or SHA-256 differs from the manifest, a blob whose bytes do not hash to its name, and a
 target that is not empty. It then fills the data folder (and the database), opens the
 store, re-reads every referenced file against its hash and checks the audit chain and the
 record counts, and only then reports success; on any failure what it wrote is removed.
@@ -24,7 +25,6 @@ record counts, and only then reports success; on any failure what it wrote is re
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -38,6 +38,8 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import make_url
 
 from trichometry.errors import TrichometryError
+from trichometry.utils.atomic import atomic_directory, atomic_write_text
+from trichometry.utils.hashing import sha256_file
 
 FORMAT = "trichometry-backup"
 VERSION = 1
@@ -61,14 +63,6 @@ class BackupReport:
     audit_head: str | None = None
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     """libpq arguments for pg_dump / pg_restore (the password travels in the environment)."""
     u = make_url(url)
@@ -81,12 +75,14 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
+def _run(cmd: list[str], env: dict[str, str], what: str) -> str:
+    """Run a PostgreSQL client tool; its standard output, or BackupError with its message."""
     if shutil.which(cmd[0]) is None:
         raise BackupError(f"{cmd[0]} is not installed; install the PostgreSQL client tools to {what}.")
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BackupError(f"{cmd[0]} failed ({done.returncode}): {done.stderr.strip()[:500]}")
+    return done.stdout
 
 
 def _facts(conn: Any) -> dict[str, Any]:
@@ -118,7 +114,15 @@ def backup(store: Any, dest: str | Path) -> BackupReport:
     dest = Path(dest)
     if dest.exists():
         raise BackupError(f"{dest} exists; back up into a new folder (a backup never overwrites one).")
-    dest.mkdir(parents=True)
+    with atomic_directory(dest) as tmp:  # a failed backup leaves nothing at dest
+        facts, total = _write_backup(store, tmp)
+    kind = store.engine.dialect.name
+    return BackupReport(dest, kind, len(facts["files"]), total, facts["counts"], facts["audit_head"])
+
+
+def _write_backup(store: Any, dest: Path) -> tuple[dict[str, Any], int]:
+    """Snapshot, files and manifest into the (new, empty) folder ``dest``; returns what the
+    snapshot holds and the bytes of the files copied."""
     kind = store.engine.dialect.name
     # 1. the database snapshot, and what it holds, read inside that snapshot
     if kind == "sqlite":
@@ -157,12 +161,11 @@ def backup(store: Any, dest: str | Path) -> BackupReport:
     # 2. the files the snapshot refers to: they exist (a record commits after its file)
     files: dict[str, dict[str, Any]] = {}
     total = 0
-    wanted = facts["files"]
-    for sha in sorted(wanted):
+    for sha in sorted(facts["files"]):
         rel = Path("blobs") / sha[:2] / sha
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(store.blobs.path(sha), dest / rel)
-        got = _sha256_file(dest / rel)
+        got = sha256_file(dest / rel)
         if got != sha:
             raise BackupError(
                 f"stored file {sha[:12]}... does not match its hash; run `trichometry audit verify --files`."
@@ -170,18 +173,15 @@ def backup(store: Any, dest: str | Path) -> BackupReport:
         size = (dest / rel).stat().st_size
         files[str(rel)] = {"sha256": sha, "bytes": size}
         total += size
-    files[db_file.name] = {"sha256": _sha256_file(db_file), "bytes": db_file.stat().st_size}
+    files[db_file.name] = {"sha256": sha256_file(db_file), "bytes": db_file.stat().st_size}
     manifest = {
         "format": FORMAT, "version": VERSION, "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "database": {"kind": kind, "file": db_file.name, "schema_revision": facts["schema_revision"]},
         "counts": facts["counts"], "audit_head": facts["audit_head"], "files": files,
     }  # fmt: skip
-    tmp = dest / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    tmp.rename(dest / MANIFEST)  # last: its presence means the backup finished
-    return BackupReport(dest, kind, len(wanted), total, facts["counts"], facts["audit_head"])
+    # last: a copy of the folder without it is a backup that did not finish
+    atomic_write_text(dest / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+    return facts, total
 
 
 def read_manifest(src: str | Path) -> dict[str, Any]:
@@ -215,7 +215,7 @@ def read_manifest(src: str | Path) -> dict[str, Any]:
             raise BackupError(
                 f"{rel} has {f.stat().st_size} bytes, the manifest {info['bytes']}: truncated or changed."
             )
-        if _sha256_file(f) != info["sha256"]:
+        if sha256_file(f) != info["sha256"]:
             raise BackupError(f"{rel} does not match its SHA-256 in the manifest: the file was changed.")
         if rel.startswith("blobs/") and Path(rel).name != info["sha256"]:
             raise BackupError(f"{rel} is listed under another hash: the manifest was changed.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +73,9 @@ def _pg_restore(dump: Path, url: str, work: Path) -> None:
     """pg_restore into the (existing, empty) schema the dump was taken from: its CREATE
     SCHEMA entry is left out, so a schema that exists is filled, not refused."""
     args, env = _pg_args(url)
-    if shutil.which("pg_restore") is None:
-        raise BackupError("pg_restore is not installed; install the PostgreSQL client tools to restore.")
-    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=False)
-    if listing.returncode != 0:
-        raise BackupError(f"pg_restore cannot read {dump.name}: {listing.stderr.strip()[:300]}")
+    listing = _run(["pg_restore", "--list", str(dump)], env, "restore")
     entries = work / ".restore-list"
-    entries.write_text("\n".join(line for line in listing.stdout.splitlines() if " SCHEMA - " not in line))
+    entries.write_text("\n".join(line for line in listing.splitlines() if " SCHEMA - " not in line))
     try:
         _run(["pg_restore", "--no-owner", "--exit-on-error", "--use-list", str(entries), *args, str(dump)],
              env, "restore")  # fmt: skip

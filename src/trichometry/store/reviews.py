@@ -71,6 +71,12 @@ class ReviewsMixin:
             q = select(HairReview).where(HairReview.analysis_id == analysis_id)
             return s.execute(q).scalar_one_or_none()
 
+    def require_review_version(self: Store, base: Analysis, base_version: int) -> None:
+        """Raise :class:`Conflict` unless ``base_version`` is still the newest version of
+        ``base``'s hairs (a cheap check before re-measuring; the save checks again)."""
+        with self.read() as s:
+            _checked_version(s, base.id, base_version)
+
     def save_review(
         self: Store,
         actor: User,
@@ -95,22 +101,11 @@ class ReviewsMixin:
             raise InvalidInput("a review needs a reason (e.g. 'removed a scale fleck, added a missed hair').")
         if base.method == REVIEWED:
             raise InvalidInput("review the detector's analysis, not a reviewed one (use its base).")
+        self.require_review_version(base, base_version)  # before the overlay file is written
         overlay_sha = self.blobs.put(record.overlay_png) if record.overlay_png else None
         try:
             with self.session() as s:
-                current = (
-                    s.execute(
-                        select(func.max(HairReview.version)).where(HairReview.base_analysis_id == base.id)
-                    ).scalar_one_or_none()
-                    or 0
-                )
-                if current != base_version:
-                    last = s.execute(
-                        select(HairReview, User.username)
-                        .join(User, User.id == HairReview.user_id)
-                        .where(HairReview.base_analysis_id == base.id, HairReview.version == current)
-                    ).one()
-                    raise Conflict(_conflict_message(base_version, current, last[1], last[0].created_at))
+                current = _checked_version(s, base.id, base_version)  # again, inside the transaction
                 row = self._analysis_row(s, vi.id, record, actor, overlay_sha)
                 review = HairReview(
                     base_analysis_id=base.id,
@@ -131,6 +126,20 @@ class ReviewsMixin:
         except IntegrityError as exc:  # a save raced past the check above
             msg = _conflict_message(base_version, base_version + 1, "another reviewer", None)
             raise Conflict(msg) from exc
+
+
+def _checked_version(s: Any, base_id: int, base_version: int) -> int:
+    """The newest version of ``base_id``'s hairs, when it is ``base_version``; else Conflict."""
+    q = select(func.max(HairReview.version)).where(HairReview.base_analysis_id == base_id)
+    current = s.execute(q).scalar_one_or_none() or 0
+    if current != base_version:
+        last = s.execute(
+            select(HairReview, User.username)
+            .join(User, User.id == HairReview.user_id)
+            .where(HairReview.base_analysis_id == base_id, HairReview.version == current)
+        ).one()
+        raise Conflict(_conflict_message(base_version, current, last[1], last[0].created_at))
+    return current
 
 
 def _edits(edits: list[dict[str, Any]]) -> str:

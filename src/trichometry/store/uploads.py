@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from trichometry.errors import ImageRejected
 from trichometry.store import audit
 from trichometry.store.errors import InvalidInput, NotFound
 from trichometry.store.images import MAX_BYTES, inspect_image
@@ -106,7 +107,10 @@ class UploadsMixin:
             raise InvalidInput(f"um_per_px={um_per_px} is outside 0.05-100; check the device calibration.")
         prepared = []
         for name, data in files:
-            info = inspect_image(data, max_bytes=self.max_upload_bytes)
+            try:
+                info = inspect_image(data, max_bytes=self.max_upload_bytes)
+            except ImageRejected as exc:  # ImageTooLarge too: name the file, nothing was stored
+                raise type(exc)(f"{safe_filename(name)}: {exc} Nothing from this upload was stored.") from exc
             if not self.keep_originals:
                 from trichometry.privacy import scrubbed_copy
 

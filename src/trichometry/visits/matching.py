@@ -328,7 +328,7 @@ def _apply_joins(base, follow, mapped, pairs, dist_px, keep, lost, new):  # type
     lost, new = list(lost), list(new)
     add = []
     for i_f, _, x, y in joins:
-        if i_f not in new:
+        if i_f not in new or not lost:
             continue
         d = np.hypot(base.xy_px[lost, 0] - x, base.xy_px[lost, 1] - y)
         k = int(np.argmin(d))

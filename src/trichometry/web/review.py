@@ -4,7 +4,7 @@
   detector's), the version a save must name, and the review history;
 * ``POST /api/images/{id}/hairs``: ``{base_version, hairs, edits, reason}`` -> 201 with
   the new version, re-measured; 409 when someone saved since ``base_version`` (nothing
-  is written); 400 for a malformed list;
+  is written); 422 for a malformed list;
 * ``GET /api/images/{id}/hairs/detector``: the detector's own list, kept whatever the
   reviews did;
 * ``POST /api/visits/{id}/joins``: ``{baseline_hair, followup_hair, reason}`` joins a

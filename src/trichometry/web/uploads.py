@@ -13,11 +13,9 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from trichometry.errors import ImageRejected
 from trichometry.io.archive import ArchiveLimits, read_zip
 from trichometry.store import InvalidInput, Store, User
 from trichometry.store.errors import ImageTooLarge
-from trichometry.store.images import inspect_image
 from trichometry.store.uploads import safe_filename
 
 
@@ -73,19 +71,10 @@ def parse_um_per_px(value: Any) -> float | None:
 def store_uploads(
     store: Store, runner, user: User, visit_id: int, files: list[tuple[str, bytes]], um_per_px: float | None
 ) -> list[dict[str, Any]]:
-    """Check all files, then store them all (or none: one transaction) with an analysis job
-    each; returns one dict per file."""
-    visit = store.get_visit(user, visit_id)
-    store.check_write(user, visit.subject)
-    for name, data in files:
-        try:
-            inspect_image(data, max_bytes=store.max_upload_bytes)
-        except ImageRejected as exc:
-            raise type(exc)(f"{safe_filename(name)}: {exc} Nothing from this upload was stored.") from exc
+    """Store all files (or none: every file is checked first, then one transaction) with an
+    analysis job each (:meth:`~trichometry.store.Store.add_images`); one dict per file."""
     out = []
-    stored = store.add_images(
-        user, visit_id, [(n, d) for n, d in files], um_per_px, job_method=runner.settings.method
-    )
+    stored = store.add_images(user, visit_id, list(files), um_per_px, job_method=runner.settings.method)
     runner.wake()
     for vi, created, job_id in stored:
         out.append(
